@@ -1,0 +1,192 @@
+import type { gkehub_v1 } from 'googleapis/build/src/apis/gkehub/v1.js';
+import { isMeshopsError } from '../errors.js';
+import type {
+  ClusterRef,
+  Fleet,
+  MeshCondition,
+  MeshState,
+  Membership,
+  OperationRef,
+  OperationStatus,
+  PlaneState,
+} from '../workflows/ports.js';
+import type { CloudCaller } from './caller.js';
+
+const FEATURE = 'servicemesh';
+
+function clusterPath(cluster: ClusterRef, project: string): string {
+  return `projects/${project}/locations/${cluster.location}/clusters/${cluster.name}`;
+}
+
+/** Key of a membership in the feature maps; the server writes them with the project number. */
+export function membershipKeyWithNumber(membershipName: string, projectNumber: string): string {
+  return membershipName.replace(/^projects\/[^/]+\//, `projects/${projectNumber}/`);
+}
+
+function planeState(
+  plane:
+    | {
+        state?: string | null;
+        details?: Array<{ code?: string | null; details?: string | null }> | null;
+        implementation?: string | null;
+      }
+    | undefined,
+): PlaneState | null {
+  if (!plane?.state) return null;
+  return {
+    state: plane.state,
+    details: (plane.details ?? []).map((d) => ({ code: d.code ?? '', details: d.details ?? '' })),
+    ...(plane.implementation ? { implementation: plane.implementation } : {}),
+  };
+}
+
+/** GKE Hub (Fleet) v1 through googleapis' gkehub module. */
+export class GkeHubFleet implements Fleet {
+  constructor(
+    private readonly hub: gkehub_v1.Gkehub,
+    private readonly caller: CloudCaller,
+  ) {}
+
+  async findMembership(
+    project: string,
+    cluster: ClusterRef,
+    projectNumber: string,
+  ): Promise<Membership | null> {
+    const links = new Set(
+      [project, projectNumber].map((p) => `//container.googleapis.com/${clusterPath(cluster, p)}`),
+    );
+    let pageToken: string | undefined;
+    do {
+      const page = await this.caller.call(
+        'list memberships',
+        `projects/${project}/locations/-`,
+        project,
+        async () => {
+          const res = await this.hub.projects.locations.memberships.list({
+            parent: `projects/${project}/locations/-`,
+            ...(pageToken ? { pageToken } : {}),
+          });
+          return res.data;
+        },
+      );
+      const match = (page.resources ?? []).find((m) => links.has(m.endpoint?.gkeCluster?.resourceLink ?? ''));
+      if (match?.name) {
+        return {
+          name: match.name,
+          resourceLink: match.endpoint?.gkeCluster?.resourceLink ?? '',
+          state: match.state?.code ?? 'UNKNOWN',
+        };
+      }
+      pageToken = page.nextPageToken ?? undefined;
+    } while (pageToken);
+    return null;
+  }
+
+  async createMembership(
+    project: string,
+    location: string,
+    membershipId: string,
+    cluster: ClusterRef,
+    workloadIdentity: boolean,
+  ): Promise<OperationRef> {
+    const parent = `projects/${project}/locations/${location}`;
+    const path = clusterPath(cluster, cluster.project);
+    const requestBody: gkehub_v1.Schema$Membership = {
+      endpoint: { gkeCluster: { resourceLink: `//container.googleapis.com/${path}` } },
+      // The issuer enables fleet Workload Identity, as `gcloud container fleet memberships register --enable-workload-identity` does.
+      ...(workloadIdentity ? { authority: { issuer: `https://container.googleapis.com/v1/${path}` } } : {}),
+    };
+    const operation = await this.caller.call(
+      'create membership',
+      `${parent}/memberships/${membershipId}`,
+      project,
+      async () => {
+        const res = await this.hub.projects.locations.memberships.create({
+          parent,
+          membershipId,
+          requestBody,
+        });
+        return res.data;
+      },
+    );
+    return { api: 'gkehub', name: operation.name ?? '' };
+  }
+
+  async enableMeshFeature(project: string): Promise<OperationRef | null> {
+    const parent = `projects/${project}/locations/global`;
+    try {
+      const operation = await this.caller.call(
+        'create feature',
+        `${parent}/features/${FEATURE}`,
+        project,
+        async () => {
+          const res = await this.hub.projects.locations.features.create({
+            parent,
+            featureId: FEATURE,
+            requestBody: {},
+          });
+          return res.data;
+        },
+      );
+      return { api: 'gkehub', name: operation.name ?? '' };
+    } catch (error) {
+      if (isMeshopsError(error, 'ALREADY_EXISTS')) return null;
+      throw error;
+    }
+  }
+
+  async setMeshManagement(
+    project: string,
+    membershipName: string,
+    management: 'MANAGEMENT_AUTOMATIC' | 'MANAGEMENT_MANUAL',
+  ): Promise<OperationRef> {
+    const name = `projects/${project}/locations/global/features/${FEATURE}`;
+    // Only this membership's key: the map merges server-side, so other memberships keep their specs.
+    const requestBody: gkehub_v1.Schema$Feature = {
+      membershipSpecs: { [membershipName]: { mesh: { management } } },
+    };
+    const operation = await this.caller.call('update feature', name, project, async () => {
+      const res = await this.hub.projects.locations.features.patch({
+        name,
+        updateMask: 'membershipSpecs',
+        requestBody,
+      });
+      return res.data;
+    });
+    return { api: 'gkehub', name: operation.name ?? '' };
+  }
+
+  async meshState(project: string, membershipName: string, projectNumber: string): Promise<MeshState | null> {
+    const name = `projects/${project}/locations/global/features/${FEATURE}`;
+    const feature = await this.caller.call('get feature', name, project, async () => {
+      const res = await this.hub.projects.locations.features.get({ name });
+      return res.data;
+    });
+    const states = feature.membershipStates ?? {};
+    const state = states[membershipKeyWithNumber(membershipName, projectNumber)] ?? states[membershipName];
+    const mesh = state?.servicemesh;
+    if (!mesh) return null;
+    const conditions: MeshCondition[] = (mesh.conditions ?? []).map((c) => ({
+      code: c.code ?? 'UNKNOWN',
+      details: c.details ?? '',
+      ...(c.documentationLink ? { documentationLink: c.documentationLink } : {}),
+      ...(c.severity ? { severity: c.severity } : {}),
+    }));
+    return {
+      controlPlane: planeState(mesh.controlPlaneManagement ?? undefined),
+      dataPlane: planeState(mesh.dataPlaneManagement ?? undefined),
+      conditions,
+    };
+  }
+
+  async operationStatus(name: string): Promise<OperationStatus> {
+    const operation = await this.caller.call('get operation', name, undefined, async () => {
+      const res = await this.hub.projects.locations.operations.get({ name });
+      return res.data;
+    });
+    return {
+      done: operation.done === true,
+      ...(operation.error ? { error: operation.error.message ?? `code ${operation.error.code ?? '?'}` } : {}),
+    };
+  }
+}

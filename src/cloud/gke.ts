@@ -1,0 +1,124 @@
+import type { v1 as containerV1, protos } from '@google-cloud/container';
+import { isMeshopsError, MeshopsError } from '../errors.js';
+import type {
+  ClusterInfo,
+  ClusterRef,
+  Gke,
+  OperationRef,
+  OperationStatus,
+  ReleaseChannel,
+} from '../workflows/ports.js';
+import type { CloudCaller } from './caller.js';
+
+type ClusterManagerClient = containerV1.ClusterManagerClient;
+type Cluster = protos.google.container.v1.ICluster;
+
+const channels: ReleaseChannel[] = ['UNSPECIFIED', 'RAPID', 'REGULAR', 'STABLE', 'EXTENDED'];
+const clusterStatuses = [
+  'STATUS_UNSPECIFIED',
+  'PROVISIONING',
+  'RUNNING',
+  'RECONCILING',
+  'STOPPING',
+  'ERROR',
+  'DEGRADED',
+];
+const operationStatuses = ['STATUS_UNSPECIFIED', 'PENDING', 'RUNNING', 'DONE', 'ABORTING'];
+
+/** gax may hand enums back as names or as numbers, depending on the transport. */
+function enumName(value: unknown, names: readonly string[]): string {
+  if (typeof value === 'number') return names[value] ?? String(value);
+  return typeof value === 'string' ? value : (names[0] ?? 'UNSPECIFIED');
+}
+
+function clusterName(ref: ClusterRef): string {
+  return `projects/${ref.project}/locations/${ref.location}/clusters/${ref.name}`;
+}
+
+function sameLabels(a: Record<string, string>, b: Record<string, string>): boolean {
+  const keys = Object.keys(a);
+  return keys.length === Object.keys(b).length && keys.every((k) => a[k] === b[k]);
+}
+
+export function toClusterInfo(cluster: Cluster): ClusterInfo {
+  const channel = enumName(cluster.releaseChannel?.channel, channels);
+  return {
+    status: enumName(cluster.status, clusterStatuses),
+    releaseChannel: (channels as string[]).includes(channel) ? (channel as ReleaseChannel) : 'UNSPECIFIED',
+    workloadPool: cluster.workloadIdentityConfig?.workloadPool || null,
+    autopilot: cluster.autopilot?.enabled === true,
+    endpoint: cluster.endpoint ?? '',
+    caCertificate: cluster.masterAuth?.clusterCaCertificate ?? '',
+    resourceLabels: { ...(cluster.resourceLabels ?? {}) },
+    labelFingerprint: cluster.labelFingerprint ?? '',
+  };
+}
+
+/** GKE clusters through @google-cloud/container's ClusterManagerClient (REST transport). */
+export class ContainerGke implements Gke {
+  constructor(
+    private readonly client: ClusterManagerClient,
+    private readonly caller: CloudCaller,
+  ) {}
+
+  async getCluster(ref: ClusterRef): Promise<ClusterInfo> {
+    const name = clusterName(ref);
+    try {
+      const cluster = await this.caller.call('get cluster', name, ref.project, async () => {
+        const [result] = await this.client.getCluster({ name });
+        return result;
+      });
+      return toClusterInfo(cluster);
+    } catch (error) {
+      if (isMeshopsError(error, 'NOT_FOUND')) {
+        throw new MeshopsError(
+          'CLUSTER_NOT_FOUND',
+          `cluster ${ref.project}/${ref.location}/${ref.name} not found`,
+          {
+            cause: error,
+            hint: `check the name with \`gcloud container clusters list --project ${ref.project}\``,
+          },
+        );
+      }
+      throw error;
+    }
+  }
+
+  /**
+   * setResourceLabels replaces the whole map and is guarded by the fingerprint: merge into the labels
+   * just read, and if someone changed them in between (FAILED_PRECONDITION), read again and retry.
+   */
+  async setResourceLabels(ref: ClusterRef, labels: Record<string, string>): Promise<OperationRef | null> {
+    const name = clusterName(ref);
+    for (let attempt = 1; ; attempt++) {
+      const current = await this.getCluster(ref);
+      const merged = { ...current.resourceLabels, ...labels };
+      if (sameLabels(merged, current.resourceLabels)) return null;
+      try {
+        const operation = await this.caller.call('set labels on', name, ref.project, async () => {
+          const [result] = await this.client.setLabels({
+            name,
+            resourceLabels: merged,
+            labelFingerprint: current.labelFingerprint,
+          });
+          return result;
+        });
+        return { api: 'container', name: operation.name ?? '', project: ref.project, location: ref.location };
+      } catch (error) {
+        if (!isMeshopsError(error, 'FAILED_PRECONDITION') || attempt >= 5) throw error;
+      }
+    }
+  }
+
+  async operationStatus(operation: OperationRef): Promise<OperationStatus> {
+    const name = `projects/${operation.project ?? '-'}/locations/${operation.location ?? '-'}/operations/${operation.name}`;
+    const result = await this.caller.call('get operation', name, operation.project, async () => {
+      const [op] = await this.client.getOperation({ name });
+      return op;
+    });
+    const status = enumName(result.status, operationStatuses);
+    const error = result.error?.message || (status === 'DONE' ? result.statusMessage : '') || '';
+    if (status === 'ABORTING') return { done: true, error: error || 'the operation was aborted' };
+    return { done: status === 'DONE', ...(error ? { error } : {}) };
+  }
+}

@@ -1,0 +1,197 @@
+/**
+ * Turns what the Google and Kubernetes clients throw into MeshopsErrors that say which call failed
+ * on which resource, whether trying again can help, and what a person should do.
+ */
+import { MeshopsError, type ErrorCode } from '../errors.js';
+
+interface ErrorInfoDetail {
+  '@type'?: string;
+  reason?: string;
+  metadata?: Record<string, string>;
+}
+
+interface Classified {
+  httpStatus?: number;
+  status?: string;
+  message: string;
+  reason?: string;
+  metadata?: Record<string, string>;
+  retryAfterSeconds?: number;
+  networkCode?: string;
+}
+
+/** gRPC status numbers, as gax's REST fallback reports them. */
+const grpcStatus: Record<number, [string, number]> = {
+  1: ['CANCELLED', 499],
+  2: ['UNKNOWN', 500],
+  3: ['INVALID_ARGUMENT', 400],
+  4: ['DEADLINE_EXCEEDED', 504],
+  5: ['NOT_FOUND', 404],
+  6: ['ALREADY_EXISTS', 409],
+  7: ['PERMISSION_DENIED', 403],
+  8: ['RESOURCE_EXHAUSTED', 429],
+  9: ['FAILED_PRECONDITION', 400],
+  10: ['ABORTED', 409],
+  13: ['INTERNAL', 500],
+  14: ['UNAVAILABLE', 503],
+  16: ['UNAUTHENTICATED', 401],
+};
+
+const networkCodes = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  'EPIPE',
+  'EAI_AGAIN',
+  'ENOTFOUND',
+  'UND_ERR_SOCKET',
+]);
+
+function record(value: unknown): Record<string, unknown> | undefined {
+  return typeof value === 'object' && value !== null ? (value as Record<string, unknown>) : undefined;
+}
+
+function parseRetryAfter(value: unknown): number | undefined {
+  const seconds = Number(Array.isArray(value) ? value[0] : value);
+  return Number.isFinite(seconds) && seconds >= 0 ? seconds : undefined;
+}
+
+function errorInfo(details: unknown): ErrorInfoDetail | undefined {
+  if (!Array.isArray(details)) return undefined;
+  return details
+    .map((d) => record(d) as ErrorInfoDetail | undefined)
+    .find((d) => d?.reason !== undefined || d?.['@type']?.endsWith('ErrorInfo'));
+}
+
+function fromGoogleBody(body: unknown): Partial<Classified> {
+  const error = record(record(body)?.error);
+  if (!error) return {};
+  const info = errorInfo(error.details);
+  return {
+    ...(typeof error.code === 'number' ? { httpStatus: error.code } : {}),
+    ...(typeof error.status === 'string' ? { status: error.status } : {}),
+    ...(typeof error.message === 'string' ? { message: error.message } : {}),
+    ...(info?.reason ? { reason: info.reason } : {}),
+    ...(info?.metadata ? { metadata: info.metadata } : {}),
+  };
+}
+
+function headerValue(headers: unknown, name: string): unknown {
+  if (!headers) return undefined;
+  if (typeof (headers as Headers).get === 'function') return (headers as Headers).get(name);
+  return record(headers)?.[name];
+}
+
+/** Reads a thrown value from gaxios (googleapis), google-gax (Container) or client-node (Kubernetes). */
+export function classify(error: unknown): Classified {
+  const e = record(error) ?? {};
+  const message = error instanceof Error ? error.message : String(error);
+  const networkCode = typeof e.code === 'string' && networkCodes.has(e.code) ? e.code : undefined;
+  const cause = record(e.cause);
+  const causeCode = typeof cause?.code === 'string' && networkCodes.has(cause.code) ? cause.code : undefined;
+  if (networkCode || causeCode) return { message, networkCode: networkCode ?? causeCode };
+
+  // gaxios: error.response = { status, data, headers }. Through google-gax's REST fallback the
+  // Google error body arrives as the message text instead of response.data.
+  const response = record(e.response);
+  if (response && typeof response.status === 'number') {
+    const body = fromGoogleBody(response.data);
+    return {
+      message,
+      httpStatus: response.status,
+      ...(body.status ? body : fromGoogleBody(safeJson(message))),
+      ...(parseRetryAfter(headerValue(response.headers, 'retry-after')) !== undefined
+        ? { retryAfterSeconds: parseRetryAfter(headerValue(response.headers, 'retry-after')) }
+        : {}),
+    };
+  }
+  // client-node ApiException: { code: httpStatus, body, headers }
+  if (typeof e.code === 'number' && e.code >= 100 && 'body' in e) {
+    const body = record(typeof e.body === 'string' ? safeJson(e.body) : e.body);
+    return {
+      httpStatus: e.code,
+      message: typeof body?.message === 'string' ? body.message : message,
+      ...(typeof body?.reason === 'string' ? { status: body.reason } : {}),
+      ...(parseRetryAfter(record(e.headers)?.['retry-after']) !== undefined
+        ? { retryAfterSeconds: parseRetryAfter(record(e.headers)?.['retry-after']) }
+        : {}),
+    };
+  }
+  // google-gax GoogleError: { code: grpc status, details, statusDetails, reason }
+  if (typeof e.code === 'number' && grpcStatus[e.code]) {
+    const [status, httpStatus] = grpcStatus[e.code]!;
+    const info = errorInfo(e.statusDetails);
+    const reason = typeof e.reason === 'string' ? e.reason : info?.reason;
+    return {
+      httpStatus,
+      status,
+      message: typeof e.details === 'string' && e.details ? e.details : message,
+      ...(reason ? { reason } : {}),
+      ...(info?.metadata ? { metadata: info.metadata } : {}),
+    };
+  }
+  return { message };
+}
+
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * Wraps an error from `call` on `resource`. `project` lets the hint name the exact fix.
+ */
+export function wrapCloudError(
+  error: unknown,
+  call: string,
+  resource: string,
+  project?: string,
+): MeshopsError {
+  if (error instanceof MeshopsError) return error;
+  const c = classify(error);
+  const where = `${call} ${resource}`;
+  const options = {
+    cause: error,
+    ...(c.retryAfterSeconds !== undefined ? { retryAfterSeconds: c.retryAfterSeconds } : {}),
+  };
+  const make = (code: ErrorCode, hint: string | undefined, retryable = false) =>
+    new MeshopsError(code, `${where}: ${c.message}`, { ...options, ...(hint ? { hint } : {}), retryable });
+
+  if (c.networkCode) return make('UNAVAILABLE', `could not reach the API (${c.networkCode})`, true);
+  const status = c.httpStatus ?? 0;
+  if (status === 429 || c.status === 'RESOURCE_EXHAUSTED')
+    return make('RATE_LIMITED', 'quota or rate limit: retrying', true);
+  if (status >= 500 || c.status === 'UNAVAILABLE')
+    return make('UNAVAILABLE', 'the API is having trouble: retrying', true);
+  if (c.reason === 'SERVICE_DISABLED') {
+    const service = c.metadata?.service ?? 'the API';
+    return make(
+      'SERVICE_DISABLED',
+      `gcloud services enable ${service}${project ? ` --project ${project}` : ''}`,
+    );
+  }
+  switch (status) {
+    case 401:
+      return make(
+        'UNAUTHENTICATED',
+        'the credentials were refused: check MESHOPS_GCP_ACCESS_TOKEN or the ADC identity',
+      );
+    case 403:
+      return make(
+        'PERMISSION_DENIED',
+        `grant the bot's identity roles/gkehub.admin, roles/container.admin and roles/serviceusage.serviceUsageAdmin${project ? ` on ${project}` : ''}`,
+      );
+    case 404:
+      return make('NOT_FOUND', `check that ${resource} exists and the name is spelled right`);
+    case 409:
+      return make('ALREADY_EXISTS', undefined);
+    case 415:
+      return make('INVALID_ARGUMENT', 'the request had the wrong content type (a meshops bug)');
+  }
+  if (c.status === 'FAILED_PRECONDITION') return make('FAILED_PRECONDITION', undefined);
+  if (status === 400) return make('INVALID_ARGUMENT', undefined);
+  return make('INTERNAL', undefined);
+}

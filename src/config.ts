@@ -1,0 +1,175 @@
+import { readFileSync } from 'node:fs';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { parse as parseYaml } from 'yaml';
+import { z } from 'zod';
+
+const url = z.url();
+const nullableString = z.string().min(1).nullable();
+const positiveInt = z.number().int().positive();
+
+export const configSchema = z
+  .object({
+    slack: z.strictObject({
+      botToken: nullableString,
+      signingSecret: nullableString,
+      appToken: nullableString,
+      apiUrl: url,
+    }),
+    http: z.strictObject({ port: z.number().int().min(0).max(65535) }),
+    redis: z.strictObject({ url: url, prefix: z.string().regex(/^[\w.-]+$/) }),
+    google: z.strictObject({
+      accessToken: nullableString,
+      gkehubUrl: url,
+      containerUrl: url,
+      serviceusageUrl: url,
+      resourcemanagerUrl: url,
+      retry: z.strictObject({ attempts: positiveInt, baseDelayMs: positiveInt, maxDelayMs: positiveInt }),
+    }),
+    approvals: z.strictObject({
+      approvers: z.array(z.string().regex(/^[UW][A-Z0-9]+$/, 'a Slack user ID such as U012ABC')),
+      allowSelfApproval: z.boolean(),
+      timeoutMs: positiveInt,
+    }),
+    notify: z.strictObject({ channel: nullableString }),
+    fleet: z.strictObject({ membershipLocation: z.string().min(1), enableServices: z.boolean() }),
+    polling: z.strictObject({
+      intervalMs: positiveInt.nullable(),
+      initialMs: positiveInt,
+      factor: z.number().min(1),
+      maxMs: positiveInt,
+    }),
+    timeouts: z.strictObject({
+      provisioningMs: positiveInt,
+      operationMs: positiveInt,
+      verifyMs: positiveInt,
+    }),
+    restart: z.strictObject({ statefulSets: z.boolean(), daemonSets: z.boolean() }),
+    worker: z.strictObject({
+      concurrency: positiveInt,
+      lockDurationMs: positiveInt,
+      stalledIntervalMs: positiveInt,
+    }),
+    aliases: z.record(
+      z.string(),
+      z.string().regex(/^[^/\s]+\/[^/\s]+\/[^/\s]+$/, 'PROJECT/LOCATION/CLUSTER'),
+    ),
+  })
+  .strict();
+
+export type Config = z.infer<typeof configSchema>;
+
+export class ConfigError extends Error {
+  override name = 'ConfigError';
+}
+
+type Env = Record<string, string | undefined>;
+type Tree = Record<string, unknown>;
+
+/** Every environment variable of the runtime contract, and where it lands in the config tree. */
+const envOverrides: ReadonlyArray<[string, string[], (raw: string) => unknown]> = [
+  ['SLACK_BOT_TOKEN', ['slack', 'botToken'], String],
+  ['SLACK_SIGNING_SECRET', ['slack', 'signingSecret'], String],
+  ['SLACK_APP_TOKEN', ['slack', 'appToken'], String],
+  ['SLACK_API_URL', ['slack', 'apiUrl'], String],
+  ['PORT', ['http', 'port'], toNumber],
+  ['REDIS_URL', ['redis', 'url'], String],
+  ['MESHOPS_GCP_ACCESS_TOKEN', ['google', 'accessToken'], String],
+  ['MESHOPS_GKEHUB_URL', ['google', 'gkehubUrl'], String],
+  ['MESHOPS_CONTAINER_URL', ['google', 'containerUrl'], String],
+  ['MESHOPS_SERVICEUSAGE_URL', ['google', 'serviceusageUrl'], String],
+  ['MESHOPS_RESOURCEMANAGER_URL', ['google', 'resourcemanagerUrl'], String],
+  ['MESHOPS_APPROVERS', ['approvals', 'approvers'], toList],
+  ['MESHOPS_NOTIFY_CHANNEL', ['notify', 'channel'], String],
+  ['MESHOPS_POLL_INTERVAL_MS', ['polling', 'intervalMs'], toNumber],
+];
+
+function toNumber(raw: string): unknown {
+  return /^\d+$/.test(raw.trim()) ? Number(raw) : raw;
+}
+
+function toList(raw: string): string[] {
+  return raw
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean);
+}
+
+function isTree(value: unknown): value is Tree {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function merge(base: Tree, over: Tree): Tree {
+  const out: Tree = { ...base };
+  for (const [key, value] of Object.entries(over)) {
+    const current = out[key];
+    out[key] = isTree(current) && isTree(value) && key !== 'aliases' ? merge(current, value) : value;
+  }
+  return out;
+}
+
+function setPath(tree: Tree, path: string[], value: unknown): void {
+  let node = tree;
+  for (const key of path.slice(0, -1)) {
+    const next = node[key];
+    if (!isTree(next)) node[key] = {};
+    node = node[key] as Tree;
+  }
+  node[path[path.length - 1]!] = value;
+}
+
+function findDefaults(): string {
+  let dir = dirname(fileURLToPath(import.meta.url));
+  for (let i = 0; i < 5; i++) {
+    const candidate = join(dir, 'config', 'default.yaml');
+    try {
+      readFileSync(candidate);
+      return candidate;
+    } catch {
+      dir = dirname(dir);
+    }
+  }
+  throw new ConfigError('config/default.yaml not found next to the meshops sources');
+}
+
+function readYaml(file: string): Tree {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new ConfigError(`cannot read config file ${file}: ${(error as Error).message}`);
+  }
+  const parsed: unknown = parseYaml(text);
+  if (parsed === null || parsed === undefined) return {};
+  if (!isTree(parsed)) throw new ConfigError(`${file} must hold a YAML mapping`);
+  return parsed;
+}
+
+/**
+ * The only reader of the environment: defaults, then MESHOPS_CONFIG, then the runtime contract's
+ * variables. An invalid result throws a ConfigError that names the bad key.
+ */
+export function loadConfig(env: Env = process.env, extra: Tree = {}): Config {
+  let tree = readYaml(findDefaults());
+  if (env.MESHOPS_CONFIG) tree = merge(tree, readYaml(env.MESHOPS_CONFIG));
+  tree = merge(tree, extra);
+  for (const [name, path, convert] of envOverrides) {
+    const raw = env[name];
+    if (raw !== undefined && raw !== '') setPath(tree, path, convert(raw));
+  }
+  const result = configSchema.safeParse(tree);
+  if (!result.success) {
+    const problems = result.error.issues.map((issue) => {
+      const key = issue.path.join('.') || '(root)';
+      const variable = envOverrides.find(([, path]) => path.join('.') === key)?.[0];
+      return `${key}${variable ? ` (${variable})` : ''}: ${issue.message}`;
+    });
+    throw new ConfigError(`invalid configuration:\n  ${problems.join('\n  ')}`);
+  }
+  return result.data;
+}
+
+/** Local mode: no Slack and no Google credentials, so the built-in emulator stands in for both. */
+export function isLocalMode(config: Config): boolean {
+  return !config.slack.botToken && !config.slack.signingSecret && !config.google.accessToken;
+}

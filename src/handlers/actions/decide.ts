@@ -1,0 +1,75 @@
+import type { AllMiddlewareArgs, BlockAction, ButtonAction, SlackActionMiddlewareArgs } from '@slack/bolt';
+import { closedApprovalMessage } from '../../slack/render.js';
+import type { Decision, RunRecord } from '../../workflows/run.js';
+import type { HandlerDeps } from '../deps.js';
+
+type ButtonArgs = SlackActionMiddlewareArgs<BlockAction<ButtonAction>> & AllMiddlewareArgs;
+
+/** Why `user` may not decide on `run`, or null if they may. Checked on every click. */
+export function refusal(run: RunRecord, user: string, approvals: HandlerDeps['approvals']): string | null {
+  if (!approvals.approvers.includes(user)) {
+    const who = approvals.approvers.length
+      ? approvals.approvers.map((u) => `<@${u}>`).join(', ')
+      : 'nobody (MESHOPS_APPROVERS is empty)';
+    return `You are not an approver for meshops, so your click changed nothing. Approvers: ${who}.`;
+  }
+  if (user === run.requester.userId && !approvals.allowSelfApproval) {
+    return 'You requested this run, so another approver has to decide. Your click changed nothing.';
+  }
+  return null;
+}
+
+/**
+ * Approve / Reject: authorize the clicker, record the decision first-wins with compare-and-set,
+ * replace the buttons with who decided, and wake the parked run.
+ */
+export function decideAction(approved: boolean, deps: HandlerDeps) {
+  return async ({ ack, body, action, client }: ButtonArgs): Promise<void> => {
+    await ack();
+    const user = body.user.id;
+    const channel = body.channel?.id ?? '';
+    const threadTs: unknown = body.message?.thread_ts;
+    const tell = async (text: string) => {
+      await client.chat.postEphemeral({
+        channel,
+        user,
+        text,
+        ...(typeof threadTs === 'string' ? { thread_ts: threadTs } : {}),
+      });
+    };
+    const runId = action.value ?? '';
+    const run = await deps.store.get(runId);
+    if (!run) return tell(`Run \`${runId}\` is not known to meshops.`);
+    const refused = refusal(run, user, deps.approvals);
+    if (refused) {
+      deps.log.info({ runId, user, approved }, 'approval click refused');
+      return tell(refused);
+    }
+
+    const decision: Decision = { approved, by: user, at: deps.clock.now() };
+    let recorded = false;
+    const after = await deps.store.update(runId, (current) => {
+      if (current.status !== 'awaiting-approval' || !current.approval || current.approval.decision)
+        return null;
+      recorded = true;
+      return { ...current, approval: { ...current.approval, decision } };
+    });
+    if (!recorded) {
+      const earlier = after.approval?.decision;
+      return tell(
+        earlier
+          ? `Already ${earlier.approved ? 'approved' : 'rejected'} by <@${earlier.by}> at ${new Date(earlier.at).toISOString()}.`
+          : `Run \`${runId}\` is not waiting for approval (it is ${after.status}).`,
+      );
+    }
+    deps.log.info({ runId, user, approved, audit: 'approval' }, approved ? 'run approved' : 'run rejected');
+    if (after.approval?.promptTs) {
+      await client.chat.update({
+        channel: after.slack.channel,
+        ts: after.approval.promptTs,
+        ...closedApprovalMessage(after),
+      });
+    }
+    await deps.queue.wake(runId);
+  };
+}

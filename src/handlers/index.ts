@@ -1,0 +1,17 @@
+import type { App, BlockAction, ButtonAction } from '@slack/bolt';
+import { APPROVE_ACTION, REJECT_ACTION } from '../slack/render.js';
+import { decideAction } from './actions/decide.js';
+import { meshCommand } from './commands/mesh.js';
+import type { HandlerDeps } from './deps.js';
+
+export function registerHandlers(app: App, deps: HandlerDeps): void {
+  app.command('/mesh', meshCommand(deps));
+  app.action<BlockAction<ButtonAction>>(
+    { type: 'block_actions', action_id: APPROVE_ACTION },
+    decideAction(true, deps),
+  );
+  app.action<BlockAction<ButtonAction>>(
+    { type: 'block_actions', action_id: REJECT_ACTION },
+    decideAction(false, deps),
+  );
+}

@@ -1,0 +1,42 @@
+import type { Queue } from 'bullmq';
+
+export const RUN_QUEUE = 'runs';
+
+/** Only the run id travels in the job: the record holds the rest, and no token is ever in job data. */
+export interface RunJobData {
+  runId: string;
+}
+
+/** Producer side of the run queue: one job per run, its id the run id. */
+export class RunQueue {
+  constructor(private readonly queue: Queue<RunJobData>) {}
+
+  async enqueue(runId: string): Promise<void> {
+    await this.queue.add(
+      'advance',
+      { runId },
+      {
+        jobId: runId,
+        // Retryable cloud errors (after the adapters' own retries) fail the attempt; the record says where to resume.
+        attempts: 8,
+        backoff: { type: 'exponential', delay: 5000 },
+        removeOnComplete: { age: 7 * 86_400 },
+        removeOnFail: { age: 30 * 86_400 },
+      },
+    );
+  }
+
+  /** Wakes a parked run now (after an approval decision). False if the job was not parked. */
+  async wake(runId: string): Promise<boolean> {
+    const job = await this.queue.getJob(runId);
+    if (!job || !(await job.isDelayed())) return false;
+    try {
+      await job.promote();
+      return true;
+    } catch (error) {
+      // The job left the delayed set between the check and the promote: the worker has it already.
+      if (await job.isDelayed()) throw error;
+      return false;
+    }
+  }
+}

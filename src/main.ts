@@ -1,0 +1,314 @@
+/**
+ * The one composition root: reads config, builds every client and adapter, wires handlers and
+ * workers, starts. Nothing else constructs an SDK client or reads the environment.
+ */
+import { randomBytes } from 'node:crypto';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { pathToFileURL } from 'node:url';
+import { v1 as containerV1 } from '@google-cloud/container';
+import { App, HTTPReceiver } from '@slack/bolt';
+import { WebClient } from '@slack/web-api';
+import { Queue, Worker } from 'bullmq';
+import { gkehub_v1 } from 'googleapis/build/src/apis/gkehub/v1.js';
+import { serviceusage_v1 } from 'googleapis/build/src/apis/serviceusage/v1.js';
+import { cloudresourcemanager_v3 } from 'googleapis/build/src/apis/cloudresourcemanager/v3.js';
+import { Redis } from 'ioredis';
+import { collectDefaultMetrics, Registry } from 'prom-client';
+import { applicationDefaultCredentials, staticCredentials } from './cloud/auth.js';
+import { CloudCaller } from './cloud/caller.js';
+import { GkeHubFleet } from './cloud/fleet.js';
+import { ContainerGke } from './cloud/gke.js';
+import { ClientNodeKubeFactory } from './cloud/kube.js';
+import { CloudOperations } from './cloud/operations.js';
+import { ResourceManagerProjects } from './cloud/projects.js';
+import { ServiceUsage } from './cloud/services.js';
+import { ConfigError, isLocalMode, loadConfig, type Config } from './config.js';
+import { registerHandlers } from './handlers/index.js';
+import { createRunProcessor } from './jobs/runProcessor.js';
+import { RUN_QUEUE, RunQueue, type RunJobData } from './jobs/runQueue.js';
+import { createLogger, type Logger } from './log.js';
+import { boltLogger } from './slack/boltLogger.js';
+import { SlackNotifier } from './slack/notifier.js';
+import { MessageKeys } from './store/messageKeys.js';
+import { RunStore } from './store/runStore.js';
+import type { Policy, WorkflowDeps } from './workflows/engine.js';
+import type { Clock } from './workflows/ports.js';
+
+export interface StartOptions {
+  log?: Logger;
+  clock?: Clock;
+  /** Run the workflow worker in this process (default true). */
+  worker?: boolean;
+  /** Listen for Slack on config.http.port (default true). */
+  http?: boolean;
+}
+
+export interface Meshops {
+  /** http://127.0.0.1:PORT, where /slack/events and /healthz answer. */
+  url: string;
+  stop(): Promise<void>;
+}
+
+export function newRunId(): string {
+  return `r${Date.now().toString(36)}${randomBytes(3).toString('hex')}`;
+}
+
+function policyFrom(config: Config): Policy {
+  const { polling, timeouts, approvals, fleet, restart } = config;
+  return {
+    pollDelayMs: (polls) =>
+      polling.intervalMs ?? Math.min(polling.maxMs, polling.initialMs * polling.factor ** polls),
+    operationTimeoutMs: timeouts.operationMs,
+    provisioningTimeoutMs: timeouts.provisioningMs,
+    verifyTimeoutMs: timeouts.verifyMs,
+    approvalTimeoutMs: approvals.timeoutMs,
+    membershipLocation: fleet.membershipLocation,
+    enableServices: fleet.enableServices,
+    restartKinds: [
+      ...(restart.statefulSets ? (['StatefulSet'] as const) : []),
+      ...(restart.daemonSets ? (['DaemonSet'] as const) : []),
+    ],
+  };
+}
+
+/** @google-cloud/container takes host, port and protocol apart rather than a URL. */
+function containerEndpoint(url: string): { apiEndpoint: string; port: number; protocol: string } {
+  const parsed = new URL(url);
+  const protocol = parsed.protocol.replace(':', '');
+  return {
+    apiEndpoint: parsed.hostname,
+    port: Number(parsed.port || (protocol === 'http' ? 80 : 443)),
+    protocol,
+  };
+}
+
+function buildWorkflowDeps(config: Config, clock: Clock, web: WebClient, keys: MessageKeys): WorkflowDeps {
+  const credentials = config.google.accessToken
+    ? staticCredentials(config.google.accessToken)
+    : applicationDefaultCredentials();
+  const caller = new CloudCaller(config.google.retry);
+  // retry: false — CloudCaller owns retries, so they are not multiplied by the client's own.
+  const auth = credentials.authClient;
+  const fleet = new GkeHubFleet(
+    new gkehub_v1.Gkehub({ rootUrl: config.google.gkehubUrl, auth, retry: false }),
+    caller,
+  );
+  const services = new ServiceUsage(
+    new serviceusage_v1.Serviceusage({ rootUrl: config.google.serviceusageUrl, auth, retry: false }),
+    caller,
+  );
+  const projects = new ResourceManagerProjects(
+    new cloudresourcemanager_v3.Cloudresourcemanager({
+      rootUrl: config.google.resourcemanagerUrl,
+      auth,
+      retry: false,
+    }),
+    caller,
+  );
+  const gke = new ContainerGke(
+    new containerV1.ClusterManagerClient({
+      fallback: true,
+      ...containerEndpoint(config.google.containerUrl),
+      ...credentials.gaxAuth,
+    }),
+    caller,
+  );
+  return {
+    gke,
+    projects,
+    services,
+    fleet,
+    operations: new CloudOperations(fleet, gke, services),
+    kube: new ClientNodeKubeFactory(credentials.tokens, caller),
+    notifier: new SlackNotifier(web, keys),
+    clock,
+    policy: policyFrom(config),
+  };
+}
+
+function textRoute(path: string, answer: () => Promise<[number, string, string?]>) {
+  return {
+    path,
+    method: ['GET'],
+    handler: (_req: IncomingMessage, res: ServerResponse) => {
+      answer()
+        .then(([status, body, type]) => {
+          res.writeHead(status, { 'Content-Type': type ?? 'text/plain; charset=utf-8' });
+          res.end(body);
+        })
+        .catch((error: unknown) => {
+          res.writeHead(500, { 'Content-Type': 'text/plain; charset=utf-8' });
+          res.end(error instanceof Error ? error.message : String(error));
+        });
+    },
+  };
+}
+
+export async function startMeshops(config: Config, options: StartOptions = {}): Promise<Meshops> {
+  const log = options.log ?? createLogger();
+  const clock = options.clock ?? { now: () => Date.now() };
+  const { prefix } = config.redis;
+  const { botToken, signingSecret } = config.slack;
+  if (!botToken || !signingSecret) {
+    throw new ConfigError(
+      'slack.botToken (SLACK_BOT_TOKEN) and slack.signingSecret (SLACK_SIGNING_SECRET) are required',
+    );
+  }
+
+  // Handlers fail fast when Redis is away (the user is told at once); workers wait for it to come back.
+  const commands = new Redis(config.redis.url, { maxRetriesPerRequest: 1, connectTimeout: 2000 });
+  const workerRedis = new Redis(config.redis.url, { maxRetriesPerRequest: null });
+  const closers: Array<() => Promise<unknown>> = [];
+  for (const connection of [commands, workerRedis]) {
+    connection.on('error', (error: Error) => log.warn({ err: error }, 'redis connection error'));
+  }
+  await commands.ping();
+
+  const queue = new Queue<RunJobData>(RUN_QUEUE, { connection: commands, prefix });
+  closers.push(() => queue.close());
+  const web = new WebClient(botToken, { slackApiUrl: config.slack.apiUrl });
+
+  let worker: Worker<RunJobData> | undefined;
+  if (options.worker ?? true) {
+    const workflow = buildWorkflowDeps(config, clock, web, new MessageKeys(workerRedis, prefix));
+    const processor = createRunProcessor({ store: new RunStore(workerRedis, prefix), workflow, log });
+    worker = new Worker<RunJobData>(RUN_QUEUE, processor, {
+      connection: workerRedis,
+      prefix,
+      concurrency: config.worker.concurrency,
+      lockDuration: config.worker.lockDurationMs,
+      stalledInterval: config.worker.stalledIntervalMs,
+      // Being picked up again after a crash is normal here: the record says where to resume.
+      maxStalledCount: 1000,
+    });
+    worker.on('failed', (job, error) =>
+      log.warn({ runId: job?.data.runId, err: error }, 'run job attempt failed'),
+    );
+    worker.on('error', (error) => log.error({ err: error }, 'worker error'));
+    closers.unshift(() => worker!.close());
+  }
+
+  let url = '';
+  if (options.http ?? true) {
+    const registry = new Registry();
+    collectDefaultMetrics({ register: registry });
+    const receiver = new HTTPReceiver({
+      signingSecret,
+      endpoints: '/slack/events',
+      logger: boltLogger(log),
+      customRoutes: [
+        textRoute('/healthz', () => Promise.resolve([200, 'ok'])),
+        textRoute('/readyz', async () =>
+          (await commands.ping()) === 'PONG' ? [200, 'ready'] : [503, 'redis not ready'],
+        ),
+        textRoute('/metrics', async () => [200, await registry.metrics(), registry.contentType]),
+      ],
+    });
+    const app = new App({
+      token: botToken,
+      receiver,
+      logger: boltLogger(log),
+      clientOptions: { slackApiUrl: config.slack.apiUrl },
+    });
+    registerHandlers(app, {
+      store: new RunStore(commands, prefix),
+      queue: new RunQueue(queue),
+      clock,
+      log,
+      approvals: config.approvals,
+      aliases: config.aliases,
+      newRunId,
+    });
+    app.error((error) => {
+      log.error({ err: error }, 'unhandled error in a Slack listener');
+      return Promise.resolve();
+    });
+    const server = await app.start(config.http.port);
+    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+    closers.unshift(() => app.stop());
+  }
+
+  log.info({ url, worker: Boolean(worker) }, 'meshops started');
+  return {
+    url,
+    async stop() {
+      for (const close of closers) await close();
+      await Promise.all([commands.quit(), workerRedis.quit()]);
+    },
+  };
+}
+
+/** Local mode: the emulator stands in for Google and Slack, on this machine. */
+async function localConfig(
+  config: Config,
+  log: Logger,
+): Promise<{ config: Config; close: () => Promise<void> }> {
+  const { startSim } = await import('./sim/index.js');
+  const sim = await startSim({ speed: 20 });
+  const signingSecret = randomBytes(16).toString('hex');
+  log.info({ urls: sim.urls }, 'local mode: no Slack or Google credentials, using the built-in emulator');
+  return {
+    close: () => sim.close(),
+    config: {
+      ...config,
+      slack: { ...config.slack, botToken: sim.slackToken, signingSecret, apiUrl: sim.urls.slack },
+      google: {
+        ...config.google,
+        accessToken: sim.token,
+        gkehubUrl: sim.urls.gkehub,
+        containerUrl: sim.urls.container,
+        serviceusageUrl: sim.urls.serviceusage,
+        resourcemanagerUrl: sim.urls.resourcemanager,
+      },
+      approvals: {
+        ...config.approvals,
+        approvers: config.approvals.approvers.length ? config.approvals.approvers : ['U0APPROVER'],
+      },
+      polling: { ...config.polling, intervalMs: config.polling.intervalMs ?? 1000 },
+    },
+  };
+}
+
+async function main(): Promise<void> {
+  const log = createLogger();
+  let config: Config;
+  try {
+    config = loadConfig();
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      process.stderr.write(`meshops: ${error.message}\n`);
+      process.exit(2);
+    }
+    throw error;
+  }
+  let closeSim: (() => Promise<void>) | undefined;
+  if (isLocalMode(config)) {
+    const local = await localConfig(config, log);
+    config = local.config;
+    closeSim = local.close;
+  }
+  const meshops = await startMeshops(config, { log });
+  const shutdown = (signal: string) => {
+    log.info({ signal }, 'shutting down');
+    meshops
+      .stop()
+      .then(() => closeSim?.())
+      .then(() => process.exit(0))
+      .catch((error: unknown) => {
+        log.error({ err: error }, 'shutdown failed');
+        process.exit(1);
+      });
+  };
+  process.once('SIGINT', () => shutdown('SIGINT'));
+  process.once('SIGTERM', () => shutdown('SIGTERM'));
+}
+
+if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+  main().catch((error: unknown) => {
+    process.stderr.write(
+      `meshops failed to start: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
+    );
+    process.exit(1);
+  });
+}

@@ -1,0 +1,84 @@
+import { generateKeyPairSync } from 'node:crypto';
+import { isIP } from 'node:net';
+import forge from 'node-forge';
+import { randomHex } from './ids.js';
+
+/** The sim's own CA and one serving certificate for 127.0.0.1 / localhost that every cluster uses. */
+export interface SimCertificates {
+  caPem: string;
+  serverKeyPem: string;
+  serverCertPem: string;
+}
+
+interface KeyPair {
+  privateKey: forge.pki.rsa.PrivateKey;
+  publicKey: forge.pki.rsa.PublicKey;
+}
+
+// node-forge's pure-JS RSA key generation takes seconds; node's is milliseconds.
+function rsaKeyPair(): KeyPair {
+  const { privateKey } = generateKeyPairSync('rsa', {
+    modulusLength: 2048,
+    privateKeyEncoding: { type: 'pkcs1', format: 'pem' },
+    publicKeyEncoding: { type: 'spki', format: 'pem' },
+  });
+  const forgePrivate = forge.pki.privateKeyFromPem(privateKey);
+  return { privateKey: forgePrivate, publicKey: forge.pki.setRsaPublicKey(forgePrivate.n, forgePrivate.e) };
+}
+
+function newCertificate(publicKey: forge.pki.rsa.PublicKey, now: Date): forge.pki.Certificate {
+  const cert = forge.pki.createCertificate();
+  cert.publicKey = publicKey;
+  // Leading 00 keeps the serial positive, as X.509 requires.
+  cert.serialNumber = `00${randomHex(15)}`;
+  cert.validity.notBefore = new Date(now.getTime() - 60 * 60 * 1000);
+  cert.validity.notAfter = new Date(now.getTime() + 5 * 365 * 24 * 60 * 60 * 1000);
+  return cert;
+}
+
+/** `host`: an extra address the API servers are reached at, besides 127.0.0.1 and localhost. */
+export function createCertificates(host = '127.0.0.1', now = new Date()): SimCertificates {
+  const extra =
+    host === '127.0.0.1' || host === 'localhost'
+      ? []
+      : [isIP(host) ? { type: 7, ip: host } : { type: 2, value: host }];
+  const caKeys = rsaKeyPair();
+  const ca = newCertificate(caKeys.publicKey, now);
+  const caSubject = [{ name: 'commonName', value: 'meshops-sim cluster CA' }];
+  ca.setSubject(caSubject);
+  ca.setIssuer(caSubject);
+  ca.setExtensions([
+    { name: 'basicConstraints', cA: true, critical: true },
+    { name: 'keyUsage', keyCertSign: true, cRLSign: true, digitalSignature: true, critical: true },
+    { name: 'subjectKeyIdentifier' },
+  ]);
+  ca.sign(caKeys.privateKey, forge.md.sha256.create());
+
+  const serverKeys = rsaKeyPair();
+  const server = newCertificate(serverKeys.publicKey, now);
+  server.setSubject([{ name: 'commonName', value: 'kube-apiserver' }]);
+  server.setIssuer(caSubject);
+  server.setExtensions([
+    { name: 'basicConstraints', cA: false },
+    { name: 'keyUsage', digitalSignature: true, keyEncipherment: true, critical: true },
+    { name: 'extKeyUsage', serverAuth: true },
+    {
+      name: 'subjectAltName',
+      altNames: [
+        { type: 7, ip: '127.0.0.1' },
+        { type: 2, value: 'localhost' },
+        { type: 2, value: 'kubernetes.default.svc' },
+        ...extra,
+      ],
+    },
+  ]);
+  server.sign(caKeys.privateKey, forge.md.sha256.create());
+
+  // forge writes CRLF line ends; GKE's clusterCaCertificate decodes to LF ones.
+  const lf = (pem: string): string => pem.replace(/\r\n/g, '\n');
+  return {
+    caPem: lf(forge.pki.certificateToPem(ca)),
+    serverKeyPem: lf(forge.pki.privateKeyToPem(serverKeys.privateKey)),
+    serverCertPem: lf(forge.pki.certificateToPem(server)),
+  };
+}

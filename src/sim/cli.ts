@@ -1,0 +1,110 @@
+import { parseArgs } from 'node:util';
+import { startSim, type Sim } from './index.js';
+import { scenarioNames } from './scenarios.js';
+import type { ScenarioName } from './types.js';
+
+const usage = `Usage: npm run sim -- [--scenario default|in-cluster-istiod] [--speed N] [--port-base 8085] [--host 127.0.0.1]
+  Google APIs listen on port-base .. port-base+3 (gkehub, container, serviceusage, resourcemanager),
+  Slack on port-base+4, cluster API servers from port-base+5.`;
+
+interface CliOptions {
+  scenario: ScenarioName;
+  speed: number;
+  portBase: number;
+  host: string;
+  token?: string;
+  slackToken?: string;
+}
+
+function isScenarioName(value: string): value is ScenarioName {
+  return (scenarioNames as string[]).includes(value);
+}
+
+function parseCli(argv: string[]): CliOptions | string {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      scenario: { type: 'string', default: 'default' },
+      speed: { type: 'string', default: '1' },
+      'port-base': { type: 'string', default: '8085' },
+      host: { type: 'string', default: '127.0.0.1' },
+      token: { type: 'string' },
+      'slack-token': { type: 'string' },
+      help: { type: 'boolean', default: false },
+    },
+  });
+  if (values.help) return usage;
+  const speed = Number(values.speed);
+  const portBase = Number(values['port-base']);
+  if (!isScenarioName(values.scenario)) {
+    return `unknown scenario "${values.scenario}" (known: ${scenarioNames.join(', ')})`;
+  }
+  if (!(speed > 0)) return `--speed must be a positive number, got "${values.speed}"`;
+  if (!Number.isInteger(portBase) || portBase <= 0 || portBase > 65530) {
+    return `--port-base must be a port, got "${values['port-base']}"`;
+  }
+  return {
+    scenario: values.scenario,
+    speed,
+    portBase,
+    host: values.host,
+    ...(values.token === undefined ? {} : { token: values.token }),
+    ...(values['slack-token'] === undefined ? {} : { slackToken: values['slack-token'] }),
+  };
+}
+
+function envLines(sim: Sim): string[] {
+  return [
+    `MESHOPS_GKEHUB_URL=${sim.urls.gkehub}`,
+    `MESHOPS_CONTAINER_URL=${sim.urls.container}`,
+    `MESHOPS_SERVICEUSAGE_URL=${sim.urls.serviceusage}`,
+    `MESHOPS_RESOURCEMANAGER_URL=${sim.urls.resourcemanager}`,
+    `SLACK_API_URL=${sim.urls.slack}`,
+    `MESHOPS_GCP_ACCESS_TOKEN=${sim.token}`,
+    `SLACK_BOT_TOKEN=${sim.slackToken}`,
+  ];
+}
+
+async function main(): Promise<number> {
+  const options = parseCli(process.argv.slice(2));
+  if (typeof options === 'string') {
+    process.stderr.write(`${options}\n`);
+    return options === usage ? 0 : 2;
+  }
+  const { portBase } = options;
+  const sim = await startSim({
+    host: options.host,
+    speed: options.speed,
+    scenario: options.scenario,
+    ...(options.token === undefined ? {} : { token: options.token }),
+    ...(options.slackToken === undefined ? {} : { slackToken: options.slackToken }),
+    ports: {
+      gkehub: portBase,
+      container: portBase + 1,
+      serviceusage: portBase + 2,
+      resourcemanager: portBase + 3,
+      slack: portBase + 4,
+      kubernetes: portBase + 5,
+    },
+  });
+  const lines = [
+    `# meshops sim: scenario ${options.scenario}, speed ${options.speed}`,
+    ...sim.world.clusters.map((c) => `# cluster ${c.ref} at https://${c.endpoint}`),
+    ...envLines(sim),
+  ];
+  process.stdout.write(`${lines.join('\n')}\n`);
+  await new Promise<void>((resolve) => {
+    process.once('SIGINT', resolve);
+    process.once('SIGTERM', resolve);
+  });
+  await sim.close();
+  return 0;
+}
+
+main().then(
+  (code) => process.exit(code),
+  (error: unknown) => {
+    process.stderr.write(`meshops sim failed: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.exit(1);
+  },
+);

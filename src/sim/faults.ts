@@ -1,0 +1,84 @@
+export type GoogleApiName = 'gkehub' | 'container' | 'serviceusage' | 'resourcemanager';
+export type FaultApi = GoogleApiName | 'kubernetes';
+export type FaultStatus = 429 | 500 | 503 | 403;
+
+export interface FaultRule {
+  api: FaultApi;
+  status: FaultStatus;
+  /** How many matching calls fail (default 1). Ignored when `rate` is given. */
+  times?: number;
+  /** Probability 0..1 that a matching call fails, for as long as the rule stays. */
+  rate?: number;
+  /** HTTP method to match, e.g. 'PATCH'. */
+  method?: string;
+  pathIncludes?: string;
+  retryAfterSeconds?: number;
+  /** google.rpc.ErrorInfo reason, e.g. SERVICE_DISABLED. */
+  reason?: string;
+  /** With reason SERVICE_DISABLED: the API reported as disabled (default: the faulted API itself). */
+  service?: string;
+}
+
+export interface FiredFault {
+  api: FaultApi;
+  status: FaultStatus;
+  method: string;
+  path: string;
+  reason?: string;
+  service?: string;
+  retryAfterSeconds?: number;
+}
+
+interface ActiveRule {
+  rule: FaultRule;
+  remaining: number;
+}
+
+export class FaultInjector {
+  private rules: ActiveRule[] = [];
+  /** Every fault that fired, oldest first. */
+  readonly history: FiredFault[] = [];
+
+  constructor(private readonly random: () => number = Math.random) {}
+
+  add(rule: FaultRule): void {
+    if (rule.rate !== undefined && !(rule.rate >= 0 && rule.rate <= 1)) {
+      throw new Error(`fault rate must be within 0..1, got ${rule.rate}`);
+    }
+    this.rules.push({ rule, remaining: rule.rate === undefined ? (rule.times ?? 1) : Infinity });
+  }
+
+  clear(): void {
+    this.rules = [];
+  }
+
+  /** How many faults fired since the sim started. */
+  get fired(): number {
+    return this.history.length;
+  }
+
+  /** The fault this call should get, if any; consumes one use of the matching rule. */
+  take(api: FaultApi, method: string, path: string): FiredFault | undefined {
+    for (const active of this.rules) {
+      const { rule } = active;
+      if (rule.api !== api || active.remaining <= 0) continue;
+      if (rule.method !== undefined && rule.method.toUpperCase() !== method) continue;
+      if (rule.pathIncludes !== undefined && !path.includes(rule.pathIncludes)) continue;
+      if (rule.rate !== undefined && this.random() >= rule.rate) continue;
+      active.remaining -= 1;
+      const fired: FiredFault = {
+        api,
+        status: rule.status,
+        method,
+        path,
+        ...(rule.reason === undefined ? {} : { reason: rule.reason }),
+        ...(rule.service === undefined ? {} : { service: rule.service }),
+        ...(rule.retryAfterSeconds === undefined ? {} : { retryAfterSeconds: rule.retryAfterSeconds }),
+      };
+      this.history.push(fired);
+      this.rules = this.rules.filter((r) => r.remaining > 0);
+      return fired;
+    }
+    return undefined;
+  }
+}

@@ -1,0 +1,320 @@
+import type { SimCluster } from './cluster.js';
+import type { FaultInjector } from './faults.js';
+import {
+  bearerToken,
+  listen,
+  ok,
+  param,
+  Router,
+  type RunningServer,
+  type SimRequest,
+  type SimResponse,
+} from './http.js';
+import type { ManagedMeshView } from './injection.js';
+import { stringMap, type JsonObject } from './json.js';
+import { KubeError, kubeFault, notFound } from './kubeErrors.js';
+import {
+  asListItem,
+  configMapObject,
+  eventObject,
+  listObject,
+  namespaceObject,
+  podDisruptionBudgetObject,
+  podObject,
+  workloadObject,
+} from './kubeObjects.js';
+import { controlPlaneRevisionObject, dataPlaneControlObject } from './meshObjects.js';
+import { applyNamespacePatch, applyWorkloadPatch, objectField, patchDocument } from './kubePatch.js';
+import type { Labels, SimWorkload, WorkloadKind } from './kubeTypes.js';
+import { fieldMatcher, labelMatcher, SelectorError } from './kubeSelectors.js';
+
+const resourceNames: Record<WorkloadKind, { plural: string; resource: string; listKind: string }> = {
+  Deployment: { plural: 'deployments', resource: 'deployments.apps', listKind: 'DeploymentList' },
+  StatefulSet: { plural: 'statefulsets', resource: 'statefulsets.apps', listKind: 'StatefulSetList' },
+  DaemonSet: { plural: 'daemonsets', resource: 'daemonsets.apps', listKind: 'DaemonSetList' },
+};
+
+function labelsOf(object: JsonObject): Labels {
+  return stringMap(objectField(object, 'metadata').labels, 'metadata.labels');
+}
+
+function listResponse(
+  req: SimRequest,
+  cluster: SimCluster,
+  kind: string,
+  apiVersion: string,
+  objects: JsonObject[],
+  fields: string[],
+  builtIn = true,
+): SimResponse {
+  if (req.query.get('watch') === 'true' || req.query.get('watch') === '1') {
+    throw new KubeError(
+      400,
+      'BadRequest',
+      'watch is not supported by the meshops sim: poll with list instead',
+    );
+  }
+  let matchLabels: (labels: Labels) => boolean;
+  let matchFields: (object: JsonObject) => boolean;
+  try {
+    matchLabels = labelMatcher(req.query.get('labelSelector'));
+    matchFields = fieldMatcher(req.query.get('fieldSelector'), [
+      'metadata.name',
+      'metadata.namespace',
+      ...fields,
+    ]);
+  } catch (error) {
+    if (error instanceof SelectorError) throw new KubeError(400, 'BadRequest', error.message);
+    throw error;
+  }
+  const items = objects
+    .filter((o) => matchLabels(labelsOf(o)) && matchFields(o))
+    .map((o) => (builtIn ? asListItem(o) : o));
+  return ok(listObject(kind, apiVersion, items, cluster.resourceVersion));
+}
+
+const podFields = [
+  'status.phase',
+  'spec.nodeName',
+  'spec.restartPolicy',
+  'spec.serviceAccountName',
+  'status.podIP',
+];
+const eventFields = [
+  'involvedObject.kind',
+  'involvedObject.name',
+  'involvedObject.namespace',
+  'involvedObject.uid',
+  'reason',
+  'type',
+];
+
+export interface KubernetesServerOptions {
+  cluster: SimCluster;
+  managedMesh(cluster: SimCluster): ManagedMeshView | undefined;
+  token: string;
+  faults: FaultInjector;
+  host: string;
+  port: number;
+  tls: { key: string; cert: string };
+}
+
+function kubernetesRouter(options: KubernetesServerOptions): Router {
+  const { cluster } = options;
+  const router = new Router();
+  const requireNamespace = (name: string) => {
+    const namespace = cluster.namespace(name);
+    if (!namespace) throw notFound('namespaces', name);
+    return namespace;
+  };
+  const inNamespace = (req: SimRequest) => (object: { namespace: string }) =>
+    req.params.namespace === undefined || object.namespace === req.params.namespace;
+
+  router
+    .add('GET', '/version', () =>
+      ok({
+        major: '1',
+        minor: cluster.masterVersion.split('.')[1] ?? '31',
+        gitVersion: `v${cluster.masterVersion}`,
+        platform: 'linux/amd64',
+      }),
+    )
+    .add('GET', '/api/v1/namespaces', (req) =>
+      listResponse(req, cluster, 'NamespaceList', 'v1', cluster.namespaces.map(namespaceObject), [
+        'status.phase',
+      ]),
+    )
+    .add('GET', '/api/v1/namespaces/{namespace}', (req) =>
+      ok(namespaceObject(requireNamespace(param(req, 'namespace')))),
+    )
+    .add('PATCH', '/api/v1/namespaces/{namespace}', (req) => {
+      const namespace = requireNamespace(param(req, 'namespace'));
+      const patched = patchDocument(req, namespaceObject(namespace));
+      const dryRun = req.query.get('dryRun') !== null;
+      applyNamespacePatch(cluster, namespace, patched, dryRun);
+      return ok(dryRun ? patched : namespaceObject(namespace));
+    });
+
+  for (const prefix of ['/api/v1', '/api/v1/namespaces/{namespace}']) {
+    router
+      .add('GET', `${prefix}/pods`, (req) =>
+        listResponse(
+          req,
+          cluster,
+          'PodList',
+          'v1',
+          cluster.pods.filter(inNamespace(req)).map(podObject),
+          podFields,
+        ),
+      )
+      .add('GET', `${prefix}/configmaps`, (req) =>
+        listResponse(
+          req,
+          cluster,
+          'ConfigMapList',
+          'v1',
+          cluster.configMaps.filter(inNamespace(req)).map(configMapObject),
+          [],
+        ),
+      )
+      .add('GET', `${prefix}/events`, (req) =>
+        listResponse(
+          req,
+          cluster,
+          'EventList',
+          'v1',
+          cluster.events.filter(inNamespace(req)).map(eventObject),
+          eventFields,
+        ),
+      );
+  }
+  router
+    .add('GET', '/api/v1/namespaces/{namespace}/pods/{name}', (req) => {
+      const pod = cluster.pods.find(
+        (p) => p.namespace === param(req, 'namespace') && p.name === param(req, 'name'),
+      );
+      if (!pod) throw notFound('pods', param(req, 'name'));
+      return ok(podObject(pod));
+    })
+    .add('GET', '/api/v1/namespaces/{namespace}/configmaps/{name}', (req) => {
+      const found = cluster.configMaps.find(
+        (c) => c.namespace === param(req, 'namespace') && c.name === param(req, 'name'),
+      );
+      if (!found) throw notFound('configmaps', param(req, 'name'));
+      return ok(configMapObject(found));
+    });
+
+  for (const prefix of ['/apis/policy/v1', '/apis/policy/v1/namespaces/{namespace}']) {
+    router.add('GET', `${prefix}/poddisruptionbudgets`, (req) => {
+      const pods = cluster.pods;
+      const items = cluster.podDisruptionBudgets
+        .filter(inNamespace(req))
+        .map((pdb) => podDisruptionBudgetObject(pdb, pods));
+      return listResponse(req, cluster, 'PodDisruptionBudgetList', 'policy/v1', items, []);
+    });
+  }
+
+  for (const kind of ['Deployment', 'StatefulSet', 'DaemonSet'] as const) {
+    const { plural, resource, listKind } = resourceNames[kind];
+    const find = (req: SimRequest): SimWorkload => {
+      const workload = cluster.workload(kind, param(req, 'namespace'), param(req, 'name'));
+      if (!workload) throw notFound(resource, param(req, 'name'));
+      return workload;
+    };
+    for (const prefix of ['/apis/apps/v1', '/apis/apps/v1/namespaces/{namespace}']) {
+      router.add('GET', `${prefix}/${plural}`, (req) => {
+        const pods = cluster.pods;
+        const items = cluster
+          .workloads(kind)
+          .filter(inNamespace(req))
+          .map((w) => workloadObject(w, pods));
+        return listResponse(req, cluster, listKind, 'apps/v1', items, []);
+      });
+    }
+    router
+      .add('GET', `/apis/apps/v1/namespaces/{namespace}/${plural}/{name}`, (req) =>
+        ok(workloadObject(find(req), cluster.pods)),
+      )
+      .add('PATCH', `/apis/apps/v1/namespaces/{namespace}/${plural}/{name}`, (req) => {
+        const workload = find(req);
+        const patched = patchDocument(req, workloadObject(workload, cluster.pods));
+        if (req.query.get('dryRun') !== null) return ok(patched);
+        applyWorkloadPatch(cluster, workload, patched);
+        return ok(workloadObject(workload, cluster.pods));
+      });
+  }
+
+  const mesh = (): ManagedMeshView | undefined => {
+    const view = options.managedMesh(cluster);
+    return view && view.controlPlaneState !== 'DISABLED' ? view : undefined;
+  };
+  // The mesh.cloud.google.com CRDs only exist once the managed control plane is being installed.
+  const requireMeshCrds = (): ManagedMeshView => {
+    const view = mesh();
+    if (!view) throw new KubeError(404, 'NotFound', 'the server could not find the requested resource', {});
+    return view;
+  };
+  const meshBase = '/apis/mesh.cloud.google.com/v1beta1';
+  for (const prefix of [meshBase, `${meshBase}/namespaces/{namespace}`]) {
+    router.add('GET', `${prefix}/controlplanerevisions`, (req) => {
+      const view = requireMeshCrds();
+      const items =
+        req.params.namespace === undefined || req.params.namespace === 'istio-system'
+          ? [controlPlaneRevisionObject(cluster, view)]
+          : [];
+      return listResponse(
+        req,
+        cluster,
+        'ControlPlaneRevisionList',
+        'mesh.cloud.google.com/v1beta1',
+        items,
+        [],
+        false,
+      );
+    });
+  }
+  router
+    .add('GET', `${meshBase}/namespaces/{namespace}/controlplanerevisions/{name}`, (req) => {
+      const view = requireMeshCrds();
+      if (param(req, 'namespace') !== 'istio-system' || param(req, 'name') !== view.revision) {
+        throw notFound('controlplanerevisions.mesh.cloud.google.com', param(req, 'name'));
+      }
+      return ok(controlPlaneRevisionObject(cluster, view));
+    })
+    .add('GET', `${meshBase}/dataplanecontrols`, (req) => {
+      const view = requireMeshCrds();
+      const items =
+        view.dataPlaneState === 'ACTIVE' || view.dataPlaneState === 'PROVISIONING'
+          ? [dataPlaneControlObject(cluster, view)]
+          : [];
+      return listResponse(
+        req,
+        cluster,
+        'DataPlaneControlList',
+        'mesh.cloud.google.com/v1beta1',
+        items,
+        [],
+        false,
+      );
+    })
+    .add('GET', `${meshBase}/dataplanecontrols/{name}`, (req) => {
+      const view = requireMeshCrds();
+      const exists = view.dataPlaneState === 'ACTIVE' || view.dataPlaneState === 'PROVISIONING';
+      if (!exists || param(req, 'name') !== view.revision) {
+        throw notFound('dataplanecontrols.mesh.cloud.google.com', param(req, 'name'));
+      }
+      return ok(dataPlaneControlObject(cluster, view));
+    });
+  return router;
+}
+
+/** One cluster's API server on its own HTTPS port, authenticated with the same bearer token as Google. */
+export function startKubernetesServer(options: KubernetesServerOptions): Promise<RunningServer> {
+  const router = kubernetesRouter(options);
+  return listen(
+    (req) => {
+      if (bearerToken(req.headers) !== options.token) {
+        return new KubeError(401, 'Unauthorized', 'Unauthorized').toResponse();
+      }
+      const fault = options.faults.take('kubernetes', req.method, req.path);
+      if (fault) return kubeFault(fault).toResponse();
+      const route = router.match(req.method, req.path);
+      if (!route) {
+        return router.servesPath(req.path)
+          ? new KubeError(
+              405,
+              'MethodNotAllowed',
+              'the server does not allow this method on the requested resource',
+            ).toResponse()
+          : new KubeError(404, 'NotFound', 'the server could not find the requested resource').toResponse();
+      }
+      try {
+        return route.handler({ ...req, params: route.params });
+      } catch (error) {
+        if (error instanceof KubeError) return error.toResponse();
+        throw error;
+      }
+    },
+    { host: options.host, port: options.port, tls: options.tls },
+  );
+}

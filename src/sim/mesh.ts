@@ -1,0 +1,164 @@
+import type { MeshBehaviour, MeshImplementation, ReleaseChannel, SimTimings } from './types.js';
+
+export type LifecycleState =
+  'DISABLED' | 'PROVISIONING' | 'ACTIVE' | 'FAILED_PRECONDITION' | 'STALLED' | 'NEEDS_ATTENTION' | 'DEGRADED';
+
+export interface StatusDetail {
+  code: string;
+  details: string;
+}
+
+export interface MeshCondition {
+  code: string;
+  details: string;
+  documentationLink: string;
+  severity: 'ERROR' | 'WARNING' | 'INFO';
+}
+
+/** One membership's servicemesh state at one simulated moment. */
+export interface MeshMembershipState {
+  controlPlane: LifecycleState;
+  dataPlane: LifecycleState;
+  controlPlaneDetails: StatusDetail[];
+  dataPlaneDetails: StatusDetail[];
+  /** Present once a control plane is being provisioned. */
+  implementation?: MeshImplementation;
+  revision: string;
+  conditions: MeshCondition[];
+  code: 'OK' | 'WARNING' | 'ERROR';
+  description: string;
+}
+
+export function managedRevision(channel: ReleaseChannel): string {
+  if (channel === 'RAPID') return 'asm-managed-rapid';
+  if (channel === 'STABLE') return 'asm-managed-stable';
+  return 'asm-managed';
+}
+
+export interface MeshInputs {
+  /** When management became MANAGEMENT_AUTOMATIC; undefined when it is not. */
+  automaticSince: number | undefined;
+  now: number;
+  timings: SimTimings;
+  channel: ReleaseChannel;
+  behaviour: MeshBehaviour;
+  implementation: MeshImplementation;
+}
+
+const dataPlaneDisabled: StatusDetail = {
+  code: 'DISABLED',
+  details: 'Data Plane Management is not enabled.',
+};
+const controlPlaneRequired: StatusDetail = {
+  code: 'MANAGED_CONTROL_PLANE_REQUIRED',
+  details: 'Requires active managed control plane.',
+};
+
+export const iamPermissionDenied: MeshCondition = {
+  code: 'MESH_IAM_PERMISSION_DENIED',
+  details:
+    'Service Mesh Service Agent is missing the required IAM role roles/anthosservicemesh.serviceAgent on the fleet project.',
+  documentationLink:
+    'https://cloud.google.com/service-mesh/docs/troubleshooting/troubleshoot-with-feature-state-condition#mesh_iam_permission_denied',
+  severity: 'ERROR',
+};
+
+export function computeMeshState(inputs: MeshInputs): MeshMembershipState {
+  const revision = managedRevision(inputs.channel);
+  const base = { revision, conditions: [] as MeshCondition[] };
+  if (inputs.automaticSince === undefined) {
+    return {
+      ...base,
+      controlPlane: 'DISABLED',
+      dataPlane: 'DISABLED',
+      controlPlaneDetails: [],
+      dataPlaneDetails: [dataPlaneDisabled],
+      code: 'OK',
+      description:
+        'Please see https://cloud.google.com/service-mesh/docs/install for instructions to onboard to Anthos Service Mesh.',
+    };
+  }
+  const { timings } = inputs;
+  const elapsed = inputs.now - inputs.automaticSince;
+  const implementation = inputs.implementation;
+  if (elapsed < timings.controlPlaneProvisioningAfter) {
+    return {
+      ...base,
+      controlPlane: 'DISABLED',
+      dataPlane: 'DISABLED',
+      controlPlaneDetails: [],
+      dataPlaneDetails: [dataPlaneDisabled],
+      code: 'OK',
+      description: 'Management is being enabled.',
+    };
+  }
+  const provisioning: MeshMembershipState = {
+    ...base,
+    implementation,
+    controlPlane: 'PROVISIONING',
+    controlPlaneDetails: [{ code: 'REVISION_PROVISIONING', details: `Provisioning: ${revision}` }],
+    dataPlane: 'FAILED_PRECONDITION',
+    dataPlaneDetails: [controlPlaneRequired],
+    code: 'OK',
+    description: `Revision(s) provisioning: ${revision}.`,
+  };
+  if (elapsed < timings.controlPlaneActiveAfter) return provisioning;
+  if (inputs.behaviour === 'stall') {
+    return {
+      ...provisioning,
+      controlPlane: 'STALLED',
+      controlPlaneDetails: [
+        {
+          code: 'REVISION_STALLED',
+          details: `Provisioning of ${revision} has stalled; this will be retried.`,
+        },
+      ],
+      code: 'ERROR',
+      description: `Revision(s) stalled: ${revision}.`,
+    };
+  }
+  if (inputs.behaviour === 'degrade') {
+    return {
+      ...provisioning,
+      controlPlane: 'DEGRADED',
+      controlPlaneDetails: [
+        { code: 'REVISION_UNHEALTHY', details: `Revision(s) reporting unhealthy: ${revision}` },
+      ],
+      conditions: [iamPermissionDenied],
+      code: 'WARNING',
+      description: `Revision(s) reporting unhealthy: ${revision}.`,
+    };
+  }
+  const active = {
+    ...base,
+    implementation,
+    controlPlane: 'ACTIVE' as const,
+    controlPlaneDetails: [{ code: 'REVISION_READY', details: `Ready: ${revision}` }],
+    code: 'OK' as const,
+    description: `Revision(s) ready for use: ${revision}.`,
+  };
+  if (elapsed < timings.dataPlaneProvisioningAfter) {
+    return {
+      ...active,
+      dataPlane: 'PROVISIONING',
+      dataPlaneDetails: [{ code: 'PROVISIONING', details: 'Service is provisioning.' }],
+    };
+  }
+  return {
+    ...active,
+    dataPlane: 'ACTIVE',
+    dataPlaneDetails: [{ code: 'OK', details: 'Service is running.' }],
+  };
+}
+
+/** `asm-1115-3` → `1.11.5-asm.3`, the proxy version asmcli installs for that revision. */
+export function inClusterProxyVersion(revision: string): string {
+  const match = /^asm-(\d)(\d{2})(\d+)-(\d+)$/.exec(revision);
+  if (!match) return '1.11.5-asm.3';
+  const [, major, minor, patch, build] = match;
+  return `${major}.${Number(minor)}.${patch}-asm.${build}`;
+}
+
+export function proxyImage(version: string): string {
+  return `gcr.io/gke-release/asm/proxyv2:${version}`;
+}

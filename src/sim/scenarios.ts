@@ -1,0 +1,88 @@
+import type { ClusterSpec, NamespaceSpec, Scenario, ScenarioName } from './types.js';
+
+const sampleImages = 'us-central1-docker.pkg.dev/google-samples/microservices-demo';
+
+function c1Namespaces(istioSystem: NamespaceSpec): NamespaceSpec[] {
+  return [
+    {
+      name: 'default',
+      deployments: [
+        { name: 'web', replicas: 2, image: 'us-docker.pkg.dev/google-samples/containers/gke/hello-app:1.0' },
+      ],
+    },
+    {
+      name: 'shop',
+      deployments: [
+        { name: 'cart', replicas: 2, image: `${sampleImages}/cartservice:v0.10.1` },
+        { name: 'checkout', replicas: 1, image: `${sampleImages}/checkoutservice:v0.10.1` },
+      ],
+      podDisruptionBudgets: [{ name: 'cart', selector: { app: 'cart' }, minAvailable: 1 }],
+    },
+    { name: 'kube-system' },
+    istioSystem,
+  ];
+}
+
+function c1(istioSystem: NamespaceSpec): ClusterSpec {
+  return {
+    project: 'proj-a',
+    location: 'us-central1',
+    name: 'c1',
+    releaseChannel: 'REGULAR',
+    workloadIdentity: true,
+    autopilot: true,
+    resourceLabels: { env: 'dev', team: 'platform' },
+    namespaces: c1Namespaces(istioSystem),
+  };
+}
+
+/** A Standard cluster without Workload Identity, in a second project: the failure cases. */
+const c2: ClusterSpec = {
+  project: 'proj-b',
+  location: 'europe-west1',
+  name: 'c2',
+  releaseChannel: 'RAPID',
+  workloadIdentity: false,
+  autopilot: false,
+  namespaces: [
+    {
+      name: 'default',
+      deployments: [
+        { name: 'web', replicas: 1, image: 'us-docker.pkg.dev/google-samples/containers/gke/hello-app:1.0' },
+      ],
+    },
+    { name: 'kube-system' },
+    { name: 'istio-system' },
+  ],
+};
+
+const projects = [
+  { id: 'proj-a', number: '123456789012', displayName: 'Project A' },
+  { id: 'proj-b', number: '987654321098', displayName: 'Project B' },
+];
+
+/** An asmcli-installed in-cluster control plane, as in seed 002. */
+const inClusterIstiod: NamespaceSpec = {
+  name: 'istio-system',
+  deployments: [
+    {
+      name: 'istiod-asm-1115-3',
+      replicas: 2,
+      image: 'gcr.io/gke-release/asm/pilot:1.11.5-asm.3',
+      labels: { 'istio.io/rev': 'asm-1115-3', app: 'istiod' },
+      podLabels: { app: 'istiod', istio: 'pilot', 'istio.io/rev': 'asm-1115-3' },
+    },
+  ],
+  configMaps: [{ name: 'istio-asm-1115-3', data: { mesh: 'accessLogFile: /dev/stdout\n' } }],
+};
+
+export function namedScenario(name: ScenarioName): Scenario {
+  switch (name) {
+    case 'default':
+      return { projects, clusters: [c1({ name: 'istio-system' }), c2] };
+    case 'in-cluster-istiod':
+      return { projects, clusters: [c1(inClusterIstiod), c2] };
+  }
+}
+
+export const scenarioNames: ScenarioName[] = ['default', 'in-cluster-istiod'];

@@ -1,0 +1,106 @@
+/** The shapes tests and scenarios use to describe a world. */
+
+export type ScenarioName = 'default' | 'in-cluster-istiod';
+
+export interface SimTimings {
+  /** Membership create (and delete) LRO is done after this long. */
+  membershipCreate: number;
+  /** Container SET_LABELS operation: PENDING, then RUNNING, DONE after this long in total. */
+  labelOperation: number;
+  /** After management becomes AUTOMATIC, the control plane stays DISABLED this long. */
+  controlPlaneProvisioningAfter: number;
+  /** ...and PROVISIONING until this long after management became AUTOMATIC. */
+  controlPlaneActiveAfter: number;
+  /** The data plane is FAILED_PRECONDITION until the control plane is ACTIVE, then PROVISIONING until this. */
+  dataPlaneProvisioningAfter: number;
+  /** A new pod is Pending (containers not ready) this long. */
+  podReadyAfter: number;
+  /** Feature create / update LROs are done after this long. */
+  featureOperation: number;
+}
+
+export const defaultTimings: SimTimings = {
+  membershipCreate: 3000,
+  labelOperation: 2000,
+  controlPlaneProvisioningAfter: 5000,
+  controlPlaneActiveAfter: 60000,
+  dataPlaneProvisioningAfter: 90000,
+  podReadyAfter: 2000,
+  featureOperation: 1000,
+};
+
+export type ReleaseChannel = 'RAPID' | 'REGULAR' | 'STABLE' | 'EXTENDED' | 'UNSPECIFIED';
+export type ClusterStatus = 'PROVISIONING' | 'RUNNING' | 'RECONCILING' | 'STOPPING' | 'ERROR' | 'DEGRADED';
+/** How managed provisioning goes for a cluster: normally, stuck (STALLED), or DEGRADED with a condition. */
+export type MeshBehaviour = 'normal' | 'stall' | 'degrade';
+export type MeshImplementation = 'ISTIOD' | 'TRAFFIC_DIRECTOR';
+
+export interface ProjectSpec {
+  id: string;
+  number: string;
+  displayName?: string;
+  /** Enabled services; default: the usual GKE + fleet + mesh set. */
+  services?: string[];
+}
+
+export interface WorkloadSpec {
+  name: string;
+  /** Deployments and StatefulSets; DaemonSets run one pod per node. Default 1. */
+  replicas?: number;
+  image?: string;
+  /** Labels on the workload object itself, besides `app: NAME`. */
+  labels?: Record<string, string>;
+  /** Pod template labels besides `app: NAME` (they may override `app`; the selector follows it). */
+  podLabels?: Record<string, string>;
+  templateAnnotations?: Record<string, string>;
+}
+
+export interface PodDisruptionBudgetSpec {
+  name: string;
+  /** matchLabels of the selector. */
+  selector: Record<string, string>;
+  minAvailable?: number;
+  maxUnavailable?: number;
+}
+
+export interface NamespaceSpec {
+  name: string;
+  labels?: Record<string, string>;
+  annotations?: Record<string, string>;
+  deployments?: WorkloadSpec[];
+  statefulSets?: WorkloadSpec[];
+  daemonSets?: WorkloadSpec[];
+  configMaps?: Array<{ name: string; data: Record<string, string> }>;
+  podDisruptionBudgets?: PodDisruptionBudgetSpec[];
+}
+
+export interface MeshRuntime {
+  behaviour: MeshBehaviour;
+  implementation: MeshImplementation;
+  /** Proxy version the managed data plane injects, e.g. '1.23.6-asm.14'. */
+  proxyVersion: string;
+}
+
+export interface ClusterSpec {
+  project: string;
+  location: string;
+  name: string;
+  status?: ClusterStatus;
+  releaseChannel?: ReleaseChannel;
+  /** Workload Identity (workloadPool P.svc.id.goog); default true. */
+  workloadIdentity?: boolean;
+  autopilot?: boolean;
+  resourceLabels?: Record<string, string>;
+  /** Kubernetes native sidecars: istio-proxy goes to initContainers with restartPolicy Always. */
+  nativeSidecars?: boolean;
+  mesh?: Partial<MeshRuntime>;
+  masterVersion?: string;
+  nodeCount?: number;
+  /** Default: default, kube-system and istio-system, empty. */
+  namespaces?: NamespaceSpec[];
+}
+
+export interface Scenario {
+  projects: ProjectSpec[];
+  clusters: ClusterSpec[];
+}

@@ -1,0 +1,287 @@
+import type { SimClock } from './clock.js';
+import { SimCluster } from './cluster.js';
+import type { Labels } from './kubeTypes.js';
+import type { RunningServer } from './http.js';
+import { uuid } from './ids.js';
+import type { ManagedMeshView } from './injection.js';
+import type { JsonObject } from './json.js';
+import { computeMeshState, type MeshMembershipState } from './mesh.js';
+import type { ClusterSpec, MeshRuntime, ProjectSpec, SimTimings } from './types.js';
+
+export const defaultServices = [
+  'cloudresourcemanager.googleapis.com',
+  'compute.googleapis.com',
+  'connectgateway.googleapis.com',
+  'container.googleapis.com',
+  'gkeconnect.googleapis.com',
+  'gkehub.googleapis.com',
+  'iam.googleapis.com',
+  'iamcredentials.googleapis.com',
+  'logging.googleapis.com',
+  'mesh.googleapis.com',
+  'meshca.googleapis.com',
+  'meshconfig.googleapis.com',
+  'monitoring.googleapis.com',
+  'networkservices.googleapis.com',
+  'serviceusage.googleapis.com',
+  'stackdriver.googleapis.com',
+  'trafficdirector.googleapis.com',
+];
+
+export interface SimProject {
+  id: string;
+  number: string;
+  displayName: string;
+  parent: string;
+  createdAt: number;
+  /** Enabled services, e.g. 'mesh.googleapis.com'. */
+  services: Set<string>;
+}
+
+export interface SimMembership {
+  /** projects/PROJECT_ID/locations/LOCATION/memberships/NAME */
+  name: string;
+  project: string;
+  location: string;
+  membershipId: string;
+  /** //container.googleapis.com/projects/P/locations/L/clusters/C */
+  resourceLink: string;
+  issuer?: string;
+  uniqueId: string;
+  labels: Labels;
+  createdAt: number;
+  /** When the create operation finishes; before that the state is CREATING. */
+  readyAt: number;
+  deletingAt?: number;
+  /** When the delete operation finishes and the membership is gone. */
+  goneAt?: number;
+}
+
+export type MembershipStateCode = 'CREATING' | 'READY' | 'DELETING';
+
+export interface MembershipSpecEntry {
+  /** The membership's spec as last written, e.g. { mesh: { management: 'MANAGEMENT_AUTOMATIC' } }. */
+  spec: JsonObject;
+  /** When management last became MANAGEMENT_AUTOMATIC; undefined when it is not automatic. */
+  automaticSince?: number;
+}
+
+export interface SimFeature {
+  /** projects/PROJECT_ID/locations/global/features/ID */
+  name: string;
+  project: string;
+  featureId: string;
+  createdAt: number;
+  updatedAt: number;
+  spec: JsonObject;
+  labels: Labels;
+  /** Keyed `projects/NUMBER/locations/L/memberships/NAME`, as the real API normalises them. */
+  membershipSpecs: Map<string, MembershipSpecEntry>;
+}
+
+export interface WorldContext {
+  clock: SimClock;
+  timings: SimTimings;
+  caPem: string;
+  /** Starts the Kubernetes API server of a new cluster and returns it; sets nothing on the cluster. */
+  serveCluster(cluster: SimCluster): Promise<RunningServer>;
+  /** Host part of cluster endpoints. */
+  advertisedHost: string;
+}
+
+const resourceLinkPattern =
+  /^\/\/container\.googleapis\.com\/(?:v1\/)?projects\/([^/]+)\/(?:locations|zones)\/([^/]+)\/clusters\/([^/]+)$/;
+const membershipNamePattern = /^projects\/([^/]+)\/locations\/([^/]+)\/memberships\/([^/]+)$/;
+
+export function resourceLinkFor(cluster: SimCluster): string {
+  return `//container.googleapis.com/projects/${cluster.project}/locations/${cluster.location}/clusters/${cluster.name}`;
+}
+
+/** Everything the emulated Google and Kubernetes APIs read and change. */
+export class SimWorld {
+  readonly projects = new Map<string, SimProject>();
+  readonly clusters: SimCluster[] = [];
+  private readonly allMemberships = new Map<string, SimMembership>();
+  readonly features = new Map<string, SimFeature>();
+  private readonly servers: RunningServer[] = [];
+
+  constructor(private readonly context: WorldContext) {}
+
+  get clock(): SimClock {
+    return this.context.clock;
+  }
+
+  get timings(): SimTimings {
+    return this.context.timings;
+  }
+
+  addProject(spec: ProjectSpec): SimProject {
+    if (this.project(spec.id) || this.project(spec.number)) {
+      throw new Error(`project ${spec.id} already exists`);
+    }
+    const project: SimProject = {
+      id: spec.id,
+      number: spec.number,
+      displayName: spec.displayName ?? spec.id,
+      parent: 'organizations/100000000001',
+      createdAt: this.clock.now(),
+      services: new Set(spec.services ?? defaultServices),
+    };
+    this.projects.set(project.id, project);
+    return project;
+  }
+
+  /** A project by ID or number, the two forms Google accepts in paths. */
+  project(idOrNumber: string): SimProject | undefined {
+    const byId = this.projects.get(idOrNumber);
+    if (byId) return byId;
+    for (const project of this.projects.values()) if (project.number === idOrNumber) return project;
+    return undefined;
+  }
+
+  setService(project: string, service: string, enabled: boolean): void {
+    const found = this.project(project);
+    if (!found) throw new Error(`no project ${project}`);
+    if (enabled) found.services.add(service);
+    else found.services.delete(service);
+  }
+
+  async addCluster(spec: ClusterSpec): Promise<SimCluster> {
+    const project = this.project(spec.project);
+    if (!project) throw new Error(`cluster ${spec.name}: no project ${spec.project}`);
+    if (this.cluster(`${spec.project}/${spec.location}/${spec.name}`)) {
+      throw new Error(`cluster ${spec.project}/${spec.location}/${spec.name} already exists`);
+    }
+    const cluster = new SimCluster(
+      { ...spec, project: project.id },
+      {
+        clock: this.clock,
+        timings: this.timings,
+        caPem: this.context.caPem,
+        managedMesh: (c) => this.managedMesh(c),
+      },
+    );
+    const server = await this.context.serveCluster(cluster);
+    this.servers.push(server);
+    cluster.endpoint = `${this.context.advertisedHost}:${server.port}`;
+    this.clusters.push(cluster);
+    return cluster;
+  }
+
+  /** 'P/L/C' or 'projects/P/locations/L/clusters/C', P being the project ID or number. */
+  cluster(ref: string): SimCluster | undefined {
+    const parts = ref.startsWith('projects/') ? ref.split('/').filter((_, i) => i % 2 === 1) : ref.split('/');
+    if (parts.length !== 3) return undefined;
+    const [projectRef, location, name] = parts;
+    const project = projectRef === undefined ? undefined : this.project(projectRef);
+    return this.clusters.find((c) => c.project === project?.id && c.location === location && c.name === name);
+  }
+
+  clusterByResourceLink(resourceLink: string): SimCluster | undefined {
+    const match = resourceLinkPattern.exec(resourceLink);
+    if (!match) return undefined;
+    return this.cluster(`${match[1]}/${match[2]}/${match[3]}`);
+  }
+
+  /** Memberships by full name (project ID form), without those whose deletion has finished. */
+  get memberships(): Map<string, SimMembership> {
+    const now = this.clock.now();
+    for (const [name, membership] of this.allMemberships) {
+      if (membership.goneAt !== undefined && membership.goneAt <= now) this.allMemberships.delete(name);
+    }
+    return this.allMemberships;
+  }
+
+  membershipStateCode(membership: SimMembership): MembershipStateCode {
+    if (membership.deletingAt !== undefined) return 'DELETING';
+    return this.clock.now() < membership.readyAt ? 'CREATING' : 'READY';
+  }
+
+  /** `projects/P/locations/L/memberships/M` with P as ID or number → the membership, if it exists. */
+  membership(fullName: string): SimMembership | undefined {
+    const match = membershipNamePattern.exec(fullName);
+    if (!match) return undefined;
+    const project = this.project(match[1] ?? '');
+    if (!project) return undefined;
+    return this.memberships.get(`projects/${project.id}/locations/${match[2]}/memberships/${match[3]}`);
+  }
+
+  addMembership(membership: Omit<SimMembership, 'uniqueId' | 'labels'> & { labels?: Labels }): SimMembership {
+    const created: SimMembership = { ...membership, uniqueId: uuid(), labels: { ...membership.labels } };
+    this.allMemberships.set(created.name, created);
+    return created;
+  }
+
+  /** The key GKE Hub uses in membershipSpecs / membershipStates: project NUMBER form. */
+  membershipKey(membership: SimMembership): string {
+    const number = this.project(membership.project)?.number ?? membership.project;
+    return `projects/${number}/locations/${membership.location}/memberships/${membership.membershipId}`;
+  }
+
+  membershipsOfCluster(cluster: SimCluster): SimMembership[] {
+    return [...this.memberships.values()].filter(
+      (m) => this.clusterByResourceLink(m.resourceLink) === cluster,
+    );
+  }
+
+  feature(project: string, featureId: string): SimFeature | undefined {
+    const found = this.project(project);
+    return found
+      ? this.features.get(`projects/${found.id}/locations/global/features/${featureId}`)
+      : undefined;
+  }
+
+  /** Computed servicemesh state of a membership (full name, project as ID or number) at this moment. */
+  membershipState(project: string, membershipFullName: string): MeshMembershipState | undefined {
+    const membership = this.membership(membershipFullName);
+    if (!membership || (this.project(project)?.id ?? project) !== membership.project) return undefined;
+    return this.meshStateOf(membership);
+  }
+
+  private automaticSince(membership: SimMembership): number | undefined {
+    const entry = this.feature(membership.project, 'servicemesh')?.membershipSpecs.get(
+      this.membershipKey(membership),
+    );
+    return entry?.automaticSince;
+  }
+
+  meshStateOf(membership: SimMembership): MeshMembershipState {
+    const cluster = this.clusterByResourceLink(membership.resourceLink);
+    return computeMeshState({
+      automaticSince: cluster ? this.automaticSince(membership) : undefined,
+      now: this.clock.now(),
+      timings: this.timings,
+      channel: cluster?.releaseChannel ?? 'REGULAR',
+      behaviour: cluster?.mesh.behaviour ?? 'normal',
+      implementation: cluster?.mesh.implementation ?? 'ISTIOD',
+    });
+  }
+
+  /** The managed mesh for a cluster, through its (first ready) membership; undefined when not registered. */
+  managedMesh(cluster: SimCluster): ManagedMeshView | undefined {
+    const membership = this.membershipsOfCluster(cluster).find(
+      (m) => this.membershipStateCode(m) === 'READY',
+    );
+    if (!membership) return undefined;
+    const state = this.meshStateOf(membership);
+    return {
+      revision: state.revision,
+      dataPlaneActive: state.dataPlane === 'ACTIVE',
+      controlPlaneState: state.controlPlane,
+      dataPlaneState: state.dataPlane,
+      proxyVersion: cluster.mesh.proxyVersion,
+      since: this.automaticSince(membership) ?? this.clock.now(),
+    };
+  }
+
+  /** Changes how the managed mesh behaves for a cluster: an upgrade (proxy version, implementation) or a fault. */
+  setMeshRuntime(ref: string, runtime: Partial<MeshRuntime>): void {
+    const cluster = this.cluster(ref);
+    if (!cluster) throw new Error(`no cluster ${ref}`);
+    cluster.mesh = { ...cluster.mesh, ...runtime };
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.servers.map((server) => server.close()));
+  }
+}

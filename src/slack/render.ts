@@ -1,0 +1,186 @@
+/**
+ * Block Kit for runs: the root checklist, the approval prompt and its closed form, the outcome.
+ * Slack limits: 50 blocks per message, 3000 characters per section text.
+ */
+import type { KnownBlock } from '@slack/web-api';
+import {
+  clusterKey,
+  enableClusterSteps,
+  type RunRecord,
+  type StepName,
+  type StepStatus,
+} from '../workflows/run.js';
+
+export const APPROVE_ACTION = 'approval_approve';
+export const REJECT_ACTION = 'approval_reject';
+
+const SECTION_LIMIT = 3000;
+
+const stepTitles: Record<StepName, string> = {
+  resolve: 'Resolve cluster',
+  preflight: 'Preflight (Workload Identity, mesh API)',
+  register: 'Register in the fleet',
+  label: 'Label cluster mesh_id',
+  feature: 'Enable the servicemesh feature',
+  manage: 'Turn on managed mesh',
+  controlPlane: 'Control plane ACTIVE',
+  dataPlane: 'Data plane ACTIVE',
+  plan: 'Plan sidecar injection',
+  approval: 'Approval',
+  inject: 'Label namespaces',
+  restart: 'Restart workloads',
+  verify: 'Verify istio-proxy in pods',
+  done: 'Summary',
+};
+
+const stepIcons: Record<StepStatus, string> = {
+  pending: ':white_circle:',
+  running: ':hourglass_flowing_sand:',
+  done: ':white_check_mark:',
+  skipped: ':heavy_minus_sign:',
+  failed: ':x:',
+};
+
+const statusLines: Record<RunRecord['status'], string> = {
+  queued: ':inbox_tray: Queued',
+  running: ':arrow_forward: Running',
+  waiting: ':hourglass_flowing_sand: Waiting',
+  'awaiting-approval': ':raised_hand: Waiting for approval',
+  succeeded: ':tada: Succeeded',
+  failed: ':x: Failed',
+  rejected: ':no_entry: Rejected',
+  expired: ':alarm_clock: Expired',
+  cancelled: ':octagonal_sign: Cancelled',
+};
+
+export function truncate(text: string, limit = SECTION_LIMIT): string {
+  return text.length <= limit ? text : `${text.slice(0, limit - 1)}…`;
+}
+
+function slackDate(ms: number, fallback: string): string {
+  return `<!date^${Math.floor(ms / 1000)}^{date_short_pretty} {time}|${fallback}>`;
+}
+
+function title(run: RunRecord): string {
+  return `Enable Cloud Service Mesh on \`${clusterKey(run.cluster)}\``;
+}
+
+export function rootMessage(run: RunRecord): { text: string; blocks: KnownBlock[] } {
+  const checklist = enableClusterSteps
+    .map((step) => {
+      const progress = run.steps[step];
+      const icon = stepIcons[progress?.status ?? 'pending'];
+      const detail = progress?.detail ? ` — ${progress.detail}` : '';
+      return `${icon} ${stepTitles[step]}${detail}`;
+    })
+    .join('\n');
+  const namespaces = run.options.namespaces.length ? run.options.namespaces.join(', ') : 'none';
+  const blocks: KnownBlock[] = [
+    { type: 'section', text: { type: 'mrkdwn', text: `*${title(run)}*\n${statusLines[run.status]}` } },
+    { type: 'section', text: { type: 'mrkdwn', text: truncate(checklist) } },
+    {
+      type: 'context',
+      elements: [
+        {
+          type: 'mrkdwn',
+          text: `Run \`${run.id}\` · requested by <@${run.requester.userId}> · namespaces: ${namespaces} · restart: ${run.options.restart}`,
+        },
+      ],
+    },
+  ];
+  return { text: `${title(run)}: ${statusLines[run.status]}`, blocks };
+}
+
+function approvalSummary(run: RunRecord): string {
+  const plan = run.facts.plan;
+  if (!plan) return 'Nothing to inject.';
+  const pods = plan.namespaces.reduce((sum, ns) => sum + ns.pods, 0);
+  const lines = plan.namespaces.map(
+    (ns) =>
+      `• \`${ns.name}\`: ${ns.pods} pod(s), ${ns.workloads.length} workload(s)` +
+      (ns.podDisruptionBudgets ? `, ${ns.podDisruptionBudgets} PodDisruptionBudget(s)` : ''),
+  );
+  return [
+    `*Sidecar injection for \`${clusterKey(run.cluster)}\`*`,
+    `Set \`${plan.set.key}=${plan.set.value}\`, remove \`${plan.remove}\` (${plan.reason}).`,
+    `Mesh: ${run.facts.meshRevision ?? 'managed'} · ${run.options.restart ? `${pods} pod(s) will restart` : 'no restart (restart=false)'}`,
+    ...lines,
+  ].join('\n');
+}
+
+export function approvalMessage(run: RunRecord): { text: string; blocks: KnownBlock[] } {
+  const expires = run.approval ? ` Expires ${slackDate(run.approval.expiresAt, 'later')}.` : '';
+  return {
+    text: `Approval needed: sidecar injection on ${clusterKey(run.cluster)}`,
+    blocks: [
+      {
+        type: 'section',
+        text: { type: 'mrkdwn', text: truncate(`:raised_hand: Approval needed\n${approvalSummary(run)}`) },
+      },
+      {
+        type: 'context',
+        elements: [
+          { type: 'mrkdwn', text: `Requested by <@${run.requester.userId}> · run \`${run.id}\`.${expires}` },
+        ],
+      },
+      {
+        type: 'actions',
+        block_id: `approval:${run.id}`,
+        elements: [
+          {
+            type: 'button',
+            action_id: APPROVE_ACTION,
+            style: 'primary',
+            text: { type: 'plain_text', text: 'Approve' },
+            value: run.id,
+          },
+          {
+            type: 'button',
+            action_id: REJECT_ACTION,
+            style: 'danger',
+            text: { type: 'plain_text', text: 'Reject' },
+            value: run.id,
+          },
+        ],
+      },
+    ],
+  };
+}
+
+/** The prompt once decided or expired: same summary, no buttons, who and when. */
+export function closedApprovalMessage(run: RunRecord): { text: string; blocks: KnownBlock[] } {
+  const decision = run.approval?.decision;
+  const verdict = decision
+    ? `${decision.approved ? ':white_check_mark: Approved' : ':no_entry: Rejected'} by <@${decision.by}> ${slackDate(decision.at, new Date(decision.at).toISOString())}`
+    : `:alarm_clock: Expired ${slackDate(run.approval?.expiresAt ?? run.updatedAt, 'earlier')}: nobody decided`;
+  return {
+    text: `${verdict.replace(/<[^>]*\|([^>]*)>/g, '$1')}: sidecar injection on ${clusterKey(run.cluster)}`,
+    blocks: [
+      { type: 'section', text: { type: 'mrkdwn', text: truncate(approvalSummary(run)) } },
+      { type: 'context', elements: [{ type: 'mrkdwn', text: verdict }] },
+    ],
+  };
+}
+
+export function outcomeText(run: RunRecord): string {
+  const outcome = run.outcome;
+  const message = outcome?.message ?? '';
+  switch (run.status) {
+    case 'succeeded':
+      return `:tada: Done. ${message}`;
+    case 'failed':
+      return [
+        `:x: Failed at *${stepTitles[run.step]}*: ${message}`,
+        outcome?.hint ? `*What to do:* ${outcome.hint}` : '',
+        `Run \`${run.id}\`${outcome?.code ? ` · ${outcome.code}` : ''}`,
+      ]
+        .filter(Boolean)
+        .join('\n');
+    case 'rejected':
+      return `:no_entry: ${message}`;
+    case 'expired':
+      return `:alarm_clock: ${message}${outcome?.hint ? ` (${outcome.hint})` : ''}`;
+    default:
+      return `${statusLines[run.status]}: ${message}`;
+  }
+}

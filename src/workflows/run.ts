@@ -1,0 +1,156 @@
+/**
+ * The run record: the truth about one run. It lives in Redis (src/store), versioned and written with
+ * compare-and-set; the BullMQ job only says "advance this run".
+ */
+import type { ClusterInfo, ClusterRef, OperationRef, PlaneState } from './ports.js';
+
+export const enableClusterSteps = [
+  'resolve',
+  'preflight',
+  'register',
+  'label',
+  'feature',
+  'manage',
+  'controlPlane',
+  'dataPlane',
+  'plan',
+  'approval',
+  'inject',
+  'restart',
+  'verify',
+  'done',
+] as const;
+
+export type StepName = (typeof enableClusterSteps)[number];
+export type StepStatus = 'pending' | 'running' | 'done' | 'skipped' | 'failed';
+export type RunStatus =
+  | 'queued'
+  | 'running'
+  | 'waiting'
+  | 'awaiting-approval'
+  | 'succeeded'
+  | 'failed'
+  | 'rejected'
+  | 'expired'
+  | 'cancelled';
+
+export const terminalStatuses: ReadonlySet<RunStatus> = new Set([
+  'succeeded',
+  'failed',
+  'rejected',
+  'expired',
+  'cancelled',
+]);
+
+export function isTerminal(run: Pick<RunRecord, 'status'>): boolean {
+  return terminalStatuses.has(run.status);
+}
+
+export type InjectionLabel = 'istio-injection' | 'istio.io/rev';
+
+export interface NamespacePlan {
+  name: string;
+  currentLabels: Record<string, string>;
+  workloads: Array<{ kind: 'Deployment' | 'StatefulSet' | 'DaemonSet'; name: string; replicas: number }>;
+  pods: number;
+  podDisruptionBudgets: number;
+}
+
+export interface InjectionPlan {
+  set: { key: InjectionLabel; value: string };
+  remove: InjectionLabel;
+  /** Why this label: the managed default, or the revision an in-cluster istiod already serves. */
+  reason: string;
+  namespaces: NamespacePlan[];
+}
+
+export interface Decision {
+  approved: boolean;
+  by: string;
+  at: number;
+}
+
+export interface ApprovalState {
+  requestedAt: number;
+  remindAt: number;
+  expiresAt: number;
+  reminded: boolean;
+  promptTs?: string;
+  decision?: Decision;
+}
+
+export interface EnableFacts {
+  projectNumber?: string;
+  cluster?: ClusterInfo;
+  meshRevision?: string;
+  membershipName?: string;
+  /** A long-running operation the current step started and waits on. */
+  operation?: OperationRef;
+  controlPlane?: PlaneState;
+  dataPlane?: PlaneState;
+  plan?: InjectionPlan;
+  /** One value per run, so a repeated restart step stamps the same annotation and restarts nothing twice. */
+  restartedAt?: string;
+  verifiedPods?: number;
+}
+
+export interface StepProgress {
+  status: StepStatus;
+  detail?: string;
+  at: number;
+}
+
+export interface Outcome {
+  code?: string;
+  message: string;
+  hint?: string;
+}
+
+export interface RunRecord {
+  id: string;
+  kind: 'enable-cluster';
+  version: number;
+  createdAt: number;
+  updatedAt: number;
+  requester: { userId: string; channelId: string };
+  cluster: ClusterRef;
+  options: { namespaces: string[]; restart: boolean };
+  status: RunStatus;
+  step: StepName;
+  steps: Partial<Record<StepName, StepProgress>>;
+  /** When the current step started and how often it has polled: backoff and timeouts derive from it. */
+  attempt: { since: number; polls: number };
+  facts: EnableFacts;
+  approval?: ApprovalState;
+  slack: { channel: string; rootTs?: string };
+  outcome?: Outcome;
+}
+
+export function clusterKey(cluster: ClusterRef): string {
+  return `${cluster.project}/${cluster.location}/${cluster.name}`;
+}
+
+export function newRun(input: {
+  id: string;
+  now: number;
+  requester: { userId: string; channelId: string };
+  cluster: ClusterRef;
+  options: { namespaces: string[]; restart: boolean };
+}): RunRecord {
+  return {
+    id: input.id,
+    kind: 'enable-cluster',
+    version: 0,
+    createdAt: input.now,
+    updatedAt: input.now,
+    requester: input.requester,
+    cluster: input.cluster,
+    options: input.options,
+    status: 'queued',
+    step: enableClusterSteps[0],
+    steps: {},
+    attempt: { since: input.now, polls: 0 },
+    facts: {},
+    slack: { channel: input.requester.channelId },
+  };
+}

@@ -1,0 +1,215 @@
+/**
+ * The spine, end to end: a signed `/mesh enable cluster` reaches the app over HTTP, a worker runs
+ * the workflow through BullMQ on a real Redis, the real client libraries talk to the emulator, and
+ * the user sees the thread, approves with a button, and ends with injected namespaces.
+ */
+import { APPROVE_ACTION } from '../../src/slack/render.js';
+import type { SlackMessage } from '../../src/sim/index.js';
+import {
+  APPROVER,
+  CHANNEL,
+  REQUESTER,
+  SIGNING_SECRET,
+  STRANGER,
+  startHarness,
+  type Harness,
+} from '../support/harness.js';
+import { getCluster, getMeshFeature, kubeFor, listMemberships } from '../support/inspect.js';
+import { buttonClickBody, postSigned, slashCommandBody } from '../support/slackRequests.js';
+import { waitFor } from '../support/wait.js';
+
+const CLUSTER = 'proj-a/us-central1/c1';
+const MEMBERSHIP = 'projects/123456789012/locations/us-central1/memberships/c1';
+
+function hasButtons(message: SlackMessage): boolean {
+  return JSON.stringify(message.blocks ?? []).includes(APPROVE_ACTION);
+}
+
+async function command(
+  h: Harness,
+  text: string,
+  user = REQUESTER,
+): Promise<{ status: number; text: string }> {
+  const res = await postSigned(h.app.url, slashCommandBody(text, user, CHANNEL), { secret: SIGNING_SECRET });
+  const body = await res.text();
+  return { status: res.status, text: body ? ((JSON.parse(body) as { text?: string }).text ?? '') : '' };
+}
+
+async function click(
+  h: Harness,
+  user: string,
+  prompt: SlackMessage,
+  action = APPROVE_ACTION,
+): Promise<number> {
+  const runId = /run `(r[0-9a-z]+)`/.exec(JSON.stringify(prompt.blocks))?.[1] ?? '';
+  const body = buttonClickBody({
+    user,
+    actionId: action,
+    value: runId,
+    channel: CHANNEL,
+    messageTs: prompt.ts,
+    ...(prompt.thread_ts ? { threadTs: prompt.thread_ts } : {}),
+  });
+  return (await postSigned(h.app.url, body, { secret: SIGNING_SECRET })).status;
+}
+
+function roots(h: Harness): SlackMessage[] {
+  return h.sim.slack.messages(CHANNEL).filter((m) => !m.thread_ts);
+}
+
+async function runToApproval(h: Harness): Promise<{ root: SlackMessage; prompt: SlackMessage }> {
+  const started = Date.now();
+  const reply = await command(h, `enable cluster ${CLUSTER} namespaces=default,shop`);
+  expect(Date.now() - started).toBeLessThan(1000);
+  expect(reply.status).toBe(200);
+  expect(reply.text).toMatch(
+    /Queued run `r[0-9a-z]+`: managed Cloud Service Mesh on `proj-a\/us-central1\/c1`/,
+  );
+  const root = await waitFor('the root message', () => roots(h)[0]);
+  expect(root.text).toContain('Enable Cloud Service Mesh on `proj-a/us-central1/c1`');
+  const prompt = await waitFor(
+    'the approval prompt',
+    () => h.sim.slack.thread(CHANNEL, root.ts).find(hasButtons),
+    30_000,
+  );
+  expect(prompt.reply_broadcast).toBe(true);
+  return { root, prompt };
+}
+
+async function labelsOf(h: Harness, namespace: string): Promise<Record<string, string>> {
+  const { core } = await kubeFor(h.sim, CLUSTER);
+  return (await core.readNamespace({ name: namespace })).metadata?.labels ?? {};
+}
+
+describe('/mesh enable cluster, end to end', () => {
+  let h: Harness;
+  afterEach(async () => {
+    await h?.stop();
+  });
+
+  it('onboards proj-a/us-central1/c1 with istio-injection=enabled after an approver approves', async () => {
+    h = await startHarness({ scenario: 'default' });
+    const { root, prompt } = await runToApproval(h);
+
+    // Fleet and cluster state before anything touches a namespace.
+    const memberships = await listMemberships(h.sim, 'proj-a');
+    expect(memberships).toHaveLength(1);
+    expect(memberships[0]).toMatchObject({
+      endpoint: {
+        gkeCluster: {
+          resourceLink: '//container.googleapis.com/projects/proj-a/locations/us-central1/clusters/c1',
+        },
+      },
+      authority: {
+        issuer: 'https://container.googleapis.com/v1/projects/proj-a/locations/us-central1/clusters/c1',
+      },
+    });
+    expect((await getCluster(h.sim, CLUSTER)).resourceLabels).toEqual({
+      env: 'dev',
+      team: 'platform',
+      mesh_id: 'proj-123456789012',
+    });
+    const feature = await getMeshFeature(h.sim, 'proj-a');
+    expect(Object.keys(feature.membershipSpecs ?? {})).toEqual([MEMBERSHIP]);
+    expect(feature.membershipSpecs?.[MEMBERSHIP]).toMatchObject({
+      mesh: { management: 'MANAGEMENT_AUTOMATIC' },
+    });
+    expect(await labelsOf(h, 'default')).not.toHaveProperty('istio-injection');
+    expect(await labelsOf(h, 'shop')).not.toHaveProperty('istio-injection');
+    expect(JSON.stringify(prompt.blocks)).toContain('istio-injection=enabled');
+
+    // The requester and a stranger are refused; nothing changes.
+    expect(await click(h, REQUESTER, prompt)).toBe(200);
+    expect(await click(h, STRANGER, prompt)).toBe(200);
+    const refusals = await waitFor('two refusals', () => {
+      const e = h.sim.slack.ephemerals(CHANNEL);
+      return e.length >= 2 ? e : undefined;
+    });
+    expect(refusals.find((e) => e.user === REQUESTER)?.text).toMatch(/You requested this run/);
+    expect(refusals.find((e) => e.user === STRANGER)?.text).toMatch(/not an approver/);
+    expect(hasButtons(h.sim.slack.thread(CHANNEL, root.ts).find((m) => m.ts === prompt.ts)!)).toBe(true);
+    expect(await labelsOf(h, 'default')).not.toHaveProperty('istio-injection');
+
+    // The approver approves: buttons give way to who decided, and the run finishes.
+    expect(await click(h, APPROVER, prompt)).toBe(200);
+    const outcome = await waitFor(
+      'the success summary',
+      () => h.sim.slack.thread(CHANNEL, root.ts).find((m) => m.text.startsWith(':tada: Done.')),
+      30_000,
+    );
+    expect(outcome.text).toContain('`default`, `shop` labelled `istio-injection=enabled`');
+    const closed = h.sim.slack.messages(CHANNEL).find((m) => m.ts === prompt.ts)!;
+    expect(hasButtons(closed)).toBe(false);
+    expect(JSON.stringify(closed.blocks)).toContain(`Approved by <@${APPROVER}>`);
+
+    for (const ns of ['default', 'shop']) {
+      const labels = await labelsOf(h, ns);
+      expect(labels['istio-injection']).toBe('enabled');
+      expect(labels).not.toHaveProperty('istio.io/rev');
+    }
+    const { core, apps } = await kubeFor(h.sim, CLUSTER);
+    for (const ns of ['default', 'shop']) {
+      const deployments = (await apps.listNamespacedDeployment({ namespace: ns })).items;
+      expect(deployments.length).toBeGreaterThan(0);
+      for (const d of deployments) {
+        expect(d.spec?.template.metadata?.annotations?.['kubectl.kubernetes.io/restartedAt']).toBeDefined();
+      }
+      const pods = (await core.listNamespacedPod({ namespace: ns })).items;
+      expect(pods.length).toBeGreaterThan(0);
+      for (const pod of pods) expect(pod.spec?.containers.map((c) => c.name)).toContain('istio-proxy');
+    }
+
+    // One root message, kept as a checklist that shows the outcome; thread replies in step order.
+    expect(roots(h)).toHaveLength(1);
+    expect(roots(h)[0]!.text).toContain('Succeeded');
+    const thread = h.sim.slack.thread(CHANNEL, root.ts).map((m) => m.text);
+    const order = [
+      ':mag: Cluster',
+      ':link:',
+      ':label:',
+      ':gear:',
+      ':satellite: Control plane: *ACTIVE*',
+      ':satellite: Data plane: *ACTIVE*',
+      ':clipboard: Plan',
+      ':syringe:',
+      ':arrows_counterclockwise:',
+      ':white_check_mark: All',
+      ':tada:',
+    ];
+    const positions = order.map((prefix) => thread.findIndex((t) => t.startsWith(prefix)));
+    expect(positions.every((p) => p >= 0)).toBe(true);
+    expect([...positions].sort((a, b) => a - b)).toEqual(positions);
+    expect(thread.some((t) => t.includes('Control plane: *PROVISIONING*'))).toBe(true);
+    expect(
+      thread.some((t) => t.includes('Data plane: *FAILED_PRECONDITION* (MANAGED_CONTROL_PLANE_REQUIRED')),
+    ).toBe(true);
+
+    // A late second click is told who decided.
+    expect(await click(h, APPROVER, prompt)).toBe(200);
+    await waitFor('the already-decided answer', () =>
+      h.sim.slack
+        .ephemerals(CHANNEL)
+        .find((e) => e.user === APPROVER && /not waiting for approval|Already approved/.test(e.text)),
+    );
+  });
+
+  it('uses istio.io/rev=asm-1115-3 where an in-cluster istiod serves that revision', async () => {
+    h = await startHarness({ scenario: 'in-cluster-istiod' });
+    const { root, prompt } = await runToApproval(h);
+    expect(JSON.stringify(prompt.blocks)).toContain('istio.io/rev=asm-1115-3');
+    expect(await click(h, APPROVER, prompt)).toBe(200);
+    await waitFor(
+      'the success summary',
+      () => h.sim.slack.thread(CHANNEL, root.ts).find((m) => m.text.startsWith(':tada: Done.')),
+      30_000,
+    );
+    for (const ns of ['default', 'shop']) {
+      const labels = await labelsOf(h, ns);
+      expect(labels['istio.io/rev']).toBe('asm-1115-3');
+      expect(labels).not.toHaveProperty('istio-injection');
+    }
+    const { core } = await kubeFor(h.sim, CLUSTER);
+    const pods = (await core.listNamespacedPod({ namespace: 'shop' })).items;
+    expect(pods.every((pod) => pod.spec?.containers.some((c) => c.name === 'istio-proxy'))).toBe(true);
+  });
+});

@@ -1,0 +1,229 @@
+/**
+ * In-memory implementations of the workflow ports, for unit tests of the step machine. They keep
+ * just enough state to answer the way the real adapters do; the emulator tests cover the wire.
+ */
+import { MeshopsError } from '../../src/errors.js';
+import type { Policy, WorkflowDeps } from '../../src/workflows/engine.js';
+import type {
+  ClusterInfo,
+  ClusterRef,
+  Kube,
+  MeshState,
+  NamespaceInfo,
+  OperationRef,
+  PodInfo,
+  ThreadMessage,
+  WorkloadInfo,
+} from '../../src/workflows/ports.js';
+import type { RunRecord } from '../../src/workflows/run.js';
+
+export class FakeClock {
+  constructor(public time = 1_700_000_000_000) {}
+  now = (): number => this.time;
+  advance(ms: number): void {
+    this.time += ms;
+  }
+}
+
+export interface FakeNamespace {
+  labels: Record<string, string>;
+  deployments: Record<string, number>;
+}
+
+export class FakeWorld {
+  readonly calls: string[] = [];
+  readonly messages: ThreadMessage[] = [];
+  readonly approvalsAsked: RunRecord[] = [];
+  readonly closedApprovals: RunRecord[] = [];
+  cluster: ClusterInfo = {
+    status: 'RUNNING',
+    releaseChannel: 'REGULAR',
+    workloadPool: 'proj-a.svc.id.goog',
+    autopilot: true,
+    endpoint: '10.0.0.1',
+    caCertificate: 'Q0E=',
+    resourceLabels: { env: 'dev' },
+    labelFingerprint: 'f1',
+  };
+  meshEnabled = true;
+  memberships = new Map<string, string>(); // name → resourceLink
+  management = new Map<string, string>();
+  /** Polls of meshState until the planes are ACTIVE. */
+  controlPlaneAfter = 2;
+  dataPlaneAfter = 3;
+  meshPolls = 0;
+  namespaces: Record<string, FakeNamespace> = {
+    default: { labels: {}, deployments: { web: 2 } },
+    shop: { labels: {}, deployments: { cart: 2, checkout: 1 } },
+  };
+  istiodRevisions: string[] = [];
+  /** Pods get the sidecar on restart only when this is true. */
+  injectorWorks = true;
+  restartedAt = new Map<string, string>();
+  pods = new Map<string, PodInfo[]>();
+
+  constructor() {
+    for (const [ns, spec] of Object.entries(this.namespaces)) this.pods.set(ns, this.podsOf(ns, spec, false));
+  }
+
+  private podsOf(ns: string, spec: FakeNamespace, proxy: boolean): PodInfo[] {
+    return Object.entries(spec.deployments).flatMap(([name, replicas]) =>
+      Array.from({ length: replicas }, (_, i) => ({
+        name: `${name}-${i}`,
+        namespace: ns,
+        phase: 'Running',
+        ready: true,
+        hasIstioProxy: proxy,
+        labels: { app: name },
+      })),
+    );
+  }
+
+  kube: Kube = {
+    getNamespace: async (name): Promise<NamespaceInfo | null> => {
+      const ns = this.namespaces[name];
+      return ns ? { name, labels: { ...ns.labels } } : null;
+    },
+    listPods: async (namespace, selector) => {
+      if (namespace === 'istio-system' && selector === 'istio.io/rev') {
+        return this.istiodRevisions.map((rev) => ({
+          name: `istiod-${rev}`,
+          namespace,
+          phase: 'Running',
+          ready: true,
+          hasIstioProxy: false,
+          labels: { app: 'istiod', 'istio.io/rev': rev },
+        }));
+      }
+      return this.pods.get(namespace) ?? [];
+    },
+    listWorkloads: async (namespace): Promise<WorkloadInfo[]> =>
+      Object.entries(this.namespaces[namespace]?.deployments ?? {}).map(([name, replicas]) => ({
+        kind: 'Deployment',
+        name,
+        namespace,
+        replicas,
+      })),
+    countPodDisruptionBudgets: async () => 0,
+    patchNamespaceLabels: async (name, labels) => {
+      this.calls.push(`label ${name} ${JSON.stringify(labels)}`);
+      const ns = this.namespaces[name]!;
+      for (const [k, v] of Object.entries(labels)) {
+        if (v === null) delete ns.labels[k];
+        else ns.labels[k] = v;
+      }
+    },
+    restartWorkload: async (workload, at) => {
+      const key = `${workload.namespace}/${workload.name}`;
+      if (this.restartedAt.get(key) === at) return;
+      this.restartedAt.set(key, at);
+      this.calls.push(`restart ${key}`);
+      const ns = this.namespaces[workload.namespace]!;
+      const labelled = ns.labels['istio-injection'] === 'enabled' || Boolean(ns.labels['istio.io/rev']);
+      const others = (this.pods.get(workload.namespace) ?? []).filter((p) => p.labels.app !== workload.name);
+      const fresh = this.podsOf(
+        workload.namespace,
+        { labels: {}, deployments: { [workload.name]: workload.replicas } },
+        labelled && this.injectorWorks,
+      );
+      this.pods.set(workload.namespace, [...others, ...fresh]);
+    },
+  };
+
+  deps(clock: FakeClock, policy: Partial<Policy> = {}): WorkflowDeps {
+    const operation = (name: string): OperationRef => ({ api: 'gkehub', name });
+    return {
+      clock,
+      policy: {
+        pollDelayMs: () => 1000,
+        operationTimeoutMs: 60_000,
+        provisioningTimeoutMs: 600_000,
+        verifyTimeoutMs: 60_000,
+        approvalTimeoutMs: 3_600_000,
+        membershipLocation: 'auto',
+        enableServices: true,
+        restartKinds: [],
+        ...policy,
+      },
+      gke: {
+        getCluster: async (ref: ClusterRef) => {
+          if (ref.name !== 'c1') throw new MeshopsError('CLUSTER_NOT_FOUND', `cluster ${ref.name} not found`);
+          return this.cluster;
+        },
+        setResourceLabels: async (_ref, labels) => {
+          const merged = { ...this.cluster.resourceLabels, ...labels };
+          if (JSON.stringify(merged) === JSON.stringify(this.cluster.resourceLabels)) return null;
+          this.calls.push(`setLabels ${JSON.stringify(merged)}`);
+          this.cluster = { ...this.cluster, resourceLabels: merged };
+          return { api: 'container', name: 'op-label' };
+        },
+      },
+      projects: { projectNumber: async () => '123' },
+      services: {
+        isEnabled: async () => this.meshEnabled,
+        enable: async () => {
+          this.calls.push('enable mesh');
+          this.meshEnabled = true;
+          return { api: 'serviceusage', name: 'operations/enable' };
+        },
+      },
+      fleet: {
+        findMembership: async (_project, ref) => {
+          for (const [name, link] of this.memberships)
+            if (link.endsWith(`/clusters/${ref.name}`)) return { name, resourceLink: link, state: 'READY' };
+          return null;
+        },
+        createMembership: async (project, location, id, ref) => {
+          this.calls.push(`createMembership ${location}/${id}`);
+          this.memberships.set(
+            `projects/${project}/locations/${location}/memberships/${id}`,
+            `//container.googleapis.com/projects/${project}/locations/${ref.location}/clusters/${ref.name}`,
+          );
+          return operation('op-register');
+        },
+        enableMeshFeature: async () => null,
+        setMeshManagement: async (_project, membership, management) => {
+          this.calls.push(`manage ${membership} ${management}`);
+          this.management.set(membership, management);
+          return operation('op-manage');
+        },
+        meshState: async (): Promise<MeshState | null> => {
+          this.meshPolls++;
+          const cp = this.meshPolls >= this.controlPlaneAfter ? 'ACTIVE' : 'PROVISIONING';
+          const dp =
+            this.meshPolls >= this.dataPlaneAfter
+              ? 'ACTIVE'
+              : cp === 'ACTIVE'
+                ? 'PROVISIONING'
+                : 'FAILED_PRECONDITION';
+          return {
+            controlPlane: {
+              state: cp,
+              details: [{ code: cp === 'ACTIVE' ? 'REVISION_READY' : 'REVISION_PROVISIONING', details: '' }],
+              implementation: 'ISTIOD',
+            },
+            dataPlane: { state: dp, details: [] },
+            conditions: [],
+          };
+        },
+      },
+      operations: { status: async () => ({ done: true }) },
+      kube: { forCluster: () => this.kube },
+      notifier: {
+        postRoot: async () => '1.0',
+        updateRoot: async () => undefined,
+        announceOutcome: async () => undefined,
+        reply: async (_run, message) => {
+          if (!this.messages.some((m) => m.key === message.key)) this.messages.push(message);
+        },
+        askApproval: async (run) => {
+          this.approvalsAsked.push(run);
+          return '2.0';
+        },
+        closeApproval: async (run) => {
+          this.closedApprovals.push(run);
+        },
+      },
+    };
+  }
+}

@@ -1,0 +1,69 @@
+/**
+ * The whole product on one machine, as the tests use it: the emulator (Google APIs, clusters,
+ * Slack) over real HTTP, a real Redis, and meshops started from its composition root with the
+ * runtime contract's environment variables.
+ */
+import { loadConfig, type Config } from '../../src/config.js';
+import { createLogger } from '../../src/log.js';
+import { startMeshops, type Meshops } from '../../src/main.js';
+import { startSim, type Sim, type SimOptions } from '../../src/sim/index.js';
+import { testPrefix, testRedisUrl } from './redis.js';
+
+export const SIGNING_SECRET = 'e2e-signing-secret';
+export const REQUESTER = 'UREQUESTER';
+export const APPROVER = 'UAPPROVER';
+export const STRANGER = 'USTRANGER';
+export const CHANNEL = 'C0MESH';
+
+export interface Harness {
+  sim: Sim;
+  config: Config;
+  env: Record<string, string>;
+  app: Meshops;
+  stop(): Promise<void>;
+}
+
+/** The runtime contract's variables pointing at `sim`, as a deployment would set them. */
+export function contractEnv(sim: Sim, extra: Record<string, string> = {}): Record<string, string> {
+  return {
+    SLACK_BOT_TOKEN: sim.slackToken,
+    SLACK_SIGNING_SECRET: SIGNING_SECRET,
+    SLACK_API_URL: sim.urls.slack,
+    PORT: '0',
+    REDIS_URL: testRedisUrl(),
+    MESHOPS_GCP_ACCESS_TOKEN: sim.token,
+    MESHOPS_GKEHUB_URL: sim.urls.gkehub,
+    MESHOPS_CONTAINER_URL: sim.urls.container,
+    MESHOPS_SERVICEUSAGE_URL: sim.urls.serviceusage,
+    MESHOPS_RESOURCEMANAGER_URL: sim.urls.resourcemanager,
+    // The requester is an approver too, so their own click tests the no-self-approval rule.
+    MESHOPS_APPROVERS: `${APPROVER},${REQUESTER}`,
+    MESHOPS_POLL_INTERVAL_MS: '100',
+    ...extra,
+  };
+}
+
+export async function startHarness(
+  simOptions: SimOptions = {},
+  overrides: Record<string, unknown> = {},
+): Promise<Harness> {
+  const sim = await startSim({ speed: 100, ...simOptions });
+  const env = contractEnv(sim);
+  const config = loadConfig(env, {
+    redis: { prefix: testPrefix() },
+    google: { retry: { attempts: 4, baseDelayMs: 50, maxDelayMs: 500 } },
+    ...overrides,
+  });
+  const log = createLogger(process.env.MESHOPS_TEST_LOG ?? 'silent');
+  const app = await startMeshops(config, { log });
+  return {
+    sim,
+    config,
+    env,
+    app,
+    async stop() {
+      await app.stop();
+      await sim.close();
+    },
+  };
+}

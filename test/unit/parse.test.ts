@@ -1,0 +1,86 @@
+import { MAX_COMMAND_LENGTH, parseClusterRef, parseMeshCommand } from '../../src/handlers/parse.js';
+
+describe('parseMeshCommand', () => {
+  it('reads enable cluster with namespaces and restart', () => {
+    expect(
+      parseMeshCommand('enable cluster proj-a/us-central1/c1 namespaces=default,shop restart=false'),
+    ).toEqual({
+      kind: 'enable-cluster',
+      cluster: { project: 'proj-a', location: 'us-central1', name: 'c1' },
+      namespaces: ['default', 'shop'],
+      restart: false,
+    });
+  });
+
+  it('defaults to no namespaces and restart=true, and dedupes namespaces', () => {
+    expect(parseMeshCommand('  enable   cluster proj-a/us-central1-a/c1 ')).toMatchObject({
+      namespaces: [],
+      restart: true,
+    });
+    expect(
+      parseMeshCommand('enable cluster proj-a/us-central1/c1 namespaces=shop,shop,default'),
+    ).toMatchObject({
+      namespaces: ['shop', 'default'],
+    });
+  });
+
+  it('accepts the full resource name and aliases', () => {
+    expect(
+      parseMeshCommand('enable cluster projects/proj-a/locations/us-central1/clusters/c1'),
+    ).toMatchObject({
+      cluster: { project: 'proj-a', location: 'us-central1', name: 'c1' },
+    });
+    expect(parseMeshCommand('enable cluster prod', { prod: 'proj-a/europe-west1/prod-1' })).toMatchObject({
+      cluster: { project: 'proj-a', location: 'europe-west1', name: 'prod-1' },
+    });
+  });
+
+  it.each([
+    ['enable cluster ;;;', /not a cluster reference/],
+    ['enable cluster', /which cluster/],
+    ['enable namespace proj-a/us-central1/c1', /takes `cluster`/],
+    ['enable cluster proj-a/us-central1/c1 namespaces=Shop', /not a namespace name/],
+    ['enable cluster proj-a/us-central1/c1 namespaces=', /not a namespace name/],
+    ['enable cluster proj-a/us-central1/c1 restart=maybe', /takes true or false/],
+    ['enable cluster proj-a/us-central1/c1 colour=blue', /unknown option/],
+    ['enable cluster proj-a/us-central1/c1 restart=true restart=false', /given twice/],
+    ['enable cluster proj-a/us-central1/c1 --force', /not an option/],
+    ['enable cluster P/us-central1/c1', /not a valid project ID/],
+    ['enable cluster proj-a/moon/c1', /not a valid location/],
+    ['enable cluster proj-a/us-central1/C_1', /not a valid cluster name/],
+    ['enable cluster プロジェクト/東京/クラスタ', /not a valid project ID/],
+    ['enable cluster proj-a/us-central1/c1 namespaces=déjà', /not a namespace name/],
+    ['explode everything', /unknown command `explode`/],
+    ['🚀', /unknown command/],
+  ])('refuses %j', (text, reason) => {
+    const parsed = parseMeshCommand(text);
+    expect(parsed.kind).toBe('invalid');
+    expect(parsed.kind === 'invalid' && parsed.reason).toMatch(reason);
+  });
+
+  it('refuses a 5,000-character command without echoing it', () => {
+    const parsed = parseMeshCommand(`enable cluster ${'x'.repeat(5000)}`);
+    expect(parsed).toEqual({
+      kind: 'invalid',
+      reason: 'the command is 5015 characters long; the limit is 1000',
+    });
+  });
+
+  it('answers help for empty text and help', () => {
+    expect(parseMeshCommand('')).toEqual({ kind: 'help' });
+    expect(parseMeshCommand('help')).toEqual({ kind: 'help' });
+  });
+
+  it('names verbs that are planned but not here yet', () => {
+    expect(parseMeshCommand('status proj-a/us-central1/c1')).toEqual({ kind: 'not-yet', verb: 'status' });
+  });
+
+  it('keeps quoted input short in its reasons', () => {
+    const parsed = parseMeshCommand(`enable cluster ${'a/'.repeat(200)}`.slice(0, MAX_COMMAND_LENGTH));
+    expect(parsed.kind === 'invalid' && parsed.reason.length).toBeLessThan(200);
+  });
+
+  it('parses cluster refs alone', () => {
+    expect(parseClusterRef('a/b', {})).toMatch(/not a cluster reference/);
+  });
+});
