@@ -161,7 +161,7 @@ export function loadConfig(env: Env = process.env, extra: Tree = {}): Config {
   if (!result.success) {
     const problems = result.error.issues.map((issue) => {
       const key = issue.path.join('.') || '(root)';
-      const variable = envOverrides.find(([, path]) => path.join('.') === key)?.[0];
+      const variable = envOverrides.find(([, path]) => `${key}.`.startsWith(`${path.join('.')}.`))?.[0];
       return `${key}${variable ? ` (${variable})` : ''}: ${issue.message}`;
     });
     throw new ConfigError(`invalid configuration:\n  ${problems.join('\n  ')}`);

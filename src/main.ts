@@ -186,6 +186,9 @@ export async function startMeshops(config: Config, options: StartOptions = {}): 
       log.warn({ runId: job?.data.runId, err: error }, 'run job attempt failed'),
     );
     worker.on('error', (error) => log.error({ err: error }, 'worker error'));
+    worker.on('stalled', (jobId) =>
+      log.warn({ runId: jobId }, 'run job stalled (its worker died?); resuming from the record'),
+    );
     closers.unshift(() => worker!.close());
   }
 

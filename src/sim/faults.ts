@@ -29,6 +29,16 @@ export interface FiredFault {
   retryAfterSeconds?: number;
 }
 
+/** A call that answers normally, but only after `latencyMs`: a slow API, or one a client gives up on. */
+export interface LatencyRule {
+  api: FaultApi;
+  latencyMs: number;
+  /** How many matching calls are slowed (default 1). */
+  times?: number;
+  method?: string;
+  pathIncludes?: string;
+}
+
 interface ActiveRule {
   rule: FaultRule;
   remaining: number;
@@ -36,6 +46,9 @@ interface ActiveRule {
 
 export class FaultInjector {
   private rules: ActiveRule[] = [];
+  private latencies: Array<{ rule: LatencyRule; remaining: number }> = [];
+  /** Calls that were slowed, oldest first. */
+  readonly slowed: Array<{ api: FaultApi; method: string; path: string; latencyMs: number }> = [];
   /** Every fault that fired, oldest first. */
   readonly history: FiredFault[] = [];
 
@@ -50,6 +63,27 @@ export class FaultInjector {
 
   clear(): void {
     this.rules = [];
+    this.latencies = [];
+  }
+
+  slow(rule: LatencyRule): void {
+    this.latencies.push({ rule, remaining: rule.times ?? 1 });
+  }
+
+  /** How long this call should be held before it is answered (0: not at all); consumes one use. */
+  takeLatency(api: FaultApi, method: string, path: string): number {
+    const active = this.latencies.find(
+      ({ rule, remaining }) =>
+        rule.api === api &&
+        remaining > 0 &&
+        (rule.method === undefined || rule.method.toUpperCase() === method) &&
+        (rule.pathIncludes === undefined || path.includes(rule.pathIncludes)),
+    );
+    if (!active) return 0;
+    active.remaining -= 1;
+    this.latencies = this.latencies.filter((l) => l.remaining > 0);
+    this.slowed.push({ api, method, path, latencyMs: active.rule.latencyMs });
+    return active.rule.latencyMs;
   }
 
   /** How many faults fired since the sim started. */

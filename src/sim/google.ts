@@ -6,6 +6,7 @@ import {
   type RunningServer,
   type SimRequest,
   type SimResponse,
+  holdFor,
 } from './http.js';
 import { isJsonObject, PatchError, stringMap, type JsonObject, type JsonValue } from './json.js';
 import type { SimProject } from './world.js';
@@ -172,7 +173,9 @@ export interface GoogleServerOptions {
 export function startGoogleServer(options: GoogleServerOptions): Promise<RunningServer> {
   const { api, token, faults } = options;
   return listen(
-    (req) => {
+    async (req) => {
+      const latency = faults.takeLatency(api, req.method, req.path);
+      if (latency > 0) await holdFor(latency);
       if (bearerToken(req.headers) !== token) {
         return new GoogleApiError(
           401,

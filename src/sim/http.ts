@@ -116,6 +116,11 @@ export function bearerToken(headers: IncomingHttpHeaders): string | undefined {
   return value?.startsWith('Bearer ') ? value.slice('Bearer '.length).trim() : undefined;
 }
 
+/** Holds a slowed call; unref'd so a held call never keeps a closing process alive. */
+export function holdFor(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms).unref());
+}
+
 export interface RunningServer {
   readonly port: number;
   close(): Promise<void>;

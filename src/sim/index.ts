@@ -34,7 +34,7 @@ export type {
   SimWorkload,
   WorkloadKind,
 } from './kubeTypes.js';
-export type { FaultApi, FaultInjector, FaultRule, FaultStatus, FiredFault } from './faults.js';
+export type { FaultApi, FaultInjector, FaultRule, FaultStatus, FiredFault, LatencyRule } from './faults.js';
 export type { LifecycleState, MeshCondition, MeshMembershipState, StatusDetail } from './mesh.js';
 export type { SlackCall, SlackEphemeral, SlackMessage, SlackRecorder, SlackUser } from './slack.js';
 export type * from './types.js';

@@ -9,6 +9,7 @@ import {
   type RunningServer,
   type SimRequest,
   type SimResponse,
+  holdFor,
 } from './http.js';
 import type { ManagedMeshView } from './injection.js';
 import { stringMap, type JsonObject } from './json.js';
@@ -292,7 +293,9 @@ function kubernetesRouter(options: KubernetesServerOptions): Router {
 export function startKubernetesServer(options: KubernetesServerOptions): Promise<RunningServer> {
   const router = kubernetesRouter(options);
   return listen(
-    (req) => {
+    async (req) => {
+      const latency = options.faults.takeLatency('kubernetes', req.method, req.path);
+      if (latency > 0) await holdFor(latency);
       if (bearerToken(req.headers) !== options.token) {
         return new KubeError(401, 'Unauthorized', 'Unauthorized').toResponse();
       }

@@ -57,6 +57,15 @@ describe('a worker killed mid-run', () => {
       30_000,
     );
 
+    // Hold the next poll of the feature in flight, so the kill lands while the job is active
+    // (locked by the dying worker): only BullMQ's stalled check can hand it on.
+    sim.faults.slow({
+      api: 'gkehub',
+      latencyMs: 10_000,
+      method: 'GET',
+      pathIncludes: 'features/servicemesh',
+    });
+    await waitFor('a poll in flight', () => sim.faults.slowed.length === 1, 10_000);
     await first.kill('SIGKILL');
     sim.clock.advance(HOUR);
 
@@ -81,6 +90,7 @@ describe('a worker killed mid-run', () => {
       () => thread().find((m) => m.text.startsWith(':tada: Done.')),
       60_000,
     );
+    expect(second.output.join('')).toContain('run job stalled');
 
     expect(sim.slack.messages(CHANNEL).filter((m) => !m.thread_ts)).toHaveLength(1);
     expect(await listMemberships(sim, 'proj-a')).toHaveLength(1);

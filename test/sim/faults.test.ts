@@ -64,6 +64,28 @@ describe('sim: fault injection on the Google APIs', () => {
   });
 });
 
+describe('sim: slow calls', () => {
+  it('holds a matching call for latencyMs, then answers it normally, once', async () => {
+    const sim = await startSim();
+    try {
+      sim.faults.slow({ api: 'gkehub', latencyMs: 300, method: 'GET', pathIncludes: '/memberships' });
+      let started = Date.now();
+      expect((await call(sim, 'gkehub', 'GET', 'v1/projects/proj-a/locations/-/memberships')).status).toBe(
+        200,
+      );
+      expect(Date.now() - started).toBeGreaterThanOrEqual(290);
+      expect(sim.faults.slowed).toEqual([
+        { api: 'gkehub', method: 'GET', path: '/v1/projects/proj-a/locations/-/memberships', latencyMs: 300 },
+      ]);
+      started = Date.now();
+      await call(sim, 'gkehub', 'GET', 'v1/projects/proj-a/locations/-/memberships');
+      expect(Date.now() - started).toBeLessThan(250);
+    } finally {
+      await sim.close();
+    }
+  });
+});
+
 describe('sim: clock', () => {
   it('scales real time by speed, pauses and advances', () => {
     let real = 1000;
