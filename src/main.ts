@@ -28,7 +28,7 @@ import { registerHandlers } from './handlers/index.js';
 import { createRunProcessor } from './jobs/runProcessor.js';
 import { RUN_QUEUE, RunQueue, type RunJobData } from './jobs/runQueue.js';
 import { createLogger, type Logger } from './log.js';
-import { boltLogger } from './slack/boltLogger.js';
+import { slackLogger } from './slack/slackLogger.js';
 import { SlackNotifier } from './slack/notifier.js';
 import { MessageKeys } from './store/messageKeys.js';
 import { RunStore } from './store/runStore.js';
@@ -167,7 +167,7 @@ export async function startMeshops(config: Config, options: StartOptions = {}): 
 
   const queue = new Queue<RunJobData>(RUN_QUEUE, { connection: commands, prefix });
   closers.push(() => queue.close());
-  const web = new WebClient(botToken, { slackApiUrl: config.slack.apiUrl });
+  const web = new WebClient(botToken, { slackApiUrl: config.slack.apiUrl, logger: slackLogger(log) });
 
   let worker: Worker<RunJobData> | undefined;
   if (options.worker ?? true) {
@@ -199,7 +199,7 @@ export async function startMeshops(config: Config, options: StartOptions = {}): 
     const receiver = new HTTPReceiver({
       signingSecret,
       endpoints: '/slack/events',
-      logger: boltLogger(log),
+      logger: slackLogger(log),
       customRoutes: [
         textRoute('/healthz', () => Promise.resolve([200, 'ok'])),
         textRoute('/readyz', async () =>
@@ -211,7 +211,7 @@ export async function startMeshops(config: Config, options: StartOptions = {}): 
     const app = new App({
       token: botToken,
       receiver,
-      logger: boltLogger(log),
+      logger: slackLogger(log),
       clientOptions: { slackApiUrl: config.slack.apiUrl },
     });
     registerHandlers(app, {

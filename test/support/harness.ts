@@ -23,14 +23,18 @@ export interface Harness {
   stop(): Promise<void>;
 }
 
-/** The runtime contract's variables pointing at `sim`, as a deployment would set them. */
-export function contractEnv(sim: Sim, extra: Record<string, string> = {}): Record<string, string> {
+/** The runtime contract's variables pointing at `sim` and a Redis, as a deployment would set them. */
+export function contractEnv(
+  sim: Sim,
+  extra: Record<string, string> = {},
+  redisUrl: string = extra.REDIS_URL ?? testRedisUrl(),
+): Record<string, string> {
   return {
     SLACK_BOT_TOKEN: sim.slackToken,
     SLACK_SIGNING_SECRET: SIGNING_SECRET,
     SLACK_API_URL: sim.urls.slack,
     PORT: '0',
-    REDIS_URL: testRedisUrl(),
+    REDIS_URL: redisUrl,
     MESHOPS_GCP_ACCESS_TOKEN: sim.token,
     MESHOPS_GKEHUB_URL: sim.urls.gkehub,
     MESHOPS_CONTAINER_URL: sim.urls.container,

@@ -1,10 +1,10 @@
 import { LogLevel, type Logger as BoltLogger } from '@slack/bolt';
 import type { Logger } from '../log.js';
 
-/** Bolt's own log lines, into the same JSON log as ours. */
-export function boltLogger(log: Logger): BoltLogger {
+/** Bolt's and the Web API client's log lines, into the same JSON log as ours. */
+export function slackLogger(log: Logger): BoltLogger {
   let level: LogLevel = LogLevel.INFO;
-  const child = log.child({ component: 'bolt' });
+  const child = log.child({ component: 'slack' });
   const text = (args: unknown[]) =>
     args.map((a) => (a instanceof Error ? (a.stack ?? a.message) : String(a))).join(' ');
   return {
