@@ -17,6 +17,7 @@ import { Redis } from 'ioredis';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { applicationDefaultCredentials, staticCredentials } from './cloud/auth.js';
 import { CloudCaller } from './cloud/caller.js';
+import type { Sleep } from './cloud/retry.js';
 import { GkeHubFleet } from './cloud/fleet.js';
 import { ContainerGke } from './cloud/gke.js';
 import { ClientNodeKubeFactory } from './cloud/kube.js';
@@ -83,24 +84,30 @@ function containerEndpoint(url: string): { apiEndpoint: string; port: number; pr
   };
 }
 
-function buildWorkflowDeps(config: Config, clock: Clock, web: WebClient, keys: MessageKeys): WorkflowDeps {
-  const credentials = config.google.accessToken
-    ? staticCredentials(config.google.accessToken)
+export type CloudAdapters = Pick<
+  WorkflowDeps,
+  'gke' | 'projects' | 'services' | 'fleet' | 'operations' | 'kube'
+>;
+
+/** Every Google and Kubernetes client, each wrapped in its adapter. `wait` lets tests see the backoff. */
+export function buildCloudAdapters(google: Config['google'], wait?: Sleep): CloudAdapters {
+  const credentials = google.accessToken
+    ? staticCredentials(google.accessToken)
     : applicationDefaultCredentials();
-  const caller = new CloudCaller(config.google.retry);
+  const caller = new CloudCaller(google.retry, wait);
   // retry: false — CloudCaller owns retries, so they are not multiplied by the client's own.
   const auth = credentials.authClient;
   const fleet = new GkeHubFleet(
-    new gkehub_v1.Gkehub({ rootUrl: config.google.gkehubUrl, auth, retry: false }),
+    new gkehub_v1.Gkehub({ rootUrl: google.gkehubUrl, auth, retry: false }),
     caller,
   );
   const services = new ServiceUsage(
-    new serviceusage_v1.Serviceusage({ rootUrl: config.google.serviceusageUrl, auth, retry: false }),
+    new serviceusage_v1.Serviceusage({ rootUrl: google.serviceusageUrl, auth, retry: false }),
     caller,
   );
   const projects = new ResourceManagerProjects(
     new cloudresourcemanager_v3.Cloudresourcemanager({
-      rootUrl: config.google.resourcemanagerUrl,
+      rootUrl: google.resourcemanagerUrl,
       auth,
       retry: false,
     }),
@@ -109,7 +116,7 @@ function buildWorkflowDeps(config: Config, clock: Clock, web: WebClient, keys: M
   const gke = new ContainerGke(
     new containerV1.ClusterManagerClient({
       fallback: true,
-      ...containerEndpoint(config.google.containerUrl),
+      ...containerEndpoint(google.containerUrl),
       ...credentials.gaxAuth,
     }),
     caller,
@@ -121,6 +128,12 @@ function buildWorkflowDeps(config: Config, clock: Clock, web: WebClient, keys: M
     fleet,
     operations: new CloudOperations(fleet, gke, services),
     kube: new ClientNodeKubeFactory(credentials.tokens, caller),
+  };
+}
+
+function buildWorkflowDeps(config: Config, clock: Clock, web: WebClient, keys: MessageKeys): WorkflowDeps {
+  return {
+    ...buildCloudAdapters(config.google),
     notifier: new SlackNotifier(web, keys),
     clock,
     policy: policyFrom(config),

@@ -3,35 +3,9 @@
  * limiting still end in one successful run with no message twice; a precondition that is not met
  * ends the run with the exact fix in the thread and frees the cluster for the next try.
  */
-import { APPROVE_ACTION } from '../../src/slack/render.js';
-import type { SlackMessage } from '../../src/sim/index.js';
-import {
-  APPROVER,
-  CHANNEL,
-  REQUESTER,
-  SIGNING_SECRET,
-  startHarness,
-  type Harness,
-} from '../support/harness.js';
+import { click, roots, slash, threadOf, waitForPrompt, waitForReply } from '../support/flows.js';
+import { APPROVER, startHarness, type Harness } from '../support/harness.js';
 import { listMemberships } from '../support/inspect.js';
-import { buttonClickBody, postSigned, slashCommandBody } from '../support/slackRequests.js';
-import { waitFor } from '../support/wait.js';
-
-async function enable(h: Harness, ref: string, extra = ''): Promise<string> {
-  const res = await postSigned(
-    h.app.url,
-    slashCommandBody(`enable cluster ${ref}${extra}`, REQUESTER, CHANNEL),
-    {
-      secret: SIGNING_SECRET,
-    },
-  );
-  return ((await res.json()) as { text: string }).text;
-}
-
-function threadOf(h: Harness, ref: string): SlackMessage[] {
-  const root = h.sim.slack.messages(CHANNEL).find((m) => !m.thread_ts && m.text.includes(ref));
-  return root ? [root, ...h.sim.slack.thread(CHANNEL, root.ts)] : [];
-}
 
 describe('faults during a run', () => {
   let h: Harness;
@@ -39,63 +13,43 @@ describe('faults during a run', () => {
     await h?.stop();
   });
 
-  it('finishes through random 503s and 429s from Google and a rate-limited Slack, posting nothing twice', async () => {
+  it('finishes through 503s and 429s from every Google API and the cluster, and a rate-limited Slack, posting nothing twice', async () => {
     h = await startHarness({ scenario: 'default' });
     for (const api of ['gkehub', 'container', 'serviceusage', 'resourcemanager'] as const) {
-      h.sim.faults.add({ api, status: 503, rate: 0.25 });
+      h.sim.faults.add({ api, status: 503, times: 2 });
     }
-    h.sim.faults.add({ api: 'gkehub', status: 429, rate: 0.1, retryAfterSeconds: 0 });
-    h.sim.faults.add({ api: 'kubernetes', status: 503, rate: 0.2 });
+    h.sim.faults.add({ api: 'gkehub', status: 429, times: 1, retryAfterSeconds: 0, method: 'PATCH' });
+    h.sim.faults.add({ api: 'kubernetes', status: 503, times: 2, method: 'PATCH' });
     h.sim.slack.rateLimit('chat.postMessage', 2, 1);
 
-    expect(await enable(h, 'proj-a/us-central1/c1', ' namespaces=shop')).toMatch(/Queued run/);
-    const prompt = await waitFor(
-      'the approval prompt',
-      () =>
-        threadOf(h, 'proj-a/us-central1/c1').find((m) =>
-          JSON.stringify(m.blocks ?? []).includes(APPROVE_ACTION),
-        ),
-      60_000,
+    expect((await slash(h.app.url, 'enable cluster proj-a/us-central1/c1 namespaces=shop')).text).toMatch(
+      /Queued run/,
     );
-    const runId = /run `(r[0-9a-z]+)`/.exec(JSON.stringify(prompt.blocks))?.[1] ?? '';
-    const click = buttonClickBody({
-      user: APPROVER,
-      actionId: APPROVE_ACTION,
-      value: runId,
-      channel: CHANNEL,
-      messageTs: prompt.ts,
-    });
-    expect((await postSigned(h.app.url, click, { secret: SIGNING_SECRET })).status).toBe(200);
-    await waitFor(
-      'the success summary',
-      () => threadOf(h, 'proj-a/us-central1/c1').find((m) => m.text.startsWith(':tada: Done.')),
-      60_000,
-    );
+    const prompt = await waitForPrompt(h.sim, undefined, 60_000);
+    expect(await click(h.app.url, APPROVER, prompt)).toBe(200);
+    await waitForReply(h.sim, ':tada: Done.', undefined, 60_000);
 
-    expect(h.sim.faults.fired).toBeGreaterThan(3);
+    expect(h.sim.faults.fired).toBe(11);
     expect(await listMemberships(h.sim, 'proj-a')).toHaveLength(1);
-    const texts = threadOf(h, 'proj-a/us-central1/c1').map((m) => m.text);
+    const texts = threadOf(h.sim).map((m) => m.text);
     expect(new Set(texts).size).toBe(texts.length);
-    expect(h.sim.slack.messages(CHANNEL).filter((m) => !m.thread_ts)).toHaveLength(1);
+    expect(roots(h.sim)).toHaveLength(1);
   });
 
   it('stops at preflight with the exact fix when Workload Identity is off, and frees the cluster', async () => {
     h = await startHarness({ scenario: 'default' });
-    expect(await enable(h, 'proj-b/europe-west1/c2')).toMatch(/Queued run/);
-    const failed = await waitFor(
-      'the failure',
-      () => threadOf(h, 'proj-b/europe-west1/c2').find((m) => m.text.startsWith(':x: Failed')),
-      30_000,
-    );
+    const ref = 'proj-b/europe-west1/c2';
+    expect((await slash(h.app.url, `enable cluster ${ref}`)).text).toMatch(/Queued run/);
+    const failed = await waitForReply(h.sim, ':x: Failed', ref);
     expect(failed.text).toContain('Workload Identity is not enabled on c2');
     expect(failed.text).toContain(
       '*What to do:* gcloud container clusters update c2 --location europe-west1 --project proj-b --workload-pool=proj-b.svc.id.goog',
     );
     expect(failed.text).toContain('WORKLOAD_IDENTITY_DISABLED');
-    expect(threadOf(h, 'proj-b/europe-west1/c2')[0]!.text).toContain('Failed');
+    expect(threadOf(h.sim, ref)[0]!.text).toContain('Failed');
     expect(await listMemberships(h.sim, 'proj-b')).toHaveLength(0);
     // The lock went with the run: a new try is accepted at once.
-    expect(await enable(h, 'proj-b/europe-west1/c2')).toMatch(/Queued run/);
+    expect((await slash(h.app.url, `enable cluster ${ref}`)).text).toMatch(/Queued run/);
   });
 
   it('stops with the API to enable when Google says SERVICE_DISABLED, without retrying it', async () => {
@@ -107,12 +61,8 @@ describe('faults during a run', () => {
       service: 'gkehub.googleapis.com',
       times: 100,
     });
-    expect(await enable(h, 'proj-a/us-central1/c1')).toMatch(/Queued run/);
-    const failed = await waitFor(
-      'the failure',
-      () => threadOf(h, 'proj-a/us-central1/c1').find((m) => m.text.startsWith(':x: Failed')),
-      30_000,
-    );
+    expect((await slash(h.app.url, 'enable cluster proj-a/us-central1/c1')).text).toMatch(/Queued run/);
+    const failed = await waitForReply(h.sim, ':x: Failed');
     expect(failed.text).toContain(
       '*What to do:* gcloud services enable gkehub.googleapis.com --project proj-a',
     );

@@ -2,14 +2,12 @@
  * Kill -9 the only meshops process while the control plane is provisioning, start another, and the
  * run finishes: one root message, one membership, no step message twice.
  */
-import type { SlackMessage } from '../../src/sim/index.js';
 import { startSim, type Sim } from '../../src/sim/index.js';
-import { APPROVE_ACTION } from '../../src/slack/render.js';
 import { startMeshopsProcess, writeConfigFile, type MeshopsProcess } from '../support/child.js';
-import { APPROVER, CHANNEL, REQUESTER, SIGNING_SECRET, contractEnv } from '../support/harness.js';
+import { click, roots, slash, threadOf, waitForPrompt, waitForReply } from '../support/flows.js';
+import { APPROVER, contractEnv } from '../support/harness.js';
 import { listMemberships } from '../support/inspect.js';
 import { testPrefix } from '../support/redis.js';
-import { buttonClickBody, postSigned, slashCommandBody } from '../support/slackRequests.js';
 import { waitFor } from '../support/wait.js';
 
 const HOUR = 3_600_000;
@@ -41,20 +39,11 @@ describe('a worker killed mid-run', () => {
     const first = await startMeshopsProcess(env);
     processes.push(first);
 
-    const res = await postSigned(
-      first.url,
-      slashCommandBody('enable cluster proj-a/us-central1/c1 namespaces=default,shop', REQUESTER, CHANNEL),
-      { secret: SIGNING_SECRET },
-    );
-    expect(res.status).toBe(200);
-    const thread = (): SlackMessage[] => {
-      const root = sim.slack.messages(CHANNEL).find((m) => !m.thread_ts);
-      return root ? sim.slack.thread(CHANNEL, root.ts) : [];
-    };
-    await waitFor(
-      'the control plane provisioning',
-      () => thread().find((m) => m.text.includes('Control plane: *PROVISIONING*')),
-      30_000,
+    expect(
+      (await slash(first.url, 'enable cluster proj-a/us-central1/c1 namespaces=default,shop')).status,
+    ).toBe(200);
+    await waitFor('the control plane provisioning', () =>
+      threadOf(sim).find((m) => m.text.includes('Control plane: *PROVISIONING*')),
     );
 
     // Hold the next poll of the feature in flight, so the kill lands while the job is active
@@ -71,30 +60,14 @@ describe('a worker killed mid-run', () => {
 
     const second = await startMeshopsProcess(env);
     processes.push(second);
-    const prompt = await waitFor(
-      'the approval prompt',
-      () => thread().find((m) => JSON.stringify(m.blocks ?? []).includes(APPROVE_ACTION)),
-      60_000,
-    );
-    const runId = /run `(r[0-9a-z]+)`/.exec(JSON.stringify(prompt.blocks))?.[1] ?? '';
-    const click = buttonClickBody({
-      user: APPROVER,
-      actionId: APPROVE_ACTION,
-      value: runId,
-      channel: CHANNEL,
-      messageTs: prompt.ts,
-    });
-    expect((await postSigned(second.url, click, { secret: SIGNING_SECRET })).status).toBe(200);
-    await waitFor(
-      'the success summary',
-      () => thread().find((m) => m.text.startsWith(':tada: Done.')),
-      60_000,
-    );
+    const prompt = await waitForPrompt(sim, undefined, 60_000);
+    expect(await click(second.url, APPROVER, prompt)).toBe(200);
+    await waitForReply(sim, ':tada: Done.', undefined, 60_000);
     expect(second.output.join('')).toContain('run job stalled');
 
-    expect(sim.slack.messages(CHANNEL).filter((m) => !m.thread_ts)).toHaveLength(1);
+    expect(roots(sim)).toHaveLength(1);
     expect(await listMemberships(sim, 'proj-a')).toHaveLength(1);
-    const texts = thread().map((m) => m.text);
+    const texts = threadOf(sim).map((m) => m.text);
     for (const prefix of [
       ':mag:',
       ':link:',

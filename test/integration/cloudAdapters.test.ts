@@ -3,7 +3,7 @@ import { wrapCloudError } from '../../src/cloud/googleErrors.js';
 import { MeshopsError } from '../../src/errors.js';
 import { startSim, type Sim } from '../../src/sim/index.js';
 import type { OperationRef } from '../../src/workflows/ports.js';
-import { adaptersFor } from '../support/adapters.js';
+import { adaptersFor, rawContainerClient } from '../support/adapters.js';
 import { waitFor } from '../support/wait.js';
 
 const c1 = { project: 'proj-a', location: 'us-central1', name: 'c1' };
@@ -63,7 +63,7 @@ describe('cloud adapters against the emulator', () => {
   });
 
   it('reads a stale fingerprint from the real Container client as FAILED_PRECONDITION', async () => {
-    const error: unknown = await a.containerClient
+    const error: unknown = await rawContainerClient(sim)
       .setLabels({
         name: 'projects/proj-a/locations/us-central1/clusters/c1',
         resourceLabels: { x: 'y' },

@@ -69,7 +69,7 @@ describe('sim: slow calls', () => {
     const sim = await startSim();
     try {
       sim.faults.slow({ api: 'gkehub', latencyMs: 300, method: 'GET', pathIncludes: '/memberships' });
-      let started = Date.now();
+      const started = Date.now();
       expect((await call(sim, 'gkehub', 'GET', 'v1/projects/proj-a/locations/-/memberships')).status).toBe(
         200,
       );
@@ -77,9 +77,8 @@ describe('sim: slow calls', () => {
       expect(sim.faults.slowed).toEqual([
         { api: 'gkehub', method: 'GET', path: '/v1/projects/proj-a/locations/-/memberships', latencyMs: 300 },
       ]);
-      started = Date.now();
       await call(sim, 'gkehub', 'GET', 'v1/projects/proj-a/locations/-/memberships');
-      expect(Date.now() - started).toBeLessThan(250);
+      expect(sim.faults.slowed).toHaveLength(1);
     } finally {
       await sim.close();
     }
