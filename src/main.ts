@@ -277,9 +277,10 @@ async function localConfig(
         serviceusageUrl: sim.urls.serviceusage,
         resourcemanagerUrl: sim.urls.resourcemanager,
       },
+      // The emulator's workspace seeds U0ALICE as the approver (S0APPROVERS) and U0BOB as an engineer.
       approvals: {
         ...config.approvals,
-        approvers: config.approvals.approvers.length ? config.approvals.approvers : ['U0APPROVER'],
+        approvers: config.approvals.approvers.length ? config.approvals.approvers : ['U0ALICE'],
       },
       polling: { ...config.polling, intervalMs: config.polling.intervalMs ?? 1000 },
     },

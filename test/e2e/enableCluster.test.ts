@@ -4,8 +4,17 @@
  * the user sees the thread, approves with a button, and ends with injected namespaces.
  */
 import type { SlackMessage } from '../../src/sim/index.js';
+import { REJECT_ACTION } from '../../src/slack/render.js';
 import { click, hasButtons, roots, slash, threadOf, waitForPrompt, waitForReply } from '../support/flows.js';
-import { APPROVER, CHANNEL, REQUESTER, STRANGER, startHarness, type Harness } from '../support/harness.js';
+import {
+  APPROVER,
+  CHANNEL,
+  REQUESTER,
+  SECOND_APPROVER,
+  STRANGER,
+  startHarness,
+  type Harness,
+} from '../support/harness.js';
 import { getCluster, getMeshFeature, kubeFor, listMemberships } from '../support/inspect.js';
 import { waitFor } from '../support/wait.js';
 
@@ -156,5 +165,33 @@ describe('/mesh enable cluster, end to end', () => {
     const { core } = await kubeFor(h.sim, CLUSTER);
     const pods = (await core.listNamespacedPod({ namespace: 'shop' })).items;
     expect(pods.every((pod) => pod.spec?.containers.some((c) => c.name === 'istio-proxy'))).toBe(true);
+  });
+
+  it('two approvers clicking at once: the first decision wins and the other is told', async () => {
+    h = await startHarness({ scenario: 'default' });
+    const { prompt } = await runToApproval(h);
+    // Two approvers click at once: the first decision wins, the other is told who decided.
+    const statuses = await Promise.all([
+      click(h.app.url, APPROVER, prompt),
+      click(h.app.url, SECOND_APPROVER, prompt, REJECT_ACTION),
+    ]);
+    expect(statuses).toEqual([200, 200]);
+    const told = await waitFor('the loser told who decided', () =>
+      h.sim.slack.ephemerals(CHANNEL).find((e) => /^Already (approved|rejected) by/.test(e.text)),
+    );
+    const approved = told.user === SECOND_APPROVER;
+    expect(told.text).toContain(
+      approved ? `Already approved by <@${APPROVER}>` : `Already rejected by <@${SECOND_APPROVER}>`,
+    );
+    if (!approved) {
+      const rejected = await waitForReply(h.sim, ':no_entry: Rejected');
+      expect(rejected.text).toContain('no namespace was touched');
+      expect(await labelsOf(h, 'shop')).not.toHaveProperty('istio-injection');
+    } else {
+      await waitForReply(h.sim, ':tada: Done.');
+      expect((await labelsOf(h, 'shop'))['istio-injection']).toBe('enabled');
+    }
+    const decisions = h.sim.slack.ephemerals(CHANNEL).filter((e) => /^Already/.test(e.text));
+    expect(decisions).toHaveLength(1);
   });
 });

@@ -12,6 +12,7 @@ import { testPrefix, testRedisUrl } from './redis.js';
 export const SIGNING_SECRET = 'e2e-signing-secret';
 export const REQUESTER = 'UREQUESTER';
 export const APPROVER = 'UAPPROVER';
+export const SECOND_APPROVER = 'UAPPROVER2';
 export const STRANGER = 'USTRANGER';
 export const CHANNEL = 'C0MESH';
 
@@ -41,7 +42,7 @@ export function contractEnv(
     MESHOPS_SERVICEUSAGE_URL: sim.urls.serviceusage,
     MESHOPS_RESOURCEMANAGER_URL: sim.urls.resourcemanager,
     // The requester is an approver too, so their own click tests the no-self-approval rule.
-    MESHOPS_APPROVERS: `${APPROVER},${REQUESTER}`,
+    MESHOPS_APPROVERS: `${APPROVER},${SECOND_APPROVER},${REQUESTER}`,
     MESHOPS_POLL_INTERVAL_MS: '100',
     ...extra,
   };

@@ -49,10 +49,11 @@ export function decideAction(approved: boolean, deps: HandlerDeps) {
     const decision: Decision = { approved, by: user, at: deps.clock.now() };
     let recorded = false;
     const after = await deps.store.update(runId, (current) => {
-      if (current.status !== 'awaiting-approval' || !current.approval || current.approval.decision)
-        return null;
-      recorded = true;
-      return { ...current, approval: { ...current.approval, decision } };
+      // Runs once per compare-and-set attempt: only the attempt that is saved may say it recorded.
+      recorded = current.status === 'awaiting-approval' && !!current.approval && !current.approval.decision;
+      return recorded && current.approval
+        ? { ...current, approval: { ...current.approval, decision } }
+        : null;
     });
     if (!recorded) {
       const earlier = after.approval?.decision;
