@@ -25,6 +25,7 @@ import { CloudOperations } from './cloud/operations.js';
 import { ResourceManagerProjects } from './cloud/projects.js';
 import { ServiceUsage } from './cloud/services.js';
 import { ConfigError, isLocalMode, loadConfig, type Config } from './config.js';
+import { consoleRoutes } from './console/server.js';
 import { registerHandlers } from './handlers/index.js';
 import { createRunProcessor } from './jobs/runProcessor.js';
 import { RUN_QUEUE, RunQueue, type RunJobData } from './jobs/runQueue.js';
@@ -33,6 +34,7 @@ import { slackLogger } from './slack/slackLogger.js';
 import { SlackNotifier } from './slack/notifier.js';
 import { MessageKeys } from './store/messageKeys.js';
 import { RunStore } from './store/runStore.js';
+import type { Sim } from './sim/index.js';
 import type { Policy, WorkflowDeps } from './workflows/engine.js';
 import type { Clock } from './workflows/ports.js';
 
@@ -43,6 +45,8 @@ export interface StartOptions {
   worker?: boolean;
   /** Listen for Slack on config.http.port (default true). */
   http?: boolean;
+  /** Local mode: serve the web console at / on the emulator. */
+  console?: { sim: Pick<Sim, 'slack'> };
 }
 
 export interface Meshops {
@@ -219,6 +223,14 @@ export async function startMeshops(config: Config, options: StartOptions = {}): 
           (await commands.ping()) === 'PONG' ? [200, 'ready'] : [503, 'redis not ready'],
         ),
         textRoute('/metrics', async () => [200, await registry.metrics(), registry.contentType]),
+        ...(options.console
+          ? consoleRoutes({
+              sim: options.console.sim,
+              signingSecret,
+              approvers: config.approvals.approvers,
+              botUrl: () => url,
+            })
+          : []),
       ],
     });
     const app = new App({
@@ -256,19 +268,18 @@ export async function startMeshops(config: Config, options: StartOptions = {}): 
 }
 
 /** Local mode: the emulator stands in for Google and Slack, on this machine. */
-async function localConfig(
-  config: Config,
-  log: Logger,
-): Promise<{ config: Config; close: () => Promise<void> }> {
+async function localConfig(config: Config, log: Logger): Promise<{ config: Config; sim: Sim }> {
   const { startSim } = await import('./sim/index.js');
   const sim = await startSim({ speed: 20 });
   const signingSecret = randomBytes(16).toString('hex');
   log.info({ urls: sim.urls }, 'local mode: no Slack or Google credentials, using the built-in emulator');
   return {
-    close: () => sim.close(),
+    sim,
     config: {
       ...config,
       slack: { ...config.slack, botToken: sim.slackToken, signingSecret, apiUrl: sim.urls.slack },
+      // The emulated world is new at every start, so its runs must not meet an earlier start's records.
+      redis: { ...config.redis, prefix: `${config.redis.prefix}-local-${randomBytes(4).toString('hex')}` },
       google: {
         ...config.google,
         accessToken: sim.token,
@@ -299,18 +310,23 @@ async function main(): Promise<void> {
     }
     throw error;
   }
-  let closeSim: (() => Promise<void>) | undefined;
+  let sim: Sim | undefined;
   if (isLocalMode(config)) {
     const local = await localConfig(config, log);
     config = local.config;
-    closeSim = local.close;
+    sim = local.sim;
   }
-  const meshops = await startMeshops(config, { log });
+  const meshops = await startMeshops(config, { log, ...(sim ? { console: { sim } } : {}) });
+  if (sim)
+    log.info(
+      { console: meshops.url.replace('127.0.0.1', 'localhost') + '/' },
+      'local mode: open the web console',
+    );
   const shutdown = (signal: string) => {
     log.info({ signal }, 'shutting down');
     meshops
       .stop()
-      .then(() => closeSim?.())
+      .then(() => sim?.close())
       .then(() => process.exit(0))
       .catch((error: unknown) => {
         log.error({ err: error }, 'shutdown failed');

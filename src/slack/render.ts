@@ -57,8 +57,10 @@ export function truncate(text: string, limit = SECTION_LIMIT): string {
   return text.length <= limit ? text : `${text.slice(0, limit - 1)}…`;
 }
 
-function slackDate(ms: number, fallback: string): string {
-  return `<!date^${Math.floor(ms / 1000)}^{date_short_pretty} {time}|${fallback}>`;
+/** Slack shows the reader's local time; clients that cannot see the UTC fallback. */
+function slackDate(ms: number): string {
+  const utc = `${new Date(ms).toISOString().slice(0, 16).replace('T', ' ')} UTC`;
+  return `<!date^${Math.floor(ms / 1000)}^{date_short_pretty} {time}|${utc}>`;
 }
 
 function title(run: RunRecord): string {
@@ -109,7 +111,7 @@ function approvalSummary(run: RunRecord): string {
 }
 
 export function approvalMessage(run: RunRecord): { text: string; blocks: KnownBlock[] } {
-  const expires = run.approval ? ` Expires ${slackDate(run.approval.expiresAt, 'later')}.` : '';
+  const expires = run.approval ? ` Expires ${slackDate(run.approval.expiresAt)}.` : '';
   return {
     text: `Approval needed: sidecar injection on ${clusterKey(run.cluster)}`,
     blocks: [
@@ -151,8 +153,8 @@ export function approvalMessage(run: RunRecord): { text: string; blocks: KnownBl
 export function closedApprovalMessage(run: RunRecord): { text: string; blocks: KnownBlock[] } {
   const decision = run.approval?.decision;
   const verdict = decision
-    ? `${decision.approved ? ':white_check_mark: Approved' : ':no_entry: Rejected'} by <@${decision.by}> ${slackDate(decision.at, new Date(decision.at).toISOString())}`
-    : `:alarm_clock: Expired ${slackDate(run.approval?.expiresAt ?? run.updatedAt, 'earlier')}: nobody decided`;
+    ? `${decision.approved ? ':white_check_mark: Approved' : ':no_entry: Rejected'} by <@${decision.by}> ${slackDate(decision.at)}`
+    : `:alarm_clock: Expired ${slackDate(run.approval?.expiresAt ?? run.updatedAt)}: nobody decided`;
   return {
     text: `${verdict.replace(/<[^>]*\|([^>]*)>/g, '$1')}: sidecar injection on ${clusterKey(run.cluster)}`,
     blocks: [

@@ -48,19 +48,25 @@ export function contractEnv(
   };
 }
 
+export interface HarnessOptions {
+  /** Runtime-contract variables to set or replace (they win over config, as in production). */
+  env?: Record<string, string>;
+  /** Serve the local web console, as local mode does. */
+  console?: boolean;
+}
+
 export async function startHarness(
   simOptions: SimOptions = {},
-  overrides: Record<string, unknown> = {},
+  options: HarnessOptions = {},
 ): Promise<Harness> {
   const sim = await startSim({ speed: 100, ...simOptions });
-  const env = contractEnv(sim);
+  const env = contractEnv(sim, options.env);
   const config = loadConfig(env, {
     redis: { prefix: testPrefix() },
     google: { retry: { attempts: 4, baseDelayMs: 50, maxDelayMs: 500 } },
-    ...overrides,
   });
   const log = createLogger(process.env.MESHOPS_TEST_LOG ?? 'silent');
-  const app = await startMeshops(config, { log });
+  const app = await startMeshops(config, { log, ...(options.console ? { console: { sim } } : {}) });
   return {
     sim,
     config,

@@ -1,9 +1,7 @@
-import { createHmac, randomBytes } from 'node:crypto';
+import { signedHeaders, signSlackRequest } from '../../src/slack/requests.js';
 
-/** Slack's v0 request signature over `v0:TIMESTAMP:BODY`. */
-export function sign(secret: string, timestamp: number, body: string): string {
-  return `v0=${createHmac('sha256', secret).update(`v0:${timestamp}:${body}`).digest('hex')}`;
-}
+export { buttonClickBody, slashCommandBody } from '../../src/slack/requests.js';
+export const sign = signSlackRequest;
 
 export interface PostOptions {
   secret: string;
@@ -13,75 +11,7 @@ export interface PostOptions {
 }
 
 export async function postSigned(url: string, body: string, options: PostOptions): Promise<Response> {
-  const timestamp = options.timestamp ?? Math.floor(Date.now() / 1000);
-  return fetch(`${url}/slack/events`, {
-    method: 'POST',
-    headers: {
-      'Content-Type': 'application/x-www-form-urlencoded',
-      'X-Slack-Request-Timestamp': String(timestamp),
-      'X-Slack-Signature': options.signature ?? sign(options.secret, timestamp, body),
-    },
-    body,
-  });
-}
-
-export function slashCommandBody(text: string, user: string, channel = 'C0MESH', triggerId?: string): string {
-  return new URLSearchParams({
-    token: 'legacy-verification-token',
-    team_id: 'T0SIM',
-    team_domain: 'meshops-sim',
-    channel_id: channel,
-    channel_name: 'platform',
-    user_id: user,
-    user_name: user.toLowerCase(),
-    command: '/mesh',
-    text,
-    api_app_id: 'A0MESHOPS',
-    response_url: 'http://127.0.0.1:9/commands/response',
-    trigger_id: triggerId ?? `${Date.now()}.${randomBytes(6).toString('hex')}`,
-  }).toString();
-}
-
-/** A block_actions payload as Slack sends it when a button in a bot message is clicked. */
-export function buttonClickBody(input: {
-  user: string;
-  actionId: string;
-  value: string;
-  channel: string;
-  messageTs: string;
-  threadTs?: string;
-}): string {
-  const payload = {
-    type: 'block_actions',
-    team: { id: 'T0SIM', domain: 'meshops-sim' },
-    user: { id: input.user, username: input.user.toLowerCase(), team_id: 'T0SIM' },
-    api_app_id: 'A0MESHOPS',
-    token: 'legacy-verification-token',
-    container: {
-      type: 'message',
-      message_ts: input.messageTs,
-      channel_id: input.channel,
-      is_ephemeral: false,
-    },
-    trigger_id: `${Date.now()}.${randomBytes(6).toString('hex')}`,
-    channel: { id: input.channel, name: 'platform' },
-    message: {
-      type: 'message',
-      ts: input.messageTs,
-      ...(input.threadTs ? { thread_ts: input.threadTs } : {}),
-      text: '',
-    },
-    response_url: 'http://127.0.0.1:9/actions/response',
-    actions: [
-      {
-        type: 'button',
-        action_id: input.actionId,
-        block_id: `approval:${input.value}`,
-        value: input.value,
-        text: { type: 'plain_text', text: 'x' },
-        action_ts: String(Date.now() / 1000),
-      },
-    ],
-  };
-  return new URLSearchParams({ payload: JSON.stringify(payload) }).toString();
+  const headers = signedHeaders(options.secret, body, options.timestamp);
+  if (options.signature) headers['X-Slack-Signature'] = options.signature;
+  return fetch(`${url}/slack/events`, { method: 'POST', headers, body });
 }
