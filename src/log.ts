@@ -1,10 +1,10 @@
-import { pino, type Logger } from 'pino';
+import { pino, type DestinationStream, type Logger } from 'pino';
 
 export type { Logger };
 
 /** JSON logs; anything that looks like a credential is redacted wherever it appears. */
-export function createLogger(level = 'info'): Logger {
-  return pino({
+export function createLogger(level = 'info', destination?: DestinationStream): Logger {
+  const options = {
     level,
     base: { service: 'meshops' },
     redact: {
@@ -22,5 +22,6 @@ export function createLogger(level = 'info'): Logger {
       ],
       censor: '[redacted]',
     },
-  });
+  };
+  return destination ? pino(options, destination) : pino(options);
 }

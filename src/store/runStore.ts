@@ -59,7 +59,7 @@ export class RunStore {
       createRecord,
       2,
       this.runKey(run.id),
-      `${this.prefix}:runs`,
+      `${this.prefix}:index:runs`,
       JSON.stringify(stored),
       String(run.createdAt),
       run.id,
@@ -132,7 +132,7 @@ export class RunStore {
   }
 
   async remove(run: RunRecord): Promise<void> {
-    await this.redis.multi().del(this.runKey(run.id)).zrem(`${this.prefix}:runs`, run.id).exec();
+    await this.redis.multi().del(this.runKey(run.id)).zrem(`${this.prefix}:index:runs`, run.id).exec();
   }
 
   /** Remembers which run a Slack trigger started, so a replayed request starts nothing new. */

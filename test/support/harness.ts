@@ -21,6 +21,7 @@ export interface Harness {
   config: Config;
   env: Record<string, string>;
   app: Meshops;
+  logs: string[];
   stop(): Promise<void>;
 }
 
@@ -53,6 +54,8 @@ export interface HarnessOptions {
   env?: Record<string, string>;
   /** Serve the local web console, as local mode does. */
   console?: boolean;
+  /** Keep every log line (at debug level) in `Harness.logs` instead of printing. */
+  captureLogs?: boolean;
 }
 
 export async function startHarness(
@@ -65,13 +68,17 @@ export async function startHarness(
     redis: { prefix: testPrefix() },
     google: { retry: { attempts: 4, baseDelayMs: 50, maxDelayMs: 500 } },
   });
-  const log = createLogger(process.env.MESHOPS_TEST_LOG ?? 'silent');
+  const logs: string[] = [];
+  const log = options.captureLogs
+    ? createLogger('debug', { write: (line: string) => void logs.push(line) })
+    : createLogger(process.env.MESHOPS_TEST_LOG ?? 'silent');
   const app = await startMeshops(config, { log, ...(options.console ? { console: { sim } } : {}) });
   return {
     sim,
     config,
     env,
     app,
+    logs,
     async stop() {
       await app.stop();
       await sim.close();
