@@ -37,8 +37,9 @@ function ping(port: number): Promise<boolean> {
   });
 }
 
-export async function startRedisServer(): Promise<TestRedis> {
-  const port = await freePort();
+/** Starts redis-server on `port` (a free one by default): tests that restart Redis reuse the port. */
+export async function startRedisServer(port?: number): Promise<TestRedis> {
+  port ??= await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'meshops-redis-'));
   let child: ChildProcess;
   try {

@@ -5,6 +5,15 @@ import { ephemeral, type EphemeralReply } from '../reply.js';
 import { enableClusterCommand } from './enableCluster.js';
 import { helpCommand } from './help.js';
 
+/** What the user is told when queuing failed; ioredis' own wording means nothing to them. */
+function reasonOf(error: unknown): string {
+  const message = error instanceof Error ? error.message : String(error);
+  const redisDown =
+    (error instanceof Error && error.name === 'MaxRetriesPerRequestError') ||
+    /ECONNREFUSED|Connection is closed|Stream isn't writeable/.test(message);
+  return redisDown ? 'its queue, Redis, is unreachable' : message;
+}
+
 /** `/mesh …`: parse, dispatch to the one file per command, and ack with its ephemeral answer. */
 export function meshCommand(deps: HandlerDeps) {
   return async ({ command, ack }: SlackCommandMiddlewareArgs & AllMiddlewareArgs): Promise<void> => {
@@ -34,7 +43,7 @@ export function meshCommand(deps: HandlerDeps) {
     } catch (error) {
       deps.log.error({ err: error, user: command.user_id, text: command.text }, '/mesh failed');
       reply = ephemeral(
-        `:x: meshops could not queue this (${error instanceof Error ? error.message : String(error)}). Nothing was started; try again in a minute.`,
+        `:x: meshops could not queue this (${reasonOf(error)}). Nothing was started; try again in a minute.`,
       );
     }
     await ack(reply);
