@@ -21,4 +21,13 @@ export class CloudCaller {
       this.wait,
     );
   }
+
+  /**
+   * Waits before attempt `attempt + 1` of a retry loop an adapter runs itself (e.g. re-reading a
+   * fingerprint): exponential, at least half of it fixed, so a loop always spans real time.
+   */
+  backoff(attempt: number, random: () => number = Math.random): Promise<void> {
+    const full = Math.min(this.policy.maxDelayMs, this.policy.baseDelayMs * 2 ** (attempt - 1));
+    return this.wait(Math.round(full / 2 + (random() * full) / 2));
+  }
 }

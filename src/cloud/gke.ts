@@ -13,6 +13,8 @@ import type { CloudCaller } from './caller.js';
 type ClusterManagerClient = containerV1.ClusterManagerClient;
 type Cluster = protos.google.container.v1.ICluster;
 
+const LABEL_ATTEMPTS = 8;
+
 const channels: ReleaseChannel[] = ['UNSPECIFIED', 'RAPID', 'REGULAR', 'STABLE', 'EXTENDED'];
 const clusterStatuses = [
   'STATUS_UNSPECIFIED',
@@ -87,6 +89,8 @@ export class ContainerGke implements Gke {
   /**
    * setResourceLabels replaces the whole map and is guarded by the fingerprint: merge into the labels
    * just read, and if someone changed them in between (FAILED_PRECONDITION), read again and retry.
+   * GKE answers the same while an earlier label operation still runs (a run resumed after a crash),
+   * so the retries back off.
    */
   async setResourceLabels(ref: ClusterRef, labels: Record<string, string>): Promise<OperationRef | null> {
     const name = clusterName(ref);
@@ -105,7 +109,8 @@ export class ContainerGke implements Gke {
         });
         return { api: 'container', name: operation.name ?? '', project: ref.project, location: ref.location };
       } catch (error) {
-        if (!isMeshopsError(error, 'FAILED_PRECONDITION') || attempt >= 5) throw error;
+        if (!isMeshopsError(error, 'FAILED_PRECONDITION') || attempt >= LABEL_ATTEMPTS) throw error;
+        await this.caller.backoff(attempt);
       }
     }
   }

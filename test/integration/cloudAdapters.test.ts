@@ -76,6 +76,28 @@ describe('cloud adapters against the emulator', () => {
     });
   });
 
+  it('waits out an earlier label operation still running (a resumed run) and then labels', async () => {
+    const slowSim = await startSim({ timings: { labelOperation: 400 } });
+    try {
+      const slowWaits: number[] = [];
+      const slow = adaptersFor(slowSim, slowWaits);
+      const first = await slow.gke.setResourceLabels(c1, { mesh_id: 'proj-123456789012' });
+      expect(first).not.toBeNull();
+      const second = await slow.gke.setResourceLabels(c1, { owner: 'platform' });
+      expect(second).not.toBeNull();
+      expect(slowWaits.length).toBeGreaterThan(0);
+      await waitFor('the second label operation', async () => (await slow.operations.status(second!)).done);
+      expect((await slow.gke.getCluster(c1)).resourceLabels).toEqual({
+        env: 'dev',
+        team: 'platform',
+        mesh_id: 'proj-123456789012',
+        owner: 'platform',
+      });
+    } finally {
+      await slowSim.close();
+    }
+  });
+
   it('retries 503 and 429 (honouring Retry-After) and then succeeds', async () => {
     sim.faults.add({ api: 'container', status: 503, times: 2 });
     expect((await a.gke.getCluster(c1)).status).toBe('RUNNING');

@@ -8,11 +8,11 @@ import { contractEnv } from './harness.js';
 /** The adapters exactly as main.ts wires them, pointed at the emulator; `waits` records every backoff. */
 export function adaptersFor(sim: Sim, waits: number[] = []) {
   const config = loadConfig(contractEnv(sim, { REDIS_URL: 'redis://unused' }), {
-    google: { retry: { attempts: 4, baseDelayMs: 10, maxDelayMs: 3000 } },
+    google: { retry: { attempts: 4, baseDelayMs: 20, maxDelayMs: 3000 } },
   });
   return buildCloudAdapters(config.google, (ms) => {
     waits.push(ms);
-    return new Promise((resolve) => setTimeout(resolve, Math.min(ms, 50)));
+    return new Promise((resolve) => setTimeout(resolve, ms));
   });
 }
 
