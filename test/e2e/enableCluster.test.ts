@@ -194,4 +194,26 @@ describe('/mesh enable cluster, end to end', () => {
     const decisions = h.sim.slack.ephemerals(CHANNEL).filter((e) => /^Already/.test(e.text));
     expect(decisions).toHaveLength(1);
   });
+
+  it('reminds at half-time, then expires: buttons gone, mesh on, no namespace touched', async () => {
+    h = await startHarness({ scenario: 'default' }, { config: { approvals: { timeoutMs: 2000 } } });
+    const { prompt } = await runToApproval(h);
+    const reminder = await waitForReply(h.sim, ':hourglass_flowing_sand: Still waiting for an approver');
+    expect(reminder.thread_ts).toBe(prompt.thread_ts);
+    const expired = await waitForReply(h.sim, ':alarm_clock: Nobody decided');
+    expect(expired.text).toContain(
+      'Nobody decided within 2 s. The managed mesh stays on; no namespace was touched.',
+    );
+    const closed = threadOf(h.sim).find((m) => m.ts === prompt.ts)!;
+    expect(hasButtons(closed)).toBe(false);
+    expect(JSON.stringify(closed.blocks)).toContain('Expired');
+    expect(roots(h.sim)[0]!.text).toContain('Expired');
+    expect(await labelsOf(h, 'shop')).not.toHaveProperty('istio-injection');
+    expect(await click(h.app.url, APPROVER, prompt)).toBe(200);
+    await waitFor('the too-late answer', () =>
+      h.sim.slack
+        .ephemerals(CHANNEL)
+        .find((e) => e.user === APPROVER && e.text.includes('is not waiting for approval (it is expired)')),
+    );
+  });
 });

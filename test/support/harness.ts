@@ -52,6 +52,8 @@ export function contractEnv(
 export interface HarnessOptions {
   /** Runtime-contract variables to set or replace (they win over config, as in production). */
   env?: Record<string, string>;
+  /** Settings merged over config/default.yaml, as a MESHOPS_CONFIG file would be. */
+  config?: Record<string, unknown>;
   /** Serve the local web console, as local mode does. */
   console?: boolean;
   /** Keep every log line (at debug level) in `Harness.logs` instead of printing. */
@@ -67,6 +69,7 @@ export async function startHarness(
   const config = loadConfig(env, {
     redis: { prefix: testPrefix() },
     google: { retry: { attempts: 4, baseDelayMs: 50, maxDelayMs: 500 } },
+    ...options.config,
   });
   const logs: string[] = [];
   const log = options.captureLogs
