@@ -219,8 +219,11 @@ export async function startMeshops(config: Config, options: StartOptions = {}): 
       logger: slackLogger(log),
       customRoutes: [
         textRoute('/healthz', () => Promise.resolve([200, 'ok'])),
-        textRoute('/readyz', async () =>
-          (await commands.ping()) === 'PONG' ? [200, 'ready'] : [503, 'redis not ready'],
+        textRoute('/readyz', () =>
+          commands.ping().then(
+            (): [number, string] => [200, 'ready'],
+            (): [number, string] => [503, 'redis not reachable'],
+          ),
         ),
         textRoute('/metrics', async () => [200, await registry.metrics(), registry.contentType]),
         ...(options.console

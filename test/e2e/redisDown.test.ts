@@ -22,6 +22,8 @@ describe('when Redis is down', () => {
   it('says so to the user and starts nothing; works again once Redis is back', async () => {
     const port = new URL(redis.url).port;
     await redis.stop();
+    const ready = await fetch(`${h.app.url}/readyz`);
+    expect([ready.status, await ready.text()]).toEqual([503, 'redis not reachable']);
     const reply = await slash(h.app.url, 'enable cluster proj-a/us-central1/c1');
     expect(reply.status).toBe(200);
     expect(reply.text).toBe(
