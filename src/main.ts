@@ -184,7 +184,8 @@ export async function startMeshops(config: Config, options: StartOptions = {}): 
 
   const queue = new Queue<RunJobData>(RUN_QUEUE, { connection: commands, prefix });
   closers.push(() => queue.close());
-  const web = new WebClient(botToken, { slackApiUrl: config.slack.apiUrl, logger: slackLogger(log) });
+  const slackLog = slackLogger(log);
+  const web = new WebClient(botToken, { slackApiUrl: config.slack.apiUrl, logger: slackLog });
 
   let worker: Worker<RunJobData> | undefined;
   if (options.worker ?? true) {
@@ -216,7 +217,7 @@ export async function startMeshops(config: Config, options: StartOptions = {}): 
     const receiver = new HTTPReceiver({
       signingSecret,
       endpoints: '/slack/events',
-      logger: slackLogger(log),
+      logger: slackLog,
       customRoutes: [
         textRoute('/healthz', () => Promise.resolve([200, 'ok'])),
         textRoute('/readyz', () =>
@@ -239,7 +240,7 @@ export async function startMeshops(config: Config, options: StartOptions = {}): 
     const app = new App({
       token: botToken,
       receiver,
-      logger: slackLogger(log),
+      logger: slackLog,
       clientOptions: { slackApiUrl: config.slack.apiUrl },
     });
     registerHandlers(app, {
