@@ -16,6 +16,13 @@ export const configSchema = z
       appToken: nullableString,
       apiUrl: url,
     }),
+    outbox: z.strictObject({
+      concurrency: positiveInt,
+      messagesPerSecond: z.number().positive(),
+      burst: positiveInt,
+      updatesPerSecond: z.number().positive(),
+      updateBurst: positiveInt,
+    }),
     http: z.strictObject({ port: z.number().int().min(0).max(65535) }),
     redis: z.strictObject({ url: url, prefix: z.string().regex(/^[\w.-]+$/) }),
     google: z.strictObject({

@@ -27,13 +27,17 @@ import { ServiceUsage } from './cloud/services.js';
 import { ConfigError, isLocalMode, loadConfig, type Config } from './config.js';
 import { consoleRoutes } from './console/server.js';
 import { registerHandlers } from './handlers/index.js';
+import { createOutboxProcessor, OUTBOX_QUEUE, QueuedOutbox, type OutboxJobData } from './jobs/outbox.js';
 import { createRunProcessor } from './jobs/runProcessor.js';
 import { RUN_QUEUE, RunQueue, type RunJobData } from './jobs/runQueue.js';
 import { createLogger, type Logger } from './log.js';
 import { slackLogger } from './slack/slackLogger.js';
-import { SlackNotifier } from './slack/notifier.js';
-import { MessageKeys } from './store/messageKeys.js';
-import { RunStore } from './store/runStore.js';
+import { RunNotifier } from './slack/notifier.js';
+import { Keys } from './store/keys.js';
+import { ClusterLocks } from './store/locks.js';
+import { MessageStore } from './store/messages.js';
+import { RunStore } from './store/runs.js';
+import { Triggers } from './store/triggers.js';
 import type { Sim } from './sim/index.js';
 import type { Policy, WorkflowDeps } from './workflows/engine.js';
 import type { Clock } from './workflows/ports.js';
@@ -135,10 +139,10 @@ export function buildCloudAdapters(google: Config['google'], wait?: Sleep): Clou
   };
 }
 
-function buildWorkflowDeps(config: Config, clock: Clock, web: WebClient, keys: MessageKeys): WorkflowDeps {
+function buildWorkflowDeps(config: Config, clock: Clock, outbox: QueuedOutbox): WorkflowDeps {
   return {
     ...buildCloudAdapters(config.google),
-    notifier: new SlackNotifier(web, keys),
+    notifier: new RunNotifier(outbox),
     clock,
     policy: policyFrom(config),
   };
@@ -182,16 +186,34 @@ export async function startMeshops(config: Config, options: StartOptions = {}): 
   }
   await commands.ping();
 
-  const queue = new Queue<RunJobData>(RUN_QUEUE, { connection: commands, prefix });
-  closers.push(() => queue.close());
+  const keys = new Keys(prefix);
+  /** A producer of one queue on one connection; its errors go to our log, and it is closed with us. */
+  const openQueue = <T>(name: string, connection: Redis): Queue<T> => {
+    const opened = new Queue<T>(name, { connection, prefix });
+    opened.on('error', (error: Error) => log.warn({ err: error, queue: name }, 'queue error'));
+    closers.push(() => opened.close());
+    return opened;
+  };
+  const queue = openQueue<RunJobData>(RUN_QUEUE, commands);
+  const outboxQueue = openQueue<OutboxJobData>(OUTBOX_QUEUE, commands);
   const slackLog = slackLogger(log);
-  const web = new WebClient(botToken, { slackApiUrl: config.slack.apiUrl, logger: slackLog });
+  const commandStore = { runs: new RunStore(commands, keys), messages: new MessageStore(commands, keys) };
 
-  let worker: Worker<RunJobData> | undefined;
+  const workers: Worker[] = [];
   if (options.worker ?? true) {
-    const workflow = buildWorkflowDeps(config, clock, web, new MessageKeys(workerRedis, prefix));
-    const processor = createRunProcessor({ store: new RunStore(workerRedis, prefix), workflow, log });
-    worker = new Worker<RunJobData>(RUN_QUEUE, processor, {
+    const runs = new RunStore(workerRedis, keys);
+    const messages = new MessageStore(workerRedis, keys);
+    // The workers' own producer waits for Redis rather than failing fast.
+    const workerOutboxQueue = openQueue<OutboxJobData>(OUTBOX_QUEUE, workerRedis);
+    const outbox = new QueuedOutbox(workerOutboxQueue, messages);
+    const workflow = buildWorkflowDeps(config, clock, outbox);
+    const processor = createRunProcessor({
+      store: runs,
+      locks: new ClusterLocks(workerRedis, keys, runs),
+      workflow,
+      log,
+    });
+    const runWorker = new Worker<RunJobData>(RUN_QUEUE, processor, {
       connection: workerRedis,
       prefix,
       concurrency: config.worker.concurrency,
@@ -200,14 +222,45 @@ export async function startMeshops(config: Config, options: StartOptions = {}): 
       // Being picked up again after a crash is normal here: the record says where to resume.
       maxStalledCount: 1000,
     });
-    worker.on('failed', (job, error) =>
+    runWorker.on('failed', (job, error) =>
       log.warn({ runId: job?.data.runId, err: error }, 'run job attempt failed'),
     );
-    worker.on('error', (error) => log.error({ err: error }, 'worker error'));
-    worker.on('stalled', (jobId) =>
+    runWorker.on('stalled', (jobId) =>
       log.warn({ runId: jobId }, 'run job stalled (its worker died?); resuming from the record'),
     );
-    closers.unshift(() => worker!.close());
+    // The outbox's client paces and retries itself: rate-limited calls come back at once, never retried inside.
+    const outboxWeb = new WebClient(botToken, {
+      slackApiUrl: config.slack.apiUrl,
+      logger: slackLog,
+      rejectRateLimitedCalls: true,
+      retryConfig: { retries: 0 },
+    });
+    const outboxWorker = new Worker<OutboxJobData>(
+      OUTBOX_QUEUE,
+      createOutboxProcessor({ store: messages, outbox, web: outboxWeb, pacing: config.outbox, log }),
+      {
+        connection: workerRedis,
+        prefix,
+        concurrency: config.outbox.concurrency,
+        lockDuration: config.worker.lockDurationMs,
+        stalledInterval: config.worker.stalledIntervalMs,
+        maxStalledCount: 1000,
+      },
+    );
+    outboxWorker.on('failed', (job, error) =>
+      log.warn({ job: job?.id, err: error }, 'outbox job attempt failed'),
+    );
+    // A message recorded just before a crash, whose job was never added, is found and sent.
+    await workerOutboxQueue.upsertJobScheduler(
+      'outbox-sweep',
+      { every: 15_000 },
+      { name: 'sweep', data: { kind: 'sweep' }, opts: { removeOnComplete: true, removeOnFail: true } },
+    );
+    for (const worker of [runWorker, outboxWorker] as Worker[]) {
+      worker.on('error', (error) => log.error({ err: error }, 'worker error'));
+      workers.push(worker);
+    }
+    closers.unshift(() => Promise.all(workers.map((w) => w.close())));
   }
 
   let url = '';
@@ -244,7 +297,10 @@ export async function startMeshops(config: Config, options: StartOptions = {}): 
       clientOptions: { slackApiUrl: config.slack.apiUrl },
     });
     registerHandlers(app, {
-      store: new RunStore(commands, prefix),
+      runs: commandStore.runs,
+      locks: new ClusterLocks(commands, keys, commandStore.runs),
+      triggers: new Triggers(commands, keys),
+      outbox: new QueuedOutbox(outboxQueue, commandStore.messages),
       queue: new RunQueue(queue),
       clock,
       log,
@@ -261,7 +317,7 @@ export async function startMeshops(config: Config, options: StartOptions = {}): 
     closers.unshift(() => app.stop());
   }
 
-  log.info({ url, worker: Boolean(worker) }, 'meshops started');
+  log.info({ url, worker: workers.length > 0 }, 'meshops started');
   return {
     url,
     async stop() {

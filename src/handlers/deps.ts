@@ -1,13 +1,19 @@
 import type { Config } from '../config.js';
 import type { RunQueue } from '../jobs/runQueue.js';
 import type { Logger } from '../log.js';
-import type { RunStore } from '../store/runStore.js';
+import type { Outbox } from '../slack/outbox.js';
+import type { ClusterLocks } from '../store/locks.js';
+import type { RunStore } from '../store/runs.js';
+import type { Triggers } from '../store/triggers.js';
 import type { Clock } from '../workflows/ports.js';
 
-/** What a handler may touch: Redis (records, queue) and nothing slow. Handlers never call Google. */
+/** What a handler may touch: Redis (records, queues, the outbox) and nothing slow. Handlers never call Google. */
 export interface HandlerDeps {
-  store: RunStore;
+  runs: RunStore;
+  locks: ClusterLocks;
+  triggers: Triggers;
   queue: RunQueue;
+  outbox: Outbox;
   clock: Clock;
   log: Logger;
   approvals: Config['approvals'];

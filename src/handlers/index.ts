@@ -1,8 +1,8 @@
 import type { App, BlockAction, ButtonAction } from '@slack/bolt';
 import { APPROVE_ACTION, REJECT_ACTION } from '../slack/render.js';
 import { decideAction } from './actions/decide.js';
-import { meshCommand } from './commands/mesh.js';
 import type { HandlerDeps } from './deps.js';
+import { meshCommand } from './registry.js';
 
 export function registerHandlers(app: App, deps: HandlerDeps): void {
   app.command('/mesh', meshCommand(deps));

@@ -1,7 +1,8 @@
 import { DelayedError, type Job } from 'bullmq';
 import { asMeshopsError } from '../errors.js';
 import type { Logger } from '../log.js';
-import { VersionConflict, type RunStore } from '../store/runStore.js';
+import type { ClusterLocks } from '../store/locks.js';
+import { VersionConflict, type RunStore } from '../store/runs.js';
 import { enableClusterWorkflow } from '../workflows/enableCluster.js';
 import { advance, apply, failure, type WorkflowDeps } from '../workflows/engine.js';
 import { isTerminal, type RunRecord } from '../workflows/run.js';
@@ -9,8 +10,11 @@ import type { RunJobData } from './runQueue.js';
 
 export interface RunProcessorDeps {
   store: RunStore;
+  locks: ClusterLocks;
   workflow: WorkflowDeps;
   log: Logger;
+  /** Called once a run has finished and its cluster is free (e.g. to start watching it). */
+  onFinished?: (run: RunRecord) => Promise<void>;
 }
 
 /**
@@ -19,28 +23,32 @@ export interface RunProcessorDeps {
  * from the saved step). A killed worker leaves an active job whose lock expires; BullMQ's stalled
  * check hands it to another worker, which starts here and reads the record again.
  */
-export function createRunProcessor({ store, workflow, log }: RunProcessorDeps) {
+export function createRunProcessor({ store, locks, workflow, log, onFinished }: RunProcessorDeps) {
   const { notifier, clock } = workflow;
 
   async function finish(run: RunRecord): Promise<void> {
-    await notifier.announceOutcome(run);
-    await store.unlockCluster(run);
+    await notifier.emit(run, { type: 'finished' });
+    await locks.unlock(run);
     log.info({ runId: run.id, status: run.status, outcome: run.outcome }, 'run finished');
+    await onFinished?.(run);
   }
 
   async function startThread(run: RunRecord): Promise<RunRecord> {
-    const rootTs = await notifier.postRoot(run);
+    await notifier.emit(run, { type: 'started' });
     const now = clock.now();
-    const started = await store.update(run.id, (current) => ({
-      ...current,
-      slack: { ...current.slack, rootTs },
-      status: current.status === 'queued' ? 'running' : current.status,
-      steps: {
-        ...current.steps,
-        [current.step]: current.steps[current.step] ?? { status: 'running', at: now },
-      },
-    }));
-    await notifier.updateRoot(started);
+    const started = await store.update(run.id, (current) =>
+      current.status === 'queued'
+        ? {
+            ...current,
+            status: 'running',
+            steps: {
+              ...current.steps,
+              [current.step]: current.steps[current.step] ?? { status: 'running', at: now },
+            },
+          }
+        : null,
+    );
+    await notifier.emit(started, { type: 'progressed' });
     return started;
   }
 
@@ -52,7 +60,7 @@ export function createRunProcessor({ store, workflow, log }: RunProcessorDeps) {
       return;
     }
     if (isTerminal(run)) return;
-    if (!run.slack.rootTs) run = await startThread(run);
+    if (run.status === 'queued') run = await startThread(run);
 
     for (;;) {
       let advanced;
@@ -68,13 +76,14 @@ export function createRunProcessor({ store, workflow, log }: RunProcessorDeps) {
         run = await store.save(advanced.run);
       } catch (error) {
         if (!(error instanceof VersionConflict)) throw error;
-        // An approval click saved in between: read it and run the step again (steps are idempotent).
+        // Someone saved in between (an approval click): read it, and go on only if the run still runs.
         run = await store.require(runId);
+        if (isTerminal(run)) return;
         continue;
       }
       const then = advanced.then;
       if (then.type === 'stop') return finish(run);
-      if (advanced.moved) await notifier.updateRoot(run);
+      if (advanced.moved) await notifier.emit(run, { type: 'progressed' });
       if (then.type === 'continue' || then.wakeAt <= clock.now()) continue;
 
       if (!token) throw new Error('BullMQ gave no lock token: cannot park the job');

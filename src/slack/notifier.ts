@@ -1,80 +1,62 @@
-import type { WebClient } from '@slack/web-api';
-import { MeshopsError } from '../errors.js';
-import type { MessageKeys } from '../store/messageKeys.js';
-import type { Notifier, ThreadMessage } from '../workflows/ports.js';
+import type { RunEvent } from '../workflows/events.js';
+import { runEventKey } from '../workflows/events.js';
+import type { Notifier } from '../workflows/ports.js';
 import type { RunRecord } from '../workflows/run.js';
-import { approvalMessage, closedApprovalMessage, outcomeText, rootMessage, truncate } from './render.js';
+import type { MessageContent } from '../store/messages.js';
+import type { Outbox } from './outbox.js';
+import { approvalMessage, closedApprovalMessage, rootMessage, runEventText, truncate } from './render.js';
 
-function tsOf(result: { ts?: string }, what: string): string {
-  if (!result.ts) throw new MeshopsError('INTERNAL', `Slack answered ${what} without a ts`);
-  return result.ts;
+/** Run messages are kept a week: long enough for the last updates and for `status` to link the thread. */
+const RUN_MESSAGE_SECONDS = 7 * 86_400;
+
+export function runMessageKey(runId: string, eventKey: string): string {
+  return `run/${runId}/${eventKey}`;
 }
 
 /**
- * A run's Slack thread: one root message kept up to date, one reply per key. Keys are stored
- * with the ts Slack gave, so a step that runs again never posts twice.
+ * A run's Slack thread: one root message kept up to date, one reply per event key, the approval
+ * prompt broadcast to the channel. Everything goes through the outbox, keyed on the run, so a step
+ * that runs again never posts twice; messages of a run are sent in the order they were emitted.
  */
-export class SlackNotifier implements Notifier {
-  constructor(
-    private readonly web: WebClient,
-    private readonly keys: MessageKeys,
-  ) {}
+export class RunNotifier implements Notifier {
+  constructor(private readonly outbox: Outbox) {}
 
-  private threadOf(run: RunRecord): string {
-    if (!run.slack.rootTs) throw new MeshopsError('INTERNAL', `run ${run.id} has no root message yet`);
-    return run.slack.rootTs;
+  async emit(run: RunRecord, event: RunEvent): Promise<void> {
+    const root = runMessageKey(run.id, 'root');
+    switch (event.type) {
+      case 'started':
+        return this.post(run, 'root', rootMessage(run), {});
+      case 'progressed':
+        return this.outbox.update(root, rootMessage(run), run.version);
+      case 'approvalRequested':
+        return this.post(run, 'approval', approvalMessage(run), { thread: root, broadcast: true });
+      case 'approvalClosed':
+        return this.outbox.update(runMessageKey(run.id, 'approval'), closedApprovalMessage(run), run.version);
+      case 'finished':
+        await this.post(run, 'outcome', { text: truncate(runEventText(run, event), 3900) }, { thread: root });
+        return this.outbox.update(root, rootMessage(run), run.version);
+      default: {
+        const key = runEventKey(event);
+        if (key === null) return;
+        return this.post(run, key, { text: truncate(runEventText(run, event), 3900) }, { thread: root });
+      }
+    }
   }
 
-  postRoot(run: RunRecord): Promise<string> {
-    return this.keys.once(run.id, 'root', async () =>
-      tsOf(
-        await this.web.chat.postMessage({ channel: run.slack.channel, ...rootMessage(run) }),
-        'chat.postMessage',
-      ),
-    );
-  }
-
-  async updateRoot(run: RunRecord): Promise<void> {
-    await this.web.chat.update({ channel: run.slack.channel, ts: this.threadOf(run), ...rootMessage(run) });
-  }
-
-  async reply(run: RunRecord, message: ThreadMessage): Promise<void> {
-    const thread_ts = this.threadOf(run);
-    await this.keys.once(run.id, message.key, async () =>
-      tsOf(
-        await this.web.chat.postMessage({
-          channel: run.slack.channel,
-          thread_ts,
-          text: truncate(message.text, 3900),
-        }),
-        'chat.postMessage',
-      ),
-    );
-  }
-
-  askApproval(run: RunRecord): Promise<string> {
-    const thread_ts = this.threadOf(run);
-    return this.keys.once(run.id, 'approval', async () =>
-      tsOf(
-        await this.web.chat.postMessage({
-          channel: run.slack.channel,
-          thread_ts,
-          reply_broadcast: true,
-          ...approvalMessage(run),
-        }),
-        'chat.postMessage',
-      ),
-    );
-  }
-
-  async closeApproval(run: RunRecord): Promise<void> {
-    const ts = run.approval?.promptTs ?? (await this.keys.get(run.id, 'approval'));
-    if (!ts) return;
-    await this.web.chat.update({ channel: run.slack.channel, ts, ...closedApprovalMessage(run) });
-  }
-
-  async announceOutcome(run: RunRecord): Promise<void> {
-    await this.reply(run, { key: 'outcome', text: outcomeText(run) });
-    await this.updateRoot(run);
+  private post(
+    run: RunRecord,
+    eventKey: string,
+    content: MessageContent,
+    where: { thread?: string; broadcast?: boolean },
+  ): Promise<void> {
+    return this.outbox.send({
+      key: runMessageKey(run.id, eventKey),
+      op: 'post',
+      channel: run.slack.channel,
+      chain: `run/${run.id}`,
+      ...where,
+      content,
+      keepSeconds: RUN_MESSAGE_SECONDS,
+    });
   }
 }

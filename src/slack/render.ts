@@ -3,9 +3,13 @@
  * Slack limits: 50 blocks per message, 3000 characters per section text.
  */
 import type { KnownBlock } from '@slack/web-api';
+import { describePlane } from '../workflows/enableCluster.js';
+import type { Plane, RunEvent } from '../workflows/events.js';
+import type { MeshCondition, PlaneState } from '../workflows/ports.js';
 import {
   clusterKey,
   enableClusterSteps,
+  type InjectionPlan,
   type RunRecord,
   type StepName,
   type StepStatus,
@@ -184,5 +188,76 @@ export function outcomeText(run: RunRecord): string {
       return `:alarm_clock: ${message}${outcome?.hint ? ` (${outcome.hint})` : ''}`;
     default:
       return `${statusLines[run.status]}: ${message}`;
+  }
+}
+
+function minutes(ms: number): string {
+  return ms >= 60_000 ? `${Math.round(ms / 60_000)} min` : `${Math.round(ms / 1000)} s`;
+}
+
+const planeLabels: Record<Plane, string> = { controlPlane: 'Control plane', dataPlane: 'Data plane' };
+
+export function describeConditions(conditions: MeshCondition[]): string {
+  return conditions
+    .map(
+      (c) =>
+        `\n• ${c.severity ?? 'INFO'} \`${c.code}\`: ${c.details}${c.documentationLink ? ` <${c.documentationLink}|docs>` : ''}`,
+    )
+    .join('');
+}
+
+function planeNote(plane: PlaneState): string {
+  // The data plane waits for the control plane; Google reports that as a failed precondition.
+  return plane.details.some((d) => d.code === 'MANAGED_CONTROL_PLANE_REQUIRED')
+    ? ' — normal while the control plane is still coming'
+    : '';
+}
+
+function namespaceList(plan: InjectionPlan): string {
+  return plan.namespaces.map((ns) => `\`${ns.name}\``).join(', ');
+}
+
+/** The thread reply an event of a run stands for (events that post or update whole messages have their own). */
+export function runEventText(run: RunRecord, event: RunEvent): string {
+  switch (event.type) {
+    case 'clusterResolved': {
+      const { cluster, projectNumber, meshRevision } = event;
+      const kind = `${cluster.autopilot ? 'Autopilot' : 'Standard'}, ${cluster.releaseChannel} channel → ${meshRevision}`;
+      return `:mag: Cluster \`${run.cluster.name}\` is RUNNING (${kind}); project ${run.cluster.project} is number ${projectNumber}.`;
+    }
+    case 'serviceEnabling':
+      return `:electric_plug: Enabling \`${event.service}\` on ${event.project}…`;
+    case 'registered':
+      return event.reused
+        ? `:link: Already in the fleet as \`${event.membership}\`: reusing it.`
+        : `:link: Registered to the fleet as \`${event.membership}\`.`;
+    case 'labelled':
+      return event.already
+        ? `:label: Cluster already labelled \`${event.label}\`.`
+        : `:label: Cluster labelled \`${event.label}\` (other labels kept).`;
+    case 'managementOn':
+      return `:gear: Managed mesh turned on for \`${event.membership}\` (management: MANAGEMENT_AUTOMATIC).`;
+    case 'planeChanged':
+      return `:satellite: ${planeLabels[event.plane]}: ${describePlane(event.state)}${planeNote(event.state)}${describeConditions(event.conditions)}`;
+    case 'injectionPlanned': {
+      const { plan } = event;
+      const pods = plan.namespaces.reduce((sum, ns) => sum + ns.pods, 0);
+      return `:clipboard: Plan: \`${plan.set.key}=${plan.set.value}\` on ${plan.namespaces.length} namespace(s), ${pods} pod(s) — ${plan.reason}.`;
+    }
+    case 'approvalReminder':
+      return `:hourglass_flowing_sand: Still waiting for an approver; the request expires <!date^${Math.floor(event.expiresAt / 1000)}^{date_short_pretty} {time}|in ${minutes(event.remainingMs)}>.`;
+    case 'namespacesLabelled':
+      return `:syringe: Labelled ${namespaceList(event.plan)} with \`${event.plan.set.key}=${event.plan.set.value}\` (removed \`${event.plan.remove}\`).`;
+    case 'workloadsRestarted':
+      return `:arrows_counterclockwise: Restarted ${event.count} workload(s) (rollout restart at ${event.restartedAt}).`;
+    case 'podsVerified':
+      return `:white_check_mark: All ${event.pods} pod(s) run with \`istio-proxy\`.`;
+    case 'finished':
+      return outcomeText(run);
+    case 'started':
+    case 'progressed':
+    case 'approvalRequested':
+    case 'approvalClosed':
+      return rootMessage(run).text;
   }
 }

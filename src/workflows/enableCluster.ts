@@ -5,7 +5,7 @@
  */
 import { MeshopsError, isMeshopsError } from '../errors.js';
 import { failure, type Step, type StepContext, type StepResult } from './engine.js';
-import type { ClusterInfo, Kube, MeshState, OperationRef, PlaneState, ReleaseChannel } from './ports.js';
+import type { ClusterInfo, Kube, OperationRef, PlaneState, ReleaseChannel } from './ports.js';
 import type { InjectionPlan, NamespacePlan, RunRecord, StepName } from './run.js';
 
 const MESH_SERVICE = 'mesh.googleapis.com';
@@ -93,10 +93,7 @@ const resolve: Step = async (ctx) => {
   const projectNumber = await projects.projectNumber(ref.project);
   const meshRevision = meshRevisionByChannel[cluster.releaseChannel];
   const detail = `${cluster.autopilot ? 'Autopilot' : 'Standard'}, ${cluster.releaseChannel} channel → ${meshRevision}`;
-  await notifier.reply(ctx.run, {
-    key: 'resolve',
-    text: `:mag: Cluster \`${ref.name}\` is RUNNING (${detail}); project ${ref.project} is number ${projectNumber}.`,
-  });
+  await notifier.emit(ctx.run, { type: 'clusterResolved', cluster, projectNumber, meshRevision });
   return { type: 'next', facts: { cluster, projectNumber, meshRevision }, detail };
 };
 
@@ -125,10 +122,7 @@ const preflight: Step = async (ctx) => {
     });
   }
   const operation = await services.enable(project, MESH_SERVICE);
-  await notifier.reply(ctx.run, {
-    key: 'preflight:enable',
-    text: `:electric_plug: Enabling \`${MESH_SERVICE}\` on ${project}…`,
-  });
+  await notifier.emit(ctx.run, { type: 'serviceEnabling', service: MESH_SERVICE, project });
   return startedOperation(ctx, operation, `enabling ${MESH_SERVICE}`);
 };
 
@@ -142,12 +136,7 @@ const register: Step = async (ctx) => {
   const existing = await fleet.findMembership(project, ctx.run.cluster, projectNumber);
   if (existing) {
     const created = ctx.run.facts.operation !== undefined;
-    await notifier.reply(ctx.run, {
-      key: 'register',
-      text: created
-        ? `:link: Registered to the fleet as \`${existing.name}\`.`
-        : `:link: Already in the fleet as \`${existing.name}\`: reusing it.`,
-    });
+    await notifier.emit(ctx.run, { type: 'registered', membership: existing.name, reused: !created });
     return { type: 'next', facts: { membershipName: existing.name }, detail: existing.name };
   }
   if (ctx.run.facts.operation) {
@@ -183,15 +172,12 @@ const label: Step = async (ctx) => {
   if (waiting) return waiting;
   const detail = `mesh_id=${meshId}`;
   if (ctx.run.facts.operation) {
-    await notifier.reply(ctx.run, {
-      key: 'label',
-      text: `:label: Cluster labelled \`${detail}\` (other labels kept).`,
-    });
+    await notifier.emit(ctx.run, { type: 'labelled', label: detail, already: false });
     return { type: 'next', detail };
   }
   const operation = await gke.setResourceLabels(ctx.run.cluster, { mesh_id: meshId });
   if (!operation) {
-    await notifier.reply(ctx.run, { key: 'label', text: `:label: Cluster already labelled \`${detail}\`.` });
+    await notifier.emit(ctx.run, { type: 'labelled', label: detail, already: true });
     return { type: 'next', detail };
   }
   return startedOperation(ctx, operation, `labelling ${detail}`);
@@ -212,10 +198,7 @@ const manage: Step = async (ctx) => {
   const waiting = await awaitOperation(ctx, 'turning on managed mesh');
   if (waiting) return waiting;
   if (ctx.run.facts.operation) {
-    await notifier.reply(ctx.run, {
-      key: 'manage',
-      text: `:gear: Managed mesh turned on for \`${membershipName}\` (management: MANAGEMENT_AUTOMATIC).`,
-    });
+    await notifier.emit(ctx.run, { type: 'managementOn', membership: membershipName });
     return { type: 'next', detail: 'MANAGEMENT_AUTOMATIC' };
   }
   const operation = await fleet.setMeshManagement(
@@ -226,28 +209,13 @@ const manage: Step = async (ctx) => {
   return startedOperation(ctx, operation, 'turning on managed mesh');
 };
 
-function describePlane(plane: PlaneState): string {
+/** The checklist's one-line detail of a plane: its state, detail codes and implementation. */
+export function describePlane(plane: PlaneState): string {
   const details = plane.details.map((d) => `${d.code}${d.details ? `: ${d.details}` : ''}`).join('; ');
   return `*${plane.state}*${details ? ` (${details})` : ''}${plane.implementation ? ` — ${plane.implementation}` : ''}`;
 }
 
-function describeConditions(state: MeshState): string {
-  return state.conditions
-    .map(
-      (c) =>
-        `\n• ${c.severity ?? 'INFO'} \`${c.code}\`: ${c.details}${c.documentationLink ? ` <${c.documentationLink}|docs>` : ''}`,
-    )
-    .join('');
-}
-
 const planeLabels = { controlPlane: 'Control plane', dataPlane: 'Data plane' } as const;
-
-function planeNote(plane: PlaneState): string {
-  // The data plane waits for the control plane; Google reports that as a failed precondition.
-  return plane.details.some((d) => d.code === 'MANAGED_CONTROL_PLANE_REQUIRED')
-    ? ' — normal while the control plane is still coming'
-    : '';
-}
 
 /**
  * Steps 7 and 8: poll the membership's mesh state until `plane` is ACTIVE. Every transition is
@@ -261,7 +229,6 @@ function awaitPlane(plane: 'controlPlane' | 'dataPlane'): Step {
     const membershipName = need(ctx.run.facts.membershipName, 'the membership');
     const projectNumber = need(ctx.run.facts.projectNumber, 'the project number');
     const mesh = await fleet.meshState(ctx.run.cluster.project, membershipName, projectNumber);
-    const conditions = mesh ? describeConditions(mesh) : '';
     const facts: Partial<Record<'controlPlane' | 'dataPlane', PlaneState>> = {};
     for (const which of shown) {
       const state = mesh?.[which] ?? { state: 'UNKNOWN', details: [] };
@@ -272,9 +239,11 @@ function awaitPlane(plane: 'controlPlane' | 'dataPlane'): Step {
         JSON.stringify(previous.details) === JSON.stringify(state.details)
       )
         continue;
-      await notifier.reply(ctx.run, {
-        key: `${which}:${state.state}:${state.details.map((d) => d.code).join(',')}`,
-        text: `:satellite: ${planeLabels[which]}: ${describePlane(state)}${planeNote(state)}${which === plane ? conditions : ''}`,
+      await notifier.emit(ctx.run, {
+        type: 'planeChanged',
+        plane: which,
+        state,
+        conditions: which === plane ? (mesh?.conditions ?? []) : [],
       });
     }
     const state = facts[plane]!;
@@ -346,7 +315,7 @@ const plan: Step = async (ctx) => {
       };
   const pods = plans.reduce((sum, ns) => sum + ns.pods, 0);
   const detail = `${injectionLabel(injection)} on ${plans.length} namespace(s), ${pods} pod(s)`;
-  await notifier.reply(ctx.run, { key: 'plan', text: `:clipboard: Plan: ${detail} — ${injection.reason}.` });
+  await notifier.emit(ctx.run, { type: 'injectionPlanned', plan: injection });
   return { type: 'next', facts: { plan: injection }, detail };
 };
 
@@ -365,11 +334,11 @@ const approval: Step = async (ctx) => {
       expiresAt: ctx.now + policy.approvalTimeoutMs,
       reminded: false,
     };
-    const promptTs = await notifier.askApproval({ ...ctx.run, approval: requested });
-    return { type: 'approval', approval: { ...requested, promptTs }, wakeAt: requested.remindAt };
+    await notifier.emit({ ...ctx.run, approval: requested }, { type: 'approvalRequested' });
+    return { type: 'approval', approval: requested, wakeAt: requested.remindAt };
   }
   if (current.decision) {
-    await notifier.closeApproval(ctx.run);
+    await notifier.emit(ctx.run, { type: 'approvalClosed' });
     const who = `<@${current.decision.by}>`;
     if (current.decision.approved) return { type: 'next', detail: `approved by ${who}` };
     return {
@@ -379,7 +348,7 @@ const approval: Step = async (ctx) => {
     };
   }
   if (ctx.now >= current.expiresAt) {
-    await notifier.closeApproval(ctx.run);
+    await notifier.emit(ctx.run, { type: 'approvalClosed' });
     return {
       type: 'finish',
       status: 'expired',
@@ -390,9 +359,10 @@ const approval: Step = async (ctx) => {
     };
   }
   if (ctx.now >= current.remindAt && !current.reminded) {
-    await notifier.reply(ctx.run, {
-      key: 'approval:reminder',
-      text: `:hourglass_flowing_sand: Still waiting for an approver; the request expires <!date^${Math.floor(current.expiresAt / 1000)}^{date_short_pretty} {time}|in ${minutes(current.expiresAt - ctx.now)}>.`,
+    await notifier.emit(ctx.run, {
+      type: 'approvalReminder',
+      expiresAt: current.expiresAt,
+      remainingMs: current.expiresAt - ctx.now,
     });
     return { type: 'approval', approval: { ...current, reminded: true }, wakeAt: current.expiresAt };
   }
@@ -413,11 +383,7 @@ const inject: Step = async (ctx) => {
     [injection.remove]: null,
   };
   for (const ns of injection.namespaces) await kube.patchNamespaceLabels(ns.name, labels);
-  const names = injection.namespaces.map((ns) => `\`${ns.name}\``).join(', ');
-  await notifier.reply(ctx.run, {
-    key: 'inject',
-    text: `:syringe: Labelled ${names} with \`${injectionLabel(injection)}\` (removed \`${injection.remove}\`).`,
-  });
+  await notifier.emit(ctx.run, { type: 'namespacesLabelled', plan: injection });
   return { type: 'next', detail: injectionLabel(injection) };
 };
 
@@ -441,10 +407,7 @@ const restart: Step = async (ctx) => {
       count++;
     }
   }
-  await notifier.reply(ctx.run, {
-    key: 'restart',
-    text: `:arrows_counterclockwise: Restarted ${count} workload(s) (rollout restart at ${restartedAt}).`,
-  });
+  await notifier.emit(ctx.run, { type: 'workloadsRestarted', count, restartedAt });
   return { type: 'next', facts: { restartedAt }, detail: `${count} workload(s)` };
 };
 
@@ -465,10 +428,7 @@ const verify: Step = async (ctx) => {
     }
   }
   if (missing.length === 0 && notReady.length === 0) {
-    await notifier.reply(ctx.run, {
-      key: 'verify',
-      text: `:white_check_mark: All ${total} pod(s) run with \`istio-proxy\`.`,
-    });
+    await notifier.emit(ctx.run, { type: 'podsVerified', pods: total });
     return { type: 'next', facts: { verifiedPods: total }, detail: `${total} pod(s) with istio-proxy` };
   }
   if (ctx.elapsedMs > policy.verifyTimeoutMs) {

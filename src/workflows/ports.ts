@@ -2,6 +2,7 @@
  * What the workflows see of the world. Adapters in src/cloud and src/slack implement these over
  * the real clients; unit tests implement them in memory. Small domain shapes, not SDK shapes.
  */
+import type { RunEvent } from './events.js';
 import type { RunRecord } from './run.js';
 
 export interface ClusterRef {
@@ -155,23 +156,9 @@ export interface KubeFactory {
   forCluster(access: ClusterAccess): Kube;
 }
 
-/** One message in the run's thread; `key` makes it at-most-once per run. */
-export interface ThreadMessage {
-  key: string;
-  text: string;
-}
-
+/** Tells the people following a run what happened (src/slack turns events into messages). */
 export interface Notifier {
-  /** The channel root message (a live checklist). Returns its ts. */
-  postRoot(run: RunRecord): Promise<string>;
-  updateRoot(run: RunRecord): Promise<void>;
-  /** The final summary (success, failure with its hint, rejection, expiry) in the thread. */
-  announceOutcome(run: RunRecord): Promise<void>;
-  reply(run: RunRecord, message: ThreadMessage): Promise<void>;
-  /** The approval prompt (broadcast to the channel). Returns its ts. */
-  askApproval(run: RunRecord): Promise<string>;
-  /** Replaces the prompt's buttons with the decision (or the expiry). */
-  closeApproval(run: RunRecord): Promise<void>;
+  emit(run: RunRecord, event: RunEvent): Promise<void>;
 }
 
 export interface Clock {

@@ -75,7 +75,6 @@ export interface ApprovalState {
   remindAt: number;
   expiresAt: number;
   reminded: boolean;
-  promptTs?: string;
   decision?: Decision;
 }
 
@@ -122,7 +121,8 @@ export interface RunRecord {
   attempt: { since: number; polls: number };
   facts: EnableFacts;
   approval?: ApprovalState;
-  slack: { channel: string; rootTs?: string };
+  /** Where the run's thread is; the messages' timestamps live in the outbox (src/store/messages.ts). */
+  slack: { channel: string };
   outcome?: Outcome;
 }
 

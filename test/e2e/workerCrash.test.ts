@@ -5,7 +5,7 @@
 import { startSim, type Sim } from '../../src/sim/index.js';
 import { startMeshopsProcess, writeConfigFile, type MeshopsProcess } from '../support/child.js';
 import { click, roots, slash, threadOf, waitForPrompt, waitForReply } from '../support/flows.js';
-import { APPROVER, contractEnv } from '../support/harness.js';
+import { APPROVER, contractEnv, fastOutbox } from '../support/harness.js';
 import { listMemberships } from '../support/inspect.js';
 import { testPrefix } from '../support/redis.js';
 import { waitFor } from '../support/wait.js';
@@ -32,6 +32,7 @@ describe('a worker killed mid-run', () => {
       MESHOPS_CONFIG: writeConfigFile({
         redis: { prefix: testPrefix() },
         worker: { lockDurationMs: 2000, stalledIntervalMs: 1000 },
+        outbox: fastOutbox,
         google: { retry: { attempts: 4, baseDelayMs: 50, maxDelayMs: 500 } },
       }),
       MESHOPS_POLL_INTERVAL_MS: '200',

@@ -12,9 +12,9 @@ import type {
   NamespaceInfo,
   OperationRef,
   PodInfo,
-  ThreadMessage,
   WorkloadInfo,
 } from '../../src/workflows/ports.js';
+import { runEventKey, type RunEvent } from '../../src/workflows/events.js';
 import type { RunRecord } from '../../src/workflows/run.js';
 
 export class FakeClock {
@@ -32,7 +32,8 @@ export interface FakeNamespace {
 
 export class FakeWorld {
   readonly calls: string[] = [];
-  readonly messages: ThreadMessage[] = [];
+  /** Thread replies by event key, once each, as the outbox would post them. */
+  readonly messages: Array<{ key: string; event: RunEvent }> = [];
   readonly approvalsAsked: RunRecord[] = [];
   readonly closedApprovals: RunRecord[] = [];
   cluster: ClusterInfo = {
@@ -210,18 +211,11 @@ export class FakeWorld {
       operations: { status: async () => ({ done: true }) },
       kube: { forCluster: () => this.kube },
       notifier: {
-        postRoot: async () => '1.0',
-        updateRoot: async () => undefined,
-        announceOutcome: async () => undefined,
-        reply: async (_run, message) => {
-          if (!this.messages.some((m) => m.key === message.key)) this.messages.push(message);
-        },
-        askApproval: async (run) => {
-          this.approvalsAsked.push(run);
-          return '2.0';
-        },
-        closeApproval: async (run) => {
-          this.closedApprovals.push(run);
+        emit: async (run, event) => {
+          if (event.type === 'approvalRequested') this.approvalsAsked.push(run);
+          if (event.type === 'approvalClosed') this.closedApprovals.push(run);
+          const key = runEventKey(event);
+          if (key !== null && !this.messages.some((m) => m.key === key)) this.messages.push({ key, event });
         },
       },
     };

@@ -16,6 +16,15 @@ export const SECOND_APPROVER = 'UAPPROVER2';
 export const STRANGER = 'USTRANGER';
 export const CHANNEL = 'C0MESH';
 
+/** The outbox paced far above Slack's limit, for tests that are not about pacing. */
+export const fastOutbox = {
+  concurrency: 8,
+  messagesPerSecond: 100,
+  burst: 50,
+  updatesPerSecond: 100,
+  updateBurst: 50,
+};
+
 export interface Harness {
   sim: Sim;
   config: Config;
@@ -69,6 +78,8 @@ export async function startHarness(
   const config = loadConfig(env, {
     redis: { prefix: testPrefix() },
     google: { retry: { attempts: 4, baseDelayMs: 50, maxDelayMs: 500 } },
+    // Slack's pace (about 1 message/s/channel) is tested on its own; elsewhere it would only slow the suite.
+    outbox: fastOutbox,
     ...options.config,
   });
   const logs: string[] = [];

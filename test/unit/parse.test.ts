@@ -1,10 +1,16 @@
-import { MAX_COMMAND_LENGTH, parseClusterRef, parseMeshCommand } from '../../src/handlers/parse.js';
+import { MAX_COMMAND_LENGTH, parseClusterRef } from '../../src/handlers/grammar.js';
+import { parseMeshCommand, usage, verbs } from '../../src/handlers/registry.js';
+
+/** The command a line reads as, or its reason. */
+function read(text: string, aliases: Record<string, string> = {}): unknown {
+  const parsed = parseMeshCommand(text, aliases);
+  return 'invalid' in parsed ? parsed : { verb: parsed.verb, ...(parsed.command as object) };
+}
 
 describe('parseMeshCommand', () => {
   it('reads enable cluster with namespaces and restart', () => {
-    expect(
-      parseMeshCommand('enable cluster proj-a/us-central1/c1 namespaces=default,shop restart=false'),
-    ).toEqual({
+    expect(read('enable cluster proj-a/us-central1/c1 namespaces=default,shop restart=false')).toEqual({
+      verb: 'enable',
       kind: 'enable-cluster',
       cluster: { project: 'proj-a', location: 'us-central1', name: 'c1' },
       namespaces: ['default', 'shop'],
@@ -13,24 +19,20 @@ describe('parseMeshCommand', () => {
   });
 
   it('defaults to no namespaces and restart=true, and dedupes namespaces', () => {
-    expect(parseMeshCommand('  enable   cluster proj-a/us-central1-a/c1 ')).toMatchObject({
+    expect(read('  enable   cluster proj-a/us-central1-a/c1 ')).toMatchObject({
       namespaces: [],
       restart: true,
     });
-    expect(
-      parseMeshCommand('enable cluster proj-a/us-central1/c1 namespaces=shop,shop,default'),
-    ).toMatchObject({
+    expect(read('enable cluster proj-a/us-central1/c1 namespaces=shop,shop,default')).toMatchObject({
       namespaces: ['shop', 'default'],
     });
   });
 
   it('accepts the full resource name and aliases', () => {
-    expect(
-      parseMeshCommand('enable cluster projects/proj-a/locations/us-central1/clusters/c1'),
-    ).toMatchObject({
+    expect(read('enable cluster projects/proj-a/locations/us-central1/clusters/c1')).toMatchObject({
       cluster: { project: 'proj-a', location: 'us-central1', name: 'c1' },
     });
-    expect(parseMeshCommand('enable cluster prod', { prod: 'proj-a/europe-west1/prod-1' })).toMatchObject({
+    expect(read('enable cluster prod', { prod: 'proj-a/europe-west1/prod-1' })).toMatchObject({
       cluster: { project: 'proj-a', location: 'europe-west1', name: 'prod-1' },
     });
   });
@@ -54,30 +56,33 @@ describe('parseMeshCommand', () => {
     ['🚀', /unknown command/],
   ])('refuses %j', (text, reason) => {
     const parsed = parseMeshCommand(text);
-    expect(parsed.kind).toBe('invalid');
-    expect(parsed.kind === 'invalid' && parsed.reason).toMatch(reason);
+    expect('invalid' in parsed && parsed.invalid).toMatch(reason);
   });
 
   it('refuses a 5,000-character command without echoing it', () => {
     const parsed = parseMeshCommand(`enable cluster ${'x'.repeat(5000)}`);
-    expect(parsed).toEqual({
-      kind: 'invalid',
-      reason: 'the command is 5015 characters long; the limit is 1000',
-    });
+    expect(parsed).toEqual({ invalid: 'the command is 5015 characters long; the limit is 1000' });
   });
 
   it('answers help for empty text and help', () => {
-    expect(parseMeshCommand('')).toEqual({ kind: 'help' });
-    expect(parseMeshCommand('help')).toEqual({ kind: 'help' });
+    expect(read('')).toEqual({ verb: 'help' });
+    expect(read('help')).toEqual({ verb: 'help' });
   });
 
   it('names verbs that are planned but not here yet', () => {
-    expect(parseMeshCommand('status proj-a/us-central1/c1')).toEqual({ kind: 'not-yet', verb: 'status' });
+    expect(read('cancel r123')).toEqual({ verb: 'cancel' });
+    expect(verbs.find((v) => v.name === 'cancel')?.planned).toBe(true);
+  });
+
+  it('generates the usage from the registry: every available verb, with its form', () => {
+    const text = usage();
+    for (const verb of verbs.filter((v) => !v.planned)) expect(text).toContain(`\`/mesh ${verb.usage}\``);
+    expect(text).toContain('Coming later: `inject`');
   });
 
   it('keeps quoted input short in its reasons', () => {
     const parsed = parseMeshCommand(`enable cluster ${'a/'.repeat(200)}`.slice(0, MAX_COMMAND_LENGTH));
-    expect(parsed.kind === 'invalid' && parsed.reason.length).toBeLessThan(200);
+    expect('invalid' in parsed && parsed.invalid.length).toBeLessThan(200);
   });
 
   it('parses cluster refs alone', () => {

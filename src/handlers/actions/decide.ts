@@ -1,5 +1,4 @@
 import type { AllMiddlewareArgs, BlockAction, ButtonAction, SlackActionMiddlewareArgs } from '@slack/bolt';
-import { closedApprovalMessage } from '../../slack/render.js';
 import type { Decision, RunRecord } from '../../workflows/run.js';
 import type { HandlerDeps } from '../deps.js';
 
@@ -21,24 +20,27 @@ export function refusal(run: RunRecord, user: string, approvals: HandlerDeps['ap
 
 /**
  * Approve / Reject: authorize the clicker, record the decision first-wins with compare-and-set,
- * replace the buttons with who decided, and wake the parked run.
+ * and wake the parked run, whose approval step replaces the buttons with who decided (the prompt
+ * is closed in that one place). Whoever clicked in vain is told why, only them.
  */
 export function decideAction(approved: boolean, deps: HandlerDeps) {
-  return async ({ ack, body, action, client }: ButtonArgs): Promise<void> => {
+  return async ({ ack, body, action }: ButtonArgs): Promise<void> => {
     await ack();
     const user = body.user.id;
     const channel = body.channel?.id ?? '';
     const threadTs: unknown = body.message?.thread_ts;
-    const tell = async (text: string) => {
-      await client.chat.postEphemeral({
+    const tell = (text: string) =>
+      deps.outbox.send({
+        key: `click/${body.trigger_id}`,
+        op: 'ephemeral',
         channel,
         user,
-        text,
-        ...(typeof threadTs === 'string' ? { thread_ts: threadTs } : {}),
+        ...(typeof threadTs === 'string' ? { threadTs } : {}),
+        content: { text },
+        keepSeconds: 3600,
       });
-    };
     const runId = action.value ?? '';
-    const run = await deps.store.get(runId);
+    const run = await deps.runs.get(runId);
     if (!run) return tell(`Run \`${runId}\` is not known to meshops.`);
     const refused = refusal(run, user, deps.approvals);
     if (refused) {
@@ -48,7 +50,7 @@ export function decideAction(approved: boolean, deps: HandlerDeps) {
 
     const decision: Decision = { approved, by: user, at: deps.clock.now() };
     let recorded = false;
-    const after = await deps.store.update(runId, (current) => {
+    const after = await deps.runs.update(runId, (current) => {
       // Runs once per compare-and-set attempt: only the attempt that is saved may say it recorded.
       recorded = current.status === 'awaiting-approval' && !!current.approval && !current.approval.decision;
       return recorded && current.approval
@@ -64,13 +66,6 @@ export function decideAction(approved: boolean, deps: HandlerDeps) {
       );
     }
     deps.log.info({ runId, user, approved, audit: 'approval' }, approved ? 'run approved' : 'run rejected');
-    if (after.approval?.promptTs) {
-      await client.chat.update({
-        channel: after.slack.channel,
-        ts: after.approval.promptTs,
-        ...closedApprovalMessage(after),
-      });
-    }
     await deps.queue.wake(runId);
   };
 }

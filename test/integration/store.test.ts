@@ -1,5 +1,8 @@
 import type { Redis } from 'ioredis';
-import { RunStore, VersionConflict } from '../../src/store/runStore.js';
+import { Keys } from '../../src/store/keys.js';
+import { ClusterLocks } from '../../src/store/locks.js';
+import { RunStore, VersionConflict } from '../../src/store/runs.js';
+import { Triggers } from '../../src/store/triggers.js';
 import { newRun, type RunRecord } from '../../src/workflows/run.js';
 import { connect, testPrefix } from '../support/redis.js';
 
@@ -13,15 +16,20 @@ function run(id: string, name = 'c1'): RunRecord {
   });
 }
 
-describe('RunStore on a real Redis', () => {
+describe('run records, locks and triggers on a real Redis', () => {
   let redis: Redis;
   let store: RunStore;
+  let locks: ClusterLocks;
+  let triggers: Triggers;
 
   beforeAll(() => {
     redis = connect();
   });
   beforeEach(() => {
-    store = new RunStore(redis, testPrefix());
+    const keys = new Keys(testPrefix());
+    store = new RunStore(redis, keys);
+    locks = new ClusterLocks(redis, keys, store);
+    triggers = new Triggers(redis, keys);
   });
   afterAll(async () => {
     await redis.quit();
@@ -57,18 +65,32 @@ describe('RunStore on a real Redis', () => {
   it('one lock per cluster; a finished holder is taken over', async () => {
     const a = await store.create(run('b1'));
     const b = await store.create(run('b2'));
-    expect(await store.lockCluster(a)).toBe('b1');
-    expect(await store.lockCluster(b)).toBe('b1');
-    expect(await store.lockCluster(run('b3', 'other'))).toBe('b3');
+    expect(await locks.lock(a)).toBe('b1');
+    expect(await locks.lock(b)).toBe('b1');
+    expect(await locks.lock(run('b3', 'other'))).toBe('b3');
     await store.save({ ...a, status: 'succeeded' });
     await store.create(run('b4'));
-    expect(await store.lockCluster(b)).toBe('b2');
-    await store.unlockCluster(a); // not the holder any more: must not release b2's lock
-    expect(await store.lockCluster((await store.get('b4'))!)).toBe('b2');
+    expect(await locks.lock(b)).toBe('b2');
+    await locks.unlock(a); // not the holder any more: must not release b2's lock
+    expect(await locks.lock((await store.get('b4'))!)).toBe('b2');
   });
 
   it('claims a trigger id once', async () => {
-    expect(await store.claimTrigger('t1', 'r1')).toBe('r1');
-    expect(await store.claimTrigger('t1', 'r2')).toBe('r1');
+    expect(await triggers.claim('t1', 'r1')).toBe('r1');
+    expect(await triggers.claim('t1', 'r2')).toBe('r1');
+  });
+
+  it('lists active runs until they finish, and finds the latest run of a cluster', async () => {
+    const older = await store.create({ ...run('c1'), createdAt: 1000 });
+    const newer = await store.create({ ...run('c2'), createdAt: 2000 });
+    await store.create({ ...run('c3', 'other'), createdAt: 3000 });
+    expect((await store.active()).map((r) => r.id)).toEqual(['c1', 'c2', 'c3']);
+    await store.save({ ...newer, status: 'failed' });
+    expect((await store.active()).map((r) => r.id)).toEqual(['c1', 'c3']);
+    expect((await store.latestOfCluster('proj-a/us-central1/c1'))?.id).toBe('c2');
+    expect(await store.latestOfCluster('proj-a/us-central1/nothing')).toBeNull();
+    await store.remove(older);
+    expect((await store.active()).map((r) => r.id)).toEqual(['c3']);
+    expect((await store.latestOfCluster('proj-a/us-central1/c1'))?.id).toBe('c2');
   });
 });

@@ -1,32 +1,26 @@
 import type { Redis } from 'ioredis';
 import { MeshopsError } from '../errors.js';
 import { clusterKey, isTerminal, type RunRecord } from '../workflows/run.js';
+import type { Keys } from './keys.js';
 
-/** Writes `json` at version ARGV[2] only if the stored version is still ARGV[1]. */
+/**
+ * Writes `json` at version ARGV[2] only if the stored version is still ARGV[1]; a record that has
+ * become terminal leaves the index of active runs in the same step.
+ */
 const compareAndSet = `
 local current = redis.call('HGET', KEYS[1], 'v')
 if current ~= ARGV[1] then return 0 end
 redis.call('HSET', KEYS[1], 'v', ARGV[2], 'json', ARGV[3])
+if ARGV[4] == '1' then redis.call('ZREM', KEYS[2], ARGV[5]) end
 return 1`;
-
-/** Takes the cluster lock if it is free or still held by the run named in ARGV[2] (a finished one). */
-const takeLock = `
-local holder = redis.call('GET', KEYS[1])
-if (not holder) or holder == ARGV[1] or holder == ARGV[2] then
-  redis.call('SET', KEYS[1], ARGV[1])
-  return ARGV[1]
-end
-return holder`;
 
 const createRecord = `
 if redis.call('EXISTS', KEYS[1]) == 1 then return 0 end
 redis.call('HSET', KEYS[1], 'v', '1', 'json', ARGV[1])
 redis.call('ZADD', KEYS[2], ARGV[2], ARGV[3])
+redis.call('ZADD', KEYS[3], ARGV[2], ARGV[3])
+redis.call('ZADD', KEYS[4], ARGV[2], ARGV[3])
 return 1`;
-
-const releaseLock = `
-if redis.call('GET', KEYS[1]) == ARGV[1] then return redis.call('DEL', KEYS[1]) end
-return 0`;
 
 export class VersionConflict extends MeshopsError {
   constructor(runId: string) {
@@ -36,30 +30,25 @@ export class VersionConflict extends MeshopsError {
 
 /**
  * Run records in Redis: one hash per run (`v` = version, `json` = the record), written with
- * compare-and-set so a worker and an approval click never overwrite each other.
+ * compare-and-set so a worker and an approval click never overwrite each other; indexed by time,
+ * by cluster and (while not finished) as active.
  */
 export class RunStore {
   constructor(
     private readonly redis: Redis,
-    private readonly prefix: string,
+    private readonly keys: Keys,
   ) {}
 
-  private runKey(id: string): string {
-    return `${this.prefix}:run:${id}`;
-  }
-
-  private lockKey(run: Pick<RunRecord, 'cluster'>): string {
-    return `${this.prefix}:lock:cluster:${clusterKey(run.cluster)}`;
-  }
-
-  /** Stores a new record at version 1 and indexes it by creation time. */
+  /** Stores a new record at version 1 and indexes it. */
   async create(run: RunRecord): Promise<RunRecord> {
     const stored = { ...run, version: 1 };
     const created = await this.redis.eval(
       createRecord,
-      2,
-      this.runKey(run.id),
-      `${this.prefix}:index:runs`,
+      4,
+      this.keys.run(run.id),
+      this.keys.runsByTime(),
+      this.keys.activeRuns(),
+      this.keys.runsOfCluster(clusterKey(run.cluster)),
       JSON.stringify(stored),
       String(run.createdAt),
       run.id,
@@ -69,7 +58,7 @@ export class RunStore {
   }
 
   async get(id: string): Promise<RunRecord | null> {
-    const json = await this.redis.hget(this.runKey(id), 'json');
+    const json = await this.redis.hget(this.keys.run(id), 'json');
     return json ? (JSON.parse(json) as RunRecord) : null;
   }
 
@@ -84,11 +73,14 @@ export class RunStore {
     const next = { ...run, version: run.version + 1 };
     const ok = await this.redis.eval(
       compareAndSet,
-      1,
-      this.runKey(run.id),
+      2,
+      this.keys.run(run.id),
+      this.keys.activeRuns(),
       String(run.version),
       String(next.version),
       JSON.stringify(next),
+      isTerminal(next) ? '1' : '0',
+      run.id,
     );
     if (ok !== 1) throw new VersionConflict(run.id);
     return next;
@@ -112,34 +104,33 @@ export class RunStore {
     throw new MeshopsError('CONFLICT', `run ${id} kept changing under us; try again`, { retryable: true });
   }
 
-  /**
-   * One active run per cluster. Returns the id of the run that holds the lock afterwards: `run.id`
-   * when taken, else the other run's id. A lock left by a finished run is taken over.
-   */
-  async lockCluster(run: RunRecord): Promise<string> {
-    const key = this.lockKey(run);
-    const holder = await this.redis.get(key);
-    let finished = '';
-    if (holder && holder !== run.id) {
-      const other = await this.get(holder);
-      if (!other || isTerminal(other)) finished = holder;
-    }
-    return (await this.redis.eval(takeLock, 1, key, run.id, finished)) as string;
-  }
-
-  async unlockCluster(run: RunRecord): Promise<void> {
-    await this.redis.eval(releaseLock, 1, this.lockKey(run), run.id);
-  }
-
+  /** Takes back a record whose run never started (its admission failed half-way). */
   async remove(run: RunRecord): Promise<void> {
-    await this.redis.multi().del(this.runKey(run.id)).zrem(`${this.prefix}:index:runs`, run.id).exec();
+    await this.redis
+      .multi()
+      .del(this.keys.run(run.id))
+      .zrem(this.keys.runsByTime(), run.id)
+      .zrem(this.keys.activeRuns(), run.id)
+      .zrem(this.keys.runsOfCluster(clusterKey(run.cluster)), run.id)
+      .exec();
   }
 
-  /** Remembers which run a Slack trigger started, so a replayed request starts nothing new. */
-  async claimTrigger(triggerId: string, runId: string): Promise<string> {
-    const key = `${this.prefix}:trigger:${triggerId}`;
-    const set = await this.redis.set(key, runId, 'EX', 86_400, 'NX');
-    if (set === 'OK') return runId;
-    return (await this.redis.get(key)) ?? runId;
+  /** Runs not finished yet, oldest first (at most `limit`). */
+  async active(limit = 50): Promise<RunRecord[]> {
+    return this.records(await this.redis.zrange(this.keys.activeRuns(), 0, limit - 1));
+  }
+
+  /** The most recent run of a cluster, if any. */
+  async latestOfCluster(cluster: string): Promise<RunRecord | null> {
+    const [id] = await this.redis.zrange(this.keys.runsOfCluster(cluster), 0, 0, 'REV');
+    return id ? this.get(id) : null;
+  }
+
+  private async records(ids: string[]): Promise<RunRecord[]> {
+    if (ids.length === 0) return [];
+    const pipeline = this.redis.pipeline();
+    for (const id of ids) pipeline.hget(this.keys.run(id), 'json');
+    const results = (await pipeline.exec()) ?? [];
+    return results.flatMap(([, json]) => (typeof json === 'string' ? [JSON.parse(json) as RunRecord] : []));
   }
 }

@@ -1,0 +1,378 @@
+/**
+ * The Slack outbox: every message meshops sends, queued in Redis under its idempotency key and
+ * sent by a BullMQ worker, paced per channel as Slack asks (about one chat.postMessage per second
+ * per channel, a small burst; chat.update paced apart), in order within a chain (a run's thread),
+ * and once: a key already queued is never queued again, and a send whose outcome a crash left
+ * unknown is looked up in Slack (by the key in the message's metadata) before it is tried again.
+ */
+import { DelayedError, type Job, type Queue } from 'bullmq';
+import type { ChatPostMessageResponse, WebClient } from '@slack/web-api';
+import type { Logger } from '../log.js';
+import {
+  type MessageContent,
+  type MessageStore,
+  type OutgoingMessage,
+  type StoredMessage,
+} from '../store/messages.js';
+import type { Outbox } from '../slack/outbox.js';
+
+export const OUTBOX_QUEUE = 'outbox';
+
+/** The metadata event type that carries a message's key, so a lost ts can be found again. */
+export const MESSAGE_EVENT_TYPE = 'meshops_message';
+
+export type OutboxJobData =
+  | { kind: 'send'; key: string }
+  /** `slotAt`: the pacing slot an update holds while it is parked. */
+  | { kind: 'update'; key: string; slotAt?: number }
+  | { kind: 'sweep' };
+
+export interface Pacing {
+  messagesPerSecond: number;
+  burst: number;
+  updatesPerSecond: number;
+  updateBurst: number;
+}
+
+/** BullMQ job ids may not contain ':'. */
+function jobId(kind: 'send' | 'update', key: string, version?: number): string {
+  return `${kind}|${key.replace(/:/g, '|')}${version === undefined ? '' : `|${version}`}`;
+}
+
+const jobOptions = {
+  // A Slack outage is waited out: about an hour of exponential backoff, then the job is kept as failed.
+  attempts: 12,
+  backoff: { type: 'exponential', delay: 1000 },
+  removeOnComplete: true,
+  removeOnFail: { age: 7 * 86_400 },
+};
+
+/** The producer side: record the message (atomically, under its key), then make sure a job sends it. */
+export class QueuedOutbox implements Outbox {
+  constructor(
+    private readonly queue: Queue<OutboxJobData>,
+    private readonly store: MessageStore,
+    private readonly now: () => number = Date.now,
+  ) {}
+
+  async send(message: OutgoingMessage): Promise<void> {
+    const state = await this.store.enqueue(message, this.now());
+    // 'queued' or 'sending': the record exists but its job may have been lost with a crash.
+    if (state === 'sent' || state === 'failed') return;
+    await this.addSend(message.key);
+  }
+
+  async update(key: string, content: MessageContent, version: number): Promise<void> {
+    if ((await this.store.setUpdate(key, content, version, this.now())) !== 'new') return;
+    await this.addUpdate(key, version);
+  }
+
+  async addSend(key: string): Promise<void> {
+    await this.queue.add('send', { kind: 'send', key }, { jobId: jobId('send', key), ...jobOptions });
+  }
+
+  async addUpdate(key: string, version: number): Promise<void> {
+    await this.queue.add(
+      'update',
+      { kind: 'update', key },
+      { jobId: jobId('update', key, version), ...jobOptions },
+    );
+  }
+
+  /** Wakes the job of a message that waits for its predecessor, if it is parked. */
+  async wake(key: string): Promise<void> {
+    const job = await this.queue.getJob(jobId('send', key));
+    if (!job || !(await job.isDelayed())) return;
+    await job.promote().catch(() => undefined);
+  }
+}
+
+export interface OutboxDeps {
+  store: MessageStore;
+  outbox: QueuedOutbox;
+  /** A client that rejects rate-limited calls and does not retry: the outbox paces and retries itself. */
+  web: WebClient;
+  pacing: Pacing;
+  log: Logger;
+  now?: () => number;
+  /** POSTs to a slash command's response_url. */
+  fetch?: typeof fetch;
+}
+
+/** A message waiting for its predecessor or its thread root is looked at again after this long. */
+const WAIT_FOR_ORDER_MS = 250;
+/** Slack errors that say the message can never be sent as it is. */
+const permanentErrors = new Set([
+  'channel_not_found',
+  'not_in_channel',
+  'is_archived',
+  'invalid_blocks',
+  'invalid_blocks_format',
+  'msg_too_long',
+  'no_text',
+  'too_many_attachments',
+  'restricted_action',
+  'user_not_in_channel',
+  'invalid_auth',
+  'account_inactive',
+  'token_revoked',
+  'missing_scope',
+  'not_authed',
+  'expired_url',
+  'used_url',
+]);
+
+interface SlackError {
+  code?: string;
+  retryAfter?: number;
+  data?: { error?: string };
+}
+
+function slackError(error: unknown): SlackError {
+  return typeof error === 'object' && error !== null ? error : {};
+}
+
+function payloadKey(payload: unknown): unknown {
+  return typeof payload === 'object' && payload !== null ? (payload as { key?: unknown }).key : undefined;
+}
+
+class Park extends Error {
+  constructor(readonly until: number) {
+    super('park');
+  }
+}
+
+/** What the outbox worker runs for each job. */
+export function createOutboxProcessor(deps: OutboxDeps) {
+  const { store, outbox, web, pacing, log } = deps;
+  const now = deps.now ?? Date.now;
+  const post = { interval: 1000 / pacing.messagesPerSecond, burst: pacing.burst };
+  const edit = { interval: 1000 / pacing.updatesPerSecond, burst: pacing.updateBurst };
+  const doFetch = deps.fetch ?? fetch;
+
+  /** The ts of a message we may have sent before a crash, found by the key in its metadata. */
+  async function lookup(key: string, spec: OutgoingMessage, threadTs: string | undefined, since: number) {
+    const oldest = String(Math.floor(since / 1000) - 5);
+    try {
+      const page = threadTs
+        ? await web.conversations.replies({
+            channel: spec.channel,
+            ts: threadTs,
+            oldest,
+            include_all_metadata: true,
+            limit: 200,
+          })
+        : await web.conversations.history({
+            channel: spec.channel,
+            oldest,
+            include_all_metadata: true,
+            limit: 200,
+          });
+      const found = (page.messages ?? []).find(
+        (m) => m.metadata?.event_type === MESSAGE_EVENT_TYPE && payloadKey(m.metadata.event_payload) === key,
+      );
+      return found?.ts ?? null;
+    } catch (error) {
+      // Without the history scope the window stays open: say so once per message and send.
+      log.warn({ key, err: error }, 'could not look up a message whose send was interrupted; sending it');
+      return null;
+    }
+  }
+
+  async function deliver(
+    key: string,
+    spec: OutgoingMessage,
+    content: MessageContent,
+    threadTs: string | undefined,
+  ): Promise<string> {
+    const blocks = content.blocks ? { blocks: content.blocks } : {};
+    if (spec.op === 'ephemeral') {
+      const result = await web.chat.postEphemeral({
+        channel: spec.channel,
+        user: spec.user ?? '',
+        text: content.text,
+        ...blocks,
+        ...(threadTs ? { thread_ts: threadTs } : {}),
+      });
+      return result.message_ts ?? '';
+    }
+    if (spec.op === 'respond') {
+      const res = await doFetch(spec.responseUrl ?? '', {
+        method: 'POST',
+        headers: { 'Content-Type': 'application/json' },
+        body: JSON.stringify({
+          response_type: 'ephemeral',
+          replace_original: false,
+          text: content.text,
+          ...blocks,
+        }),
+      });
+      if (!res.ok) {
+        const body = await res.text();
+        throw Object.assign(new Error(`response_url answered ${res.status}`), {
+          code: 'slack_webapi_platform_error',
+          data: { error: /used_url|expired_url/.exec(body)?.[0] ?? `http_${res.status}` },
+        });
+      }
+      return '';
+    }
+    const message = {
+      channel: spec.channel,
+      text: content.text,
+      ...blocks,
+      unfurl_links: false,
+      metadata: { event_type: MESSAGE_EVENT_TYPE, event_payload: { key } },
+    };
+    const result: ChatPostMessageResponse = threadTs
+      ? await web.chat.postMessage({
+          ...message,
+          thread_ts: threadTs,
+          reply_broadcast: spec.broadcast === true,
+        })
+      : await web.chat.postMessage(message);
+    if (!result.ts) throw new Error('Slack answered chat.postMessage without a ts');
+    return result.ts;
+  }
+
+  /** Where a reply goes: the thread root's ts once it is in Slack; parks until then. */
+  async function threadOf(spec: OutgoingMessage): Promise<string | undefined> {
+    if (spec.threadTs) return spec.threadTs;
+    if (!spec.thread) return undefined;
+    const root = await store.get(spec.thread);
+    if (root?.state === 'sent') return root.ts;
+    if (root?.state === 'failed' || !root) {
+      log.warn({ key: spec.key, thread: spec.thread }, 'thread root was never sent; posting in the channel');
+      return undefined;
+    }
+    throw new Park(now() + WAIT_FOR_ORDER_MS);
+  }
+
+  async function send(key: string, message: StoredMessage): Promise<void> {
+    const spec = message.spec;
+    if (!spec) return;
+    if (message.prev) {
+      const before = await store.state(message.prev);
+      if (before === 'queued' || before === 'sending') throw new Park(now() + WAIT_FOR_ORDER_MS);
+    }
+    const threadTs = await threadOf(spec);
+    if (spec.op === 'post') {
+      let slot = message.slotAt;
+      if (slot === undefined) {
+        slot = await store.reserveSlot(`post:${spec.channel}`, now(), post.interval, post.burst);
+        await store.holdSlot(key, slot);
+      }
+      if (slot > now()) throw new Park(slot);
+      if (message.state === 'sending' && message.claimedAt !== undefined) {
+        const ts = await lookup(key, spec, threadTs, message.claimedAt);
+        if (ts) {
+          log.info({ key, ts }, 'an interrupted send had reached Slack; not sending it again');
+          await store.markSent(key, ts, spec.keepSeconds, message.updateVersion);
+          return;
+        }
+      }
+    }
+    // The newest update content, if one came before the message itself went out.
+    const content = message.update ?? spec.content;
+    await store.claim(key, now());
+    let ts: string;
+    try {
+      ts = await deliver(key, spec, content, threadTs);
+    } catch (error) {
+      const { code, retryAfter, data } = slackError(error);
+      if (code === 'slack_webapi_rate_limited_error') {
+        // Slack refused it (so it was not sent): nothing goes to this channel before Retry-After.
+        const until = now() + (retryAfter ?? 1) * 1000;
+        await store.holdBucket(`post:${spec.channel}`, now(), until, post.interval, post.burst);
+        await store.releaseSlot(key);
+        log.info({ key, retryAfter }, 'Slack rate-limited a message; sending it after Retry-After');
+        throw new Park(until);
+      }
+      if (code === 'slack_webapi_platform_error' && data?.error && permanentErrors.has(data.error)) {
+        log.error({ key, channel: spec.channel, error: data.error }, 'Slack refused a message for good');
+        await store.fail(key, data.error, spec.keepSeconds);
+        return;
+      }
+      // Anything else (network, 5xx): the outcome is unknown; the next attempt looks before sending.
+      throw error;
+    }
+    await store.markSent(key, ts, spec.keepSeconds, message.updateVersion);
+    if (message.next) await outbox.wake(message.next);
+  }
+
+  async function update(
+    key: string,
+    message: StoredMessage,
+    job: Job<OutboxJobData>,
+    slotAt: number | undefined,
+  ): Promise<void> {
+    if (message.state === 'failed') return;
+    // The post itself carries the newest content if it goes out later; until it is out, wait.
+    if (message.state !== 'sent' || !message.ts) throw new Park(now() + WAIT_FOR_ORDER_MS);
+    const version = message.updateVersion;
+    if (!message.update || version === undefined || (message.sentVersion ?? -1) >= version) return;
+    let slot = slotAt;
+    if (slot === undefined) {
+      slot = await store.reserveSlot(`update:${message.channel}`, now(), edit.interval, edit.burst);
+      await job.updateData({ kind: 'update', key, slotAt: slot });
+    }
+    if (slot > now()) throw new Park(slot);
+    try {
+      await web.chat.update({
+        channel: message.channel,
+        ts: message.ts,
+        text: message.update.text,
+        ...(message.update.blocks ? { blocks: message.update.blocks } : {}),
+      });
+    } catch (error) {
+      const { code, retryAfter, data: slack } = slackError(error);
+      if (code === 'slack_webapi_rate_limited_error') {
+        const until = now() + (retryAfter ?? 1) * 1000;
+        await store.holdBucket(`update:${message.channel}`, now(), until, edit.interval, edit.burst);
+        await job.updateData({ kind: 'update', key });
+        throw new Park(until);
+      }
+      if (code === 'slack_webapi_platform_error' && slack?.error && permanentErrors.has(slack.error)) {
+        log.error({ key, error: slack.error }, 'Slack refused an update for good');
+        await store.markUpdated(key, version);
+        return;
+      }
+      if (code === 'slack_webapi_platform_error' && slack?.error === 'message_not_found') {
+        log.warn({ key }, 'the message to update is gone; leaving it');
+        await store.markUpdated(key, version);
+        return;
+      }
+      throw error;
+    }
+    await store.markUpdated(key, version);
+  }
+
+  /** Every unsent message older than a few seconds has a job: one lost in a crash is added again. */
+  async function sweep(): Promise<void> {
+    for (const member of await store.unsentBefore(now() - 5000, 500)) {
+      if (member.startsWith('update|')) {
+        const key = member.slice('update|'.length);
+        const message = await store.get(key);
+        if (message?.updateVersion !== undefined) await outbox.addUpdate(key, message.updateVersion);
+      } else {
+        await outbox.addSend(member);
+      }
+    }
+  }
+
+  return async function processOutboxJob(job: Job<OutboxJobData>, token?: string): Promise<void> {
+    try {
+      if (job.data.kind === 'sweep') return await sweep();
+      const { key } = job.data;
+      const message = await store.get(key);
+      if (!message) return;
+      if (job.data.kind === 'update') return await update(key, message, job, job.data.slotAt);
+      if (message.state === 'sent' || message.state === 'failed') return;
+      return await send(key, message);
+    } catch (error) {
+      if (!(error instanceof Park)) throw error;
+      if (!token) throw new Error('BullMQ gave no lock token: cannot park the outbox job');
+      await job.moveToDelayed(error.until, token);
+      throw new DelayedError();
+    }
+  };
+}

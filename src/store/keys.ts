@@ -1,0 +1,73 @@
+/**
+ * Every Redis key meshops writes, named in one place (as BullMQ's queue-keys.ts does), so a reader
+ * can see the whole keyspace at a glance and no two modules invent the same name. BullMQ's own
+ * queues live under `PREFIX:QUEUE:…` beside these.
+ */
+export class Keys {
+  constructor(readonly prefix: string) {}
+
+  /** Hash: `v` (version) and `json` (the run record). */
+  run(id: string): string {
+    return `${this.prefix}:run:${id}`;
+  }
+
+  /** Sorted set of run ids by creation time: recent runs. */
+  runsByTime(): string {
+    return `${this.prefix}:index:runs`;
+  }
+
+  /** Sorted set of run ids that have not finished, by creation time: `/mesh list`. */
+  activeRuns(): string {
+    return `${this.prefix}:index:runs:active`;
+  }
+
+  /** Sorted set of one cluster's run ids by creation time: `/mesh status` shows the last. */
+  runsOfCluster(cluster: string): string {
+    return `${this.prefix}:index:cluster:${cluster}`;
+  }
+
+  /** String: the id of the run that holds the cluster. */
+  clusterLock(cluster: string): string {
+    return `${this.prefix}:lock:cluster:${cluster}`;
+  }
+
+  /** String with a TTL: the run (or answer) a Slack trigger_id started, so a replay starts nothing. */
+  trigger(triggerId: string): string {
+    return `${this.prefix}:trigger:${triggerId}`;
+  }
+
+  /** Hash: one outgoing Slack message by its idempotency key (state, ts, content). */
+  message(key: string): string {
+    return `${this.prefix}:msg:${key}`;
+  }
+
+  /** String: the key of the last message of a chain (a thread, or a watch's channel), for ordering. */
+  chainTail(chain: string): string {
+    return `${this.prefix}:msgchain:${chain}`;
+  }
+
+  /** Sorted set of message keys not sent yet, by when they were queued: the outbox sweeper's list. */
+  unsentMessages(): string {
+    return `${this.prefix}:outbox:unsent`;
+  }
+
+  /** String: the pacing state (theoretical arrival time) of one Slack channel. */
+  pace(bucket: string): string {
+    return `${this.prefix}:pace:${bucket}`;
+  }
+
+  /** Hash: a watched cluster (channels, the last snapshot, what was last reported). */
+  watch(cluster: string): string {
+    return `${this.prefix}:watch:${cluster}`;
+  }
+
+  /** Sorted set of watched clusters by when they were first watched. */
+  watches(): string {
+    return `${this.prefix}:index:watches`;
+  }
+
+  /** String with a TTL: one fleet project's feature and cluster list, shared by its watchers for an interval. */
+  fleetView(project: string): string {
+    return `${this.prefix}:fleetview:${project}`;
+  }
+}

@@ -1,0 +1,69 @@
+/**
+ * What a run tells the people following it, as typed events: the workflow says what happened,
+ * src/slack says it in words. Each event has a key that makes it at-most-once per run: a step that
+ * runs again after a crash emits the same event under the same key, and nothing is posted twice.
+ */
+import type { ClusterInfo, MeshCondition, PlaneState } from './ports.js';
+import type { InjectionPlan } from './run.js';
+
+export type Plane = 'controlPlane' | 'dataPlane';
+
+export type RunEvent =
+  /** The run's root message, a live checklist; everything else goes in its thread. */
+  | { type: 'started' }
+  /** The checklist changed (a step moved, the run finished). */
+  | { type: 'progressed' }
+  | { type: 'clusterResolved'; cluster: ClusterInfo; projectNumber: string; meshRevision: string }
+  | { type: 'serviceEnabling'; service: string; project: string }
+  | { type: 'registered'; membership: string; reused: boolean }
+  | { type: 'labelled'; label: string; already: boolean }
+  | { type: 'managementOn'; membership: string }
+  | { type: 'planeChanged'; plane: Plane; state: PlaneState; conditions: MeshCondition[] }
+  | { type: 'injectionPlanned'; plan: InjectionPlan }
+  /** The approval prompt, with Approve and Reject buttons. */
+  | { type: 'approvalRequested' }
+  | { type: 'approvalReminder'; expiresAt: number; remainingMs: number }
+  /** The prompt's buttons give way to the decision, or to the expiry. */
+  | { type: 'approvalClosed' }
+  | { type: 'namespacesLabelled'; plan: InjectionPlan }
+  | { type: 'workloadsRestarted'; count: number; restartedAt: string }
+  | { type: 'podsVerified'; pods: number }
+  /** The final summary (success, failure with its hint, rejection, expiry). */
+  | { type: 'finished' };
+
+/** The idempotency key of an event within its run. Events that update a message have none. */
+export function runEventKey(event: RunEvent): string | null {
+  switch (event.type) {
+    case 'progressed':
+    case 'approvalClosed':
+      return null;
+    case 'started':
+      return 'root';
+    case 'clusterResolved':
+      return 'resolve';
+    case 'serviceEnabling':
+      return `enable:${event.service}`;
+    case 'registered':
+      return 'register';
+    case 'labelled':
+      return 'label';
+    case 'managementOn':
+      return 'manage';
+    case 'planeChanged':
+      return `${event.plane}:${event.state.state}:${event.state.details.map((d) => d.code).join(',')}`;
+    case 'injectionPlanned':
+      return 'plan';
+    case 'approvalRequested':
+      return 'approval';
+    case 'approvalReminder':
+      return 'approval:reminder';
+    case 'namespacesLabelled':
+      return 'inject';
+    case 'workloadsRestarted':
+      return 'restart';
+    case 'podsVerified':
+      return 'verify';
+    case 'finished':
+      return 'outcome';
+  }
+}
