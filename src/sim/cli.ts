@@ -3,7 +3,7 @@ import { startSim, type Sim } from './index.js';
 import { scenarioNames } from './scenarios.js';
 import type { ScenarioName } from './types.js';
 
-const usage = `Usage: npm run sim -- [--scenario default|in-cluster-istiod] [--speed N] [--port-base 8085] [--host 127.0.0.1]
+const usage = `Usage: npm run sim -- [--scenario ${scenarioNames.join('|')}] [--speed N] [--port-base 8085] [--host 127.0.0.1]
   Google APIs listen on port-base .. port-base+3 (gkehub, container, serviceusage, resourcemanager),
   Slack on port-base+4, cluster API servers from port-base+5.`;
 

@@ -1,10 +1,21 @@
 import type { SimClock } from './clock.js';
 import { kubeSuffix, labelFingerprint, randomHex, templateHash, uuid } from './ids.js';
 import { chooseSidecar, type ManagedMeshView, type Sidecar } from './injection.js';
-import { proxyImage } from './mesh.js';
+import { proxyImage, type MeshCondition } from './mesh.js';
+import {
+  defaultPodIntervalMs,
+  hasManagedProxy,
+  isOptedOut,
+  ProxyRollout,
+  runsTarget,
+  upgradeFailedLabel,
+  type RolloutHost,
+  type RolloutStatus,
+} from './rollout.js';
 import type {
   ClusterSpec,
   ClusterStatus,
+  ManagedChannel,
   MeshRuntime,
   NamespaceSpec,
   ReleaseChannel,
@@ -36,6 +47,32 @@ export interface ClusterContext {
 
 const maxEvents = 1000;
 
+/** A release channel change in progress: the old channel's revision serves until the new one is ready. */
+export interface ChannelSwitch {
+  from: ReleaseChannel;
+  to: ManagedChannel;
+  /** The proxy version the old revision injects meanwhile. */
+  fromProxyVersion: string;
+  at: number;
+  readyAt: number;
+}
+
+/** A control plane that became unhealthy after provisioning (SimWorld.degradeMesh). */
+export interface MeshHealthProblem {
+  condition: MeshCondition;
+  since: number;
+}
+
+/** How the next proxy roll-out goes; see SimWorld.upgradeMesh. */
+export interface RolloutOptions {
+  /** Default: now. */
+  startsAt?: number;
+  /** Default: the previous roll-out's, else 10 s. */
+  podIntervalMs?: number;
+  /** Default: the previous roll-out's, else none. */
+  failWorkloads?: string[];
+}
+
 /** A GKE cluster: its Container API attributes and the Kubernetes objects its API server serves. */
 export class SimCluster {
   readonly project: string;
@@ -56,17 +93,24 @@ export class SimCluster {
   /** `127.0.0.1:PORT`, as GKE gives `endpoint` (an address without scheme). */
   endpoint = '';
   readonly caPem: string;
+  /** Set by SimWorld.setReleaseChannel while (and after) the managed revision follows a new channel. */
+  channelSwitch: ChannelSwitch | undefined;
+  /** Set by SimWorld.degradeMesh, cleared by recoverMesh. */
+  meshHealth: MeshHealthProblem | undefined;
 
   readonly namespaces: SimNamespace[] = [];
   readonly deployments: SimWorkload[] = [];
   readonly statefulSets: SimWorkload[] = [];
   readonly daemonSets: SimWorkload[] = [];
   readonly configMaps: SimConfigMap[] = [];
-  readonly events: SimEvent[] = [];
   readonly podDisruptionBudgets: SimPodDisruptionBudget[] = [];
+  private readonly eventLog: SimEvent[] = [];
   private allPods: SimPod[] = [];
   private version = 1000;
   private nextPodIp = 10;
+  private rollout: ProxyRollout | undefined;
+  /** True while roll-out steps are being applied: their own pod reads must not start another round. */
+  private advancingRollout = false;
 
   constructor(
     spec: ClusterSpec,
@@ -99,6 +143,11 @@ export class SimCluster {
     // Namespaces first: a seeded istiod in istio-system must exist before the pods it would inject.
     for (const namespace of namespaces) this.addNamespaceObjects(namespace);
     for (const namespace of namespaces) this.addWorkloads(namespace);
+  }
+
+  /** The sim clock everything in this cluster runs on. */
+  get clock(): SimClock {
+    return this.context.clock;
   }
 
   /** 'PROJECT/LOCATION/NAME' */
@@ -321,11 +370,20 @@ export class SimCluster {
       .filter((rev): rev is string => rev !== undefined);
   }
 
-  private createPods(workload: SimWorkload, count: number, readyAfter: number): void {
+  /** `at`: when the controller creates them (a roll-out step may lie in the past of a lazy read). */
+  private createPods(
+    workload: SimWorkload,
+    count: number,
+    readyAfter: number,
+    at = this.context.clock.now(),
+  ): void {
     const namespace = this.namespace(workload.namespace);
     if (!namespace) return;
-    const now = this.context.clock.now();
-    const taken = new Set(this.ownedPods(workload).map((pod) => pod.name));
+    const taken = new Set(
+      this.allPods
+        .filter((pod) => pod.owner.uid === workload.uid && (pod.goneAt === undefined || pod.goneAt > at))
+        .map((pod) => pod.name),
+    );
     let ordinal = 0;
     for (let created = 0; created < count; ordinal += 1) {
       const name = this.podName(workload, ordinal);
@@ -350,8 +408,8 @@ export class SimCluster {
         templateHash: workload.templateHash,
         nodeName: `gk3-${this.name}-pool-1-${randomHex(4)}-${kubeSuffix(4)}`,
         podIP: `10.52.${Math.floor(this.nextPodIp / 250)}.${(this.nextPodIp % 250) + 2}`,
-        createdAt: now,
-        readyAt: now + readyAfter,
+        createdAt: at,
+        readyAt: at + readyAfter,
         resourceVersion: this.nextResourceVersion(),
       };
       this.nextPodIp += 1;
@@ -363,6 +421,8 @@ export class SimCluster {
         'Scheduled',
         `Successfully assigned ${pod.namespace}/${pod.name} to ${pod.nodeName}`,
         'default-scheduler',
+        'Normal',
+        at,
       );
     }
   }
@@ -398,8 +458,102 @@ export class SimCluster {
   }
 
   private livePods(): SimPod[] {
+    this.advanceRollout();
     this.prunePods();
     return this.allPods;
+  }
+
+  /** Applies what is due by now (roll-out steps) before the world changes something from outside. */
+  settle(): void {
+    this.livePods();
+  }
+
+  /** Applies the roll-out steps due by now, before anything reads or changes pods. */
+  private advanceRollout(): void {
+    if (!this.rollout || this.advancingRollout) return;
+    this.advancingRollout = true;
+    try {
+      this.rollout.advance(this.rolloutHost, this.context.clock.now());
+    } finally {
+      this.advancingRollout = false;
+    }
+  }
+
+  private readonly rolloutHost: RolloutHost = {
+    podsAt: (at) =>
+      this.allPods.filter((pod) => pod.createdAt <= at && (pod.goneAt === undefined || pod.goneAt > at)),
+    disruptionBudgets: () => this.podDisruptionBudgets,
+    target: () => {
+      const view = this.context.managedMesh(this);
+      return view?.dataPlaneActive ? { revision: view.revision, proxyVersion: view.proxyVersion } : undefined;
+    },
+    replace: (pod, at) => this.evict(pod, at),
+    fail: (pod, at, message) => {
+      pod.labels = { ...pod.labels, [upgradeFailedLabel]: 'failed' };
+      pod.resourceVersion = this.nextResourceVersion();
+      this.addEvent(
+        pod.namespace,
+        { kind: 'Pod', name: pod.name, uid: pod.uid, apiVersion: 'v1' },
+        'DataPlaneUpgradeFailure',
+        message,
+        'mdp-controller',
+        'Warning',
+        at,
+      );
+    },
+  };
+
+  /** An eviction: the pod terminates at `at` and its controller creates a replacement then. */
+  private evict(pod: SimPod, at: number): void {
+    pod.goneAt = at;
+    pod.resourceVersion = this.nextResourceVersion();
+    const workload = (['Deployment', 'StatefulSet', 'DaemonSet'] as const)
+      .map((kind) => this.workloads(kind).find((w) => w.uid === pod.owner.uid))
+      .find((w) => w !== undefined);
+    if (workload) this.createPods(workload, 1, this.context.timings.podReadyAfter, at);
+  }
+
+  /**
+   * Starts the managed data plane's roll-out to the current target (replacing any running one, after
+   * applying its due steps): from `startsAt`, one pod per interval.
+   */
+  startProxyRollout(options: RolloutOptions = {}): void {
+    this.settle();
+    const previous = this.rollout?.plan;
+    this.rollout = new ProxyRollout({
+      startsAt: options.startsAt ?? this.context.clock.now(),
+      intervalMs: options.podIntervalMs ?? previous?.intervalMs ?? defaultPodIntervalMs,
+      failWorkloads: new Set(options.failWorkloads ?? previous?.failWorkloads ?? []),
+    });
+  }
+
+  /** How far the managed proxies are rolled to the target, now. */
+  rolloutStatus(): RolloutStatus {
+    const pods = this.livePods().filter(hasManagedProxy);
+    const view = this.context.managedMesh(this);
+    const target = {
+      revision: view?.revision ?? pods[0]?.sidecar?.revision ?? 'asm-managed',
+      proxyVersion: view?.proxyVersion ?? this.mesh.proxyVersion,
+    };
+    const covered = pods.filter((pod) => !isOptedOut(pod.annotations));
+    const done = covered.filter((pod) => runsTarget(pod, target)).length;
+    const failed = covered.filter((pod) => !runsTarget(pod, target) && this.rollout?.hasFailed(pod)).length;
+    const pending = covered.length - done - failed;
+    const nextStepAt =
+      pending > 0 && this.rollout && view?.dataPlaneActive
+        ? this.rollout.nextStepAt(this.context.clock.now())
+        : undefined;
+    return {
+      target: target.proxyVersion,
+      revision: target.revision,
+      total: covered.length,
+      done,
+      failed,
+      pending,
+      optedOut: pods.length - covered.length,
+      complete: pending === 0,
+      ...(nextStepAt === undefined ? {} : { nextStepAt }),
+    };
   }
 
   /** Pods as they are now: replaced pods disappear, new ones turn Running/ready after podReadyAfter. */
@@ -419,6 +573,12 @@ export class SimCluster {
     pod.resourceVersion = this.nextResourceVersion();
   }
 
+  /** Events in the order they were recorded (the newest 1000), roll-out steps due by now included. */
+  get events(): SimEvent[] {
+    this.advanceRollout();
+    return this.eventLog;
+  }
+
   addEvent(
     namespace: string,
     involved: { kind: string; name: string; uid: string; apiVersion: string },
@@ -426,8 +586,8 @@ export class SimCluster {
     message: string,
     component: string,
     type: 'Normal' | 'Warning' = 'Normal',
+    at = this.context.clock.now(),
   ): SimEvent {
-    const at = this.context.clock.now();
     const event: SimEvent = {
       name: `${involved.name}.${at.toString(16)}${randomHex(4)}`,
       namespace,
@@ -440,8 +600,8 @@ export class SimCluster {
       at,
       resourceVersion: this.nextResourceVersion(),
     };
-    this.events.push(event);
-    if (this.events.length > maxEvents) this.events.splice(0, this.events.length - maxEvents);
+    this.eventLog.push(event);
+    if (this.eventLog.length > maxEvents) this.eventLog.splice(0, this.eventLog.length - maxEvents);
     return event;
   }
 }

@@ -9,6 +9,7 @@ import {
   holdFor,
 } from './http.js';
 import { isJsonObject, PatchError, stringMap, type JsonObject, type JsonValue } from './json.js';
+import type { RequestLog } from './requestLog.js';
 import type { SimProject } from './world.js';
 
 export type GoogleStatus =
@@ -167,11 +168,13 @@ export interface GoogleServerOptions {
   faults: FaultInjector;
   host: string;
   port: number;
+  /** Where every request is recorded, if anywhere. */
+  requests?: RequestLog;
 }
 
 /** One Google API on its own port: bearer check, injected faults, routing, Google's error shape. */
 export function startGoogleServer(options: GoogleServerOptions): Promise<RunningServer> {
-  const { api, token, faults } = options;
+  const { api, token, faults, requests } = options;
   return listen(
     async (req) => {
       const latency = faults.takeLatency(api, req.method, req.path);
@@ -210,7 +213,11 @@ export function startGoogleServer(options: GoogleServerOptions): Promise<Running
         throw error;
       }
     },
-    { host: options.host, port: options.port },
+    {
+      host: options.host,
+      port: options.port,
+      ...(requests ? { observe: (request) => requests.begin(api, request) } : {}),
+    },
   );
 }
 

@@ -132,15 +132,36 @@ export interface ListenOptions {
   host: string;
   port: number;
   tls?: { key: string; cert: string };
+  /**
+   * Called when a request arrives (path and raw query string); the function it returns is called with
+   * the status the request was answered with, whatever answered it (handler, fault, auth check, crash).
+   */
+  observe?: (request: { method: string; path: string; query: string }) => (status: number) => void;
+}
+
+function rawQuery(url: string | undefined): string {
+  const index = (url ?? '').indexOf('?');
+  return index < 0 ? '' : (url ?? '').slice(index + 1);
 }
 
 export async function listen(listener: RequestListener, options: ListenOptions): Promise<RunningServer> {
   const handle = (req: IncomingMessage, res: ServerResponse): void => {
+    let answered = options.observe?.({
+      method: req.method ?? 'GET',
+      path: new URL(req.url ?? '/', 'http://sim.invalid').pathname,
+      query: rawQuery(req.url),
+    });
+    const reply = (response: SimResponse): void => {
+      // Once only: a reply that fails to send is answered again with a 500.
+      answered?.(response.status);
+      answered = undefined;
+      send(res, response);
+    };
     readBody(req)
       .then((rawBody) => listener(toSimRequest(req, rawBody)))
-      .then((response) => send(res, response))
+      .then(reply)
       .catch((error: unknown) => {
-        send(res, {
+        reply({
           status: 500,
           body: { error: { code: 500, message: String(error), status: 'INTERNAL' } },
         });

@@ -2,7 +2,7 @@
  * The outside world of meshops on one machine: GKE Hub, Container, Service Usage and Resource Manager
  * (one HTTP server each), a Kubernetes API server per cluster (HTTPS, the sim's own CA) and a Slack
  * Web API recorder. Clients reach it through the real client libraries; state that changes with time
- * is computed from the simulated clock when read.
+ * is computed from the simulated clock when read. Every request any of them answers is in `requests`.
  */
 import { createCertificates } from './certs.js';
 import { ScaledClock, type SimClock } from './clock.js';
@@ -13,6 +13,7 @@ import { startGoogleServer } from './google.js';
 import type { Router, RunningServer } from './http.js';
 import { startKubernetesServer } from './kubernetes.js';
 import { resourceManagerRouter } from './resourcemanager.js';
+import { RequestLog } from './requestLog.js';
 import { namedScenario } from './scenarios.js';
 import { serviceUsageRouter } from './serviceusage.js';
 import { SlackRecorder, startSlackServer } from './slack.js';
@@ -20,7 +21,7 @@ import { defaultTimings, type Scenario, type ScenarioName, type SimTimings } fro
 import { SimWorld } from './world.js';
 
 export type { SimClock } from './clock.js';
-export type { SimCluster } from './cluster.js';
+export type { ChannelSwitch, MeshHealthProblem, RolloutOptions, SimCluster } from './cluster.js';
 export type {
   Labels,
   PodTemplate,
@@ -36,7 +37,21 @@ export type {
 } from './kubeTypes.js';
 export type { FaultApi, FaultInjector, FaultRule, FaultStatus, FiredFault, LatencyRule } from './faults.js';
 export type { LifecycleState, MeshCondition, MeshMembershipState, StatusDetail } from './mesh.js';
-export type { SlackCall, SlackEphemeral, SlackMessage, SlackRecorder, SlackUser } from './slack.js';
+export { channelProxyVersions } from './mesh.js';
+export { RequestLog } from './requestLog.js';
+export type { RequestApi, RequestEntry, RequestFilter, RequestTotal } from './requestLog.js';
+export type { RolloutStatus } from './rollout.js';
+export { proxyAnnotation, upgradeFailedLabel } from './rollout.js';
+export { continueTokenLifetimeMs } from './kubePaging.js';
+export type {
+  ChannelRate,
+  SlackCall,
+  SlackEphemeral,
+  SlackMessage,
+  SlackMetadata,
+  SlackRecorder,
+  SlackUser,
+} from './slack.js';
 export type * from './types.js';
 export type { MembershipSpecEntry, SimFeature, SimMembership, SimProject, SimWorld } from './world.js';
 
@@ -68,6 +83,8 @@ export interface Sim {
   world: SimWorld;
   slack: SlackRecorder;
   faults: FaultInjector;
+  /** Every request every emulated server answered. */
+  requests: RequestLog;
   /** Closes every server (Google APIs, Slack, each cluster's API server); idempotent. */
   close(): Promise<void>;
 }
@@ -88,6 +105,7 @@ export async function startSim(options: SimOptions = {}): Promise<Sim> {
   checkTimings(timings);
   const clock = new ScaledClock(options.speed ?? 1, options.startTime ?? Date.now());
   const faults = new FaultInjector();
+  const requests = new RequestLog(clock);
   const certs = createCertificates(host);
   // Clients cannot connect to a wildcard address: cluster endpoints and URLs name loopback instead.
   const advertisedHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
@@ -108,6 +126,7 @@ export async function startSim(options: SimOptions = {}): Promise<Sim> {
         managedMesh: (c) => world.managedMesh(c),
         token,
         faults,
+        requests,
         host,
         port,
         tls: { key: certs.serverKeyPem, cert: certs.serverCertPem },
@@ -133,6 +152,7 @@ export async function startSim(options: SimOptions = {}): Promise<Sim> {
         router,
         token,
         faults,
+        requests,
         host,
         port: ports[api] ?? 0,
         projectNumber: (ref) => world.project(ref)?.number,
@@ -141,7 +161,9 @@ export async function startSim(options: SimOptions = {}): Promise<Sim> {
       return `http://${advertisedHost}:${server.port}/`;
     };
     const serveSlack = async (): Promise<string> => {
-      const server = await startSlackServer(slack, host, ports.slack ?? 0);
+      const server = await startSlackServer(slack, host, ports.slack ?? 0, requests);
+      // response_urls must name an address clients can reach, as the other URLs do.
+      slack.serverUrl = `http://${advertisedHost}:${server.port}/`;
       servers.push(server);
       return `http://${advertisedHost}:${server.port}/api/`;
     };
@@ -160,6 +182,7 @@ export async function startSim(options: SimOptions = {}): Promise<Sim> {
       world,
       slack,
       faults,
+      requests,
       close,
     };
   } catch (error) {

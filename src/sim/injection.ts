@@ -1,9 +1,11 @@
-import { inClusterProxyVersion, type LifecycleState } from './mesh.js';
+import { inClusterProxyVersion, type LifecycleState, type MeshCondition } from './mesh.js';
 
 /** The sidecar a new pod gets, if any. */
 export interface Sidecar {
   revision: string;
   proxyVersion: string;
+  /** Injected by the managed data plane, whose controller later upgrades it (not an in-cluster istiod). */
+  managed?: boolean;
 }
 
 /** The managed mesh as seen from one cluster at one moment. */
@@ -15,6 +17,14 @@ export interface ManagedMeshView {
   /** When management became automatic (the managed custom resources' creation time). */
   since: number;
   proxyVersion: string;
+  /** When the serving revision was created, if later than `since` (a release channel change). */
+  revisionSince?: number;
+  /** After a release channel change: the new channel's revision while it is being provisioned. */
+  provisioningRevision?: string;
+  /** When that revision's provisioning began. */
+  provisioningSince?: number;
+  /** The feature's conditions for this membership (e.g. why the control plane is DEGRADED). */
+  conditions?: MeshCondition[];
 }
 
 export interface InjectionContext {
@@ -35,7 +45,7 @@ export function chooseSidecar(context: InjectionContext): Sidecar | undefined {
   if (podLabels['sidecar.istio.io/inject'] === 'false') return undefined;
   const managedSidecar =
     managed?.dataPlaneActive === true
-      ? { revision: managed.revision, proxyVersion: managed.proxyVersion }
+      ? { revision: managed.revision, proxyVersion: managed.proxyVersion, managed: true }
       : undefined;
   const injection = namespaceLabels['istio-injection'];
   if (injection !== undefined) return injection === 'enabled' ? managedSidecar : undefined;

@@ -31,13 +31,15 @@ function meta(
   };
 }
 
+/** `metadata` (e.g. continue, remainingItemCount from paging) is merged over the default resourceVersion. */
 export function listObject(
   kind: string,
   apiVersion: string,
   items: JsonObject[],
   resourceVersion: number,
+  metadata: JsonObject = {},
 ): JsonObject {
-  return { kind, apiVersion, metadata: { resourceVersion: String(resourceVersion) }, items };
+  return { kind, apiVersion, metadata: { resourceVersion: String(resourceVersion), ...metadata }, items };
 }
 
 /** Items of a built-in list carry no kind/apiVersion, as the API server sends them. */

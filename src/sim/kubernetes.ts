@@ -12,7 +12,7 @@ import {
   holdFor,
 } from './http.js';
 import type { ManagedMeshView } from './injection.js';
-import { stringMap, type JsonObject } from './json.js';
+import { isJsonObject, stringMap, type JsonObject } from './json.js';
 import { KubeError, kubeFault, notFound } from './kubeErrors.js';
 import {
   asListItem,
@@ -24,7 +24,9 @@ import {
   podObject,
   workloadObject,
 } from './kubeObjects.js';
-import { controlPlaneRevisionObject, dataPlaneControlObject } from './meshObjects.js';
+import { controlPlaneRevisionObjects, dataPlaneControlObject } from './meshObjects.js';
+import { paginate } from './kubePaging.js';
+import type { RequestLog } from './requestLog.js';
 import { applyNamespacePatch, applyWorkloadPatch, objectField, patchDocument } from './kubePatch.js';
 import type { Labels, SimWorkload, WorkloadKind } from './kubeTypes.js';
 import { fieldMatcher, labelMatcher, SelectorError } from './kubeSelectors.js';
@@ -71,7 +73,8 @@ function listResponse(
   const items = objects
     .filter((o) => matchLabels(labelsOf(o)) && matchFields(o))
     .map((o) => (builtIn ? asListItem(o) : o));
-  return ok(listObject(kind, apiVersion, items, cluster.resourceVersion));
+  const page = paginate(req, kind, items, cluster.resourceVersion, cluster.clock.now());
+  return ok(listObject(kind, apiVersion, page.items, cluster.resourceVersion, page.metadata));
 }
 
 const podFields = [
@@ -98,6 +101,8 @@ export interface KubernetesServerOptions {
   host: string;
   port: number;
   tls: { key: string; cert: string };
+  /** Where every request is recorded (with the cluster's ref), if anywhere. */
+  requests?: RequestLog;
 }
 
 function kubernetesRouter(options: KubernetesServerOptions): Router {
@@ -241,7 +246,7 @@ function kubernetesRouter(options: KubernetesServerOptions): Router {
       const view = requireMeshCrds();
       const items =
         req.params.namespace === undefined || req.params.namespace === 'istio-system'
-          ? [controlPlaneRevisionObject(cluster, view)]
+          ? controlPlaneRevisionObjects(cluster, view)
           : [];
       return listResponse(
         req,
@@ -257,10 +262,14 @@ function kubernetesRouter(options: KubernetesServerOptions): Router {
   router
     .add('GET', `${meshBase}/namespaces/{namespace}/controlplanerevisions/{name}`, (req) => {
       const view = requireMeshCrds();
-      if (param(req, 'namespace') !== 'istio-system' || param(req, 'name') !== view.revision) {
-        throw notFound('controlplanerevisions.mesh.cloud.google.com', param(req, 'name'));
-      }
-      return ok(controlPlaneRevisionObject(cluster, view));
+      const found =
+        param(req, 'namespace') === 'istio-system'
+          ? controlPlaneRevisionObjects(cluster, view).find(
+              (object) => isJsonObject(object.metadata) && object.metadata.name === param(req, 'name'),
+            )
+          : undefined;
+      if (!found) throw notFound('controlplanerevisions.mesh.cloud.google.com', param(req, 'name'));
+      return ok(found);
     })
     .add('GET', `${meshBase}/dataplanecontrols`, (req) => {
       const view = requireMeshCrds();
@@ -292,6 +301,7 @@ function kubernetesRouter(options: KubernetesServerOptions): Router {
 /** One cluster's API server on its own HTTPS port, authenticated with the same bearer token as Google. */
 export function startKubernetesServer(options: KubernetesServerOptions): Promise<RunningServer> {
   const router = kubernetesRouter(options);
+  const { requests } = options;
   return listen(
     async (req) => {
       const latency = options.faults.takeLatency('kubernetes', req.method, req.path);
@@ -318,6 +328,13 @@ export function startKubernetesServer(options: KubernetesServerOptions): Promise
         throw error;
       }
     },
-    { host: options.host, port: options.port, tls: options.tls },
+    {
+      host: options.host,
+      port: options.port,
+      tls: options.tls,
+      ...(requests
+        ? { observe: (request) => requests.begin('kubernetes', request, options.cluster.ref) }
+        : {}),
+    },
   );
 }

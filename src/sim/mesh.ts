@@ -1,4 +1,10 @@
-import type { MeshBehaviour, MeshImplementation, ReleaseChannel, SimTimings } from './types.js';
+import type {
+  ManagedChannel,
+  MeshBehaviour,
+  MeshImplementation,
+  ReleaseChannel,
+  SimTimings,
+} from './types.js';
 
 export type LifecycleState =
   'DISABLED' | 'PROVISIONING' | 'ACTIVE' | 'FAILED_PRECONDITION' | 'STALLED' | 'NEEDS_ATTENTION' | 'DEGRADED';
@@ -35,6 +41,13 @@ export function managedRevision(channel: ReleaseChannel): string {
   return 'asm-managed';
 }
 
+/** The proxy version the managed data plane of each channel rolls out (REGULAR's is every cluster's default). */
+export const channelProxyVersions: Record<ManagedChannel, string> = {
+  RAPID: '1.24.2-asm.1',
+  REGULAR: '1.23.6-asm.14',
+  STABLE: '1.22.8-asm.5',
+};
+
 export interface MeshInputs {
   /** When management became MANAGEMENT_AUTOMATIC; undefined when it is not. */
   automaticSince: number | undefined;
@@ -43,6 +56,10 @@ export interface MeshInputs {
   channel: ReleaseChannel;
   behaviour: MeshBehaviour;
   implementation: MeshImplementation;
+  /** A new channel's revision being provisioned while `channel`'s still serves (a release channel change). */
+  provisioningRevision?: string;
+  /** Once provisioned, the control plane reports DEGRADED with this condition (a health problem later on). */
+  degradedBy?: MeshCondition;
 }
 
 const dataPlaneDisabled: StatusDetail = {
@@ -129,26 +146,48 @@ export function computeMeshState(inputs: MeshInputs): MeshMembershipState {
       description: `Revision(s) reporting unhealthy: ${revision}.`,
     };
   }
-  const active = {
+  const dataPlane = dataPlaneOnceActive(elapsed, timings);
+  if (inputs.degradedBy) {
+    return {
+      ...base,
+      implementation,
+      controlPlane: 'DEGRADED',
+      controlPlaneDetails: [
+        { code: 'REVISION_UNHEALTHY', details: `Revision(s) reporting unhealthy: ${revision}` },
+      ],
+      conditions: [{ ...inputs.degradedBy }],
+      code: 'WARNING',
+      description: `Revision(s) reporting unhealthy: ${revision}.`,
+      ...dataPlane,
+    };
+  }
+  const next = inputs.provisioningRevision;
+  return {
     ...base,
     implementation,
-    controlPlane: 'ACTIVE' as const,
-    controlPlaneDetails: [{ code: 'REVISION_READY', details: `Ready: ${revision}` }],
-    code: 'OK' as const,
-    description: `Revision(s) ready for use: ${revision}.`,
+    controlPlane: 'ACTIVE',
+    controlPlaneDetails: [
+      { code: 'REVISION_READY', details: `Ready: ${revision}` },
+      ...(next ? [{ code: 'REVISION_PROVISIONING', details: `Provisioning: ${next}` }] : []),
+    ],
+    code: 'OK',
+    description: `Revision(s) ready for use: ${revision}.${next ? ` Revision(s) provisioning: ${next}.` : ''}`,
+    ...dataPlane,
   };
+}
+
+/** The data plane after the control plane turned ACTIVE: PROVISIONING for a while, then ACTIVE. */
+function dataPlaneOnceActive(
+  elapsed: number,
+  timings: SimTimings,
+): Pick<MeshMembershipState, 'dataPlane' | 'dataPlaneDetails'> {
   if (elapsed < timings.dataPlaneProvisioningAfter) {
     return {
-      ...active,
       dataPlane: 'PROVISIONING',
       dataPlaneDetails: [{ code: 'PROVISIONING', details: 'Service is provisioning.' }],
     };
   }
-  return {
-    ...active,
-    dataPlane: 'ACTIVE',
-    dataPlaneDetails: [{ code: 'OK', details: 'Service is running.' }],
-  };
+  return { dataPlane: 'ACTIVE', dataPlaneDetails: [{ code: 'OK', details: 'Service is running.' }] };
 }
 
 /** `asm-1115-3` → `1.11.5-asm.3`, the proxy version asmcli installs for that revision. */

@@ -23,7 +23,7 @@ function c1Namespaces(istioSystem: NamespaceSpec): NamespaceSpec[] {
   ];
 }
 
-function c1(istioSystem: NamespaceSpec): ClusterSpec {
+function c1(istioSystem: NamespaceSpec, extra: NamespaceSpec[] = []): ClusterSpec {
   return {
     project: 'proj-a',
     location: 'us-central1',
@@ -32,9 +32,27 @@ function c1(istioSystem: NamespaceSpec): ClusterSpec {
     workloadIdentity: true,
     autopilot: true,
     resourceLabels: { env: 'dev', team: 'platform' },
-    namespaces: c1Namespaces(istioSystem),
+    namespaces: [...c1Namespaces(istioSystem), ...extra],
   };
 }
+
+/**
+ * A batch job that opted out of the managed data plane: its proxies are never upgraded, so they stay
+ * behind after a roll-out. The namespace is labelled for injection, so a restart once the managed data
+ * plane is ACTIVE gives the pods a sidecar.
+ */
+const legacy: NamespaceSpec = {
+  name: 'legacy',
+  labels: { 'istio-injection': 'enabled' },
+  deployments: [
+    {
+      name: 'batch',
+      replicas: 2,
+      image: 'us-docker.pkg.dev/meshops-sim/apps/batch:0.9.3',
+      templateAnnotations: { 'mesh.cloud.google.com/proxy': '{"managed":"false"}' },
+    },
+  ],
+};
 
 /** A Standard cluster without Workload Identity, in a second project: the failure cases. */
 const c2: ClusterSpec = {
@@ -82,7 +100,9 @@ export function namedScenario(name: ScenarioName): Scenario {
       return { projects, clusters: [c1({ name: 'istio-system' }), c2] };
     case 'in-cluster-istiod':
       return { projects, clusters: [c1(inClusterIstiod), c2] };
+    case 'upgrades':
+      return { projects, clusters: [c1({ name: 'istio-system' }, [legacy]), c2] };
   }
 }
 
-export const scenarioNames: ScenarioName[] = ['default', 'in-cluster-istiod'];
+export const scenarioNames: ScenarioName[] = ['default', 'in-cluster-istiod', 'upgrades'];

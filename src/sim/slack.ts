@@ -2,27 +2,26 @@ import type { SimClock } from './clock.js';
 import { bearerToken, listen, type RunningServer, type SimRequest, type SimResponse } from './http.js';
 import { blockKitLimits, blockProblems } from './blockKit.js';
 import { isJsonObject, type JsonObject, type JsonValue } from './json.js';
+import type { RequestLog } from './requestLog.js';
+import { history, permalink, replies } from './slackConversations.js';
+import {
+  bool,
+  fail,
+  messageObject,
+  parseMetadata,
+  slackTeam,
+  str,
+  type SlackArgs,
+  type SlackMessage,
+  type SlackMetadata,
+  type SlackResult,
+} from './slackMessages.js';
+import { ChannelPacer, type ChannelRate } from './slackPacing.js';
+import { isResponseUrlPath, ResponseUrls, type ResponseUrlGrant } from './slackResponseUrl.js';
 
-export const slackTeam = {
-  team: 'meshops-sim',
-  team_id: 'T0SIM',
-  user: 'meshops',
-  user_id: 'U0BOT',
-  bot_id: 'B0BOT',
-};
-
-export interface SlackMessage {
-  channel: string;
-  ts: string;
-  thread_ts?: string;
-  text: string;
-  blocks?: JsonValue[];
-  reply_broadcast?: boolean;
-  /** How many times chat.update changed it. */
-  edits: number;
-  /** The bot user that posted it. */
-  user: string;
-}
+export { slackTeam } from './slackMessages.js';
+export type { SlackMessage, SlackMetadata } from './slackMessages.js';
+export type { ChannelRate } from './slackPacing.js';
 
 export interface SlackEphemeral {
   channel: string;
@@ -30,12 +29,18 @@ export interface SlackEphemeral {
   text: string;
   blocks?: JsonValue[];
   thread_ts?: string;
+  /** Set when it came through a response_url rather than chat.postEphemeral. */
+  via?: 'response_url';
 }
 
 export interface SlackCall {
+  /** The Web API method, or 'response_url' for a post to a response_url. */
   method: string;
   args: Record<string, unknown>;
+  /** Sim clock. */
   at: number;
+  /** Date.now(): pacing is about real time. */
+  wallAt: number;
   /** The `error` Slack answered, if the call failed. */
   error?: string;
 }
@@ -49,24 +54,19 @@ export interface SlackUser {
   tz?: string;
 }
 
-type SlackArgs = Record<string, JsonValue>;
+const booleanArgs = [
+  'reply_broadcast',
+  'unfurl_links',
+  'unfurl_media',
+  'mrkdwn',
+  'as_user',
+  'link_names',
+  'inclusive',
+  'include_all_metadata',
+];
 
-const booleanArgs = ['reply_broadcast', 'unfurl_links', 'unfurl_media', 'mrkdwn', 'as_user', 'link_names'];
-type SlackResult = { ok: true; body: JsonObject } | { ok: false; error: string; extra?: JsonObject };
-
-function fail(error: string, extra?: JsonObject): SlackResult {
-  return extra ? { ok: false, error, extra } : { ok: false, error };
-}
-
-function str(args: SlackArgs, key: string): string | undefined {
-  const value = args[key];
-  return typeof value === 'string' ? value : typeof value === 'number' ? String(value) : undefined;
-}
-
-function bool(args: SlackArgs, key: string): boolean {
-  const value = args[key];
-  return value === true || value === 'true' || value === '1';
-}
+/** The channel the local web console shows (src/console), known before anything is posted in it. */
+const consoleChannel = 'C0PLATFORM';
 
 /** The Slack Web API as the bot sees it: every call recorded, messages kept with their edits. */
 export class SlackRecorder {
@@ -74,13 +74,24 @@ export class SlackRecorder {
   readonly users = new Map<string, SlackUser>();
   /** Usergroup ID → member user IDs. */
   readonly usergroups = new Map<string, string[]>();
+  /**
+   * Channels conversations.* and chat.getPermalink know; posting to a channel adds it (the sim lets the bot
+   * post anywhere), and tests may add more.
+   */
+  readonly channels = new Set<string>([consoleChannel]);
   private readonly posted: SlackMessage[] = [];
   private readonly ephemeralMessages: SlackEphemeral[] = [];
   private readonly rateLimits = new Map<string, { remaining: number; retryAfterSeconds: number }>();
   private readonly listeners = new Set<(call: SlackCall) => void>();
+  private readonly responseUrls = new ResponseUrls(slackTeam.team_id);
+  /** The ephemeral each response_url posted last: what its replace_original / delete_original act on. */
+  private readonly lastEphemeral = new WeakMap<ResponseUrlGrant, SlackEphemeral>();
+  private pacer: ChannelPacer | undefined;
   private lastTsMicros = 0;
-  /** Workspace URL that auth.test answers. */
+  /** Workspace URL that auth.test answers and permalinks start with. */
   url = 'https://meshops-sim.slack.com/';
+  /** Where the Slack server listens, e.g. 'http://127.0.0.1:41239/'; set when it starts. */
+  serverUrl: string | undefined;
 
   constructor(
     private readonly clock: SimClock,
@@ -101,9 +112,12 @@ export class SlackRecorder {
     return this.posted.filter((m) => channel === undefined || m.channel === channel).map((m) => ({ ...m }));
   }
 
-  ephemerals(channel?: string): SlackEphemeral[] {
+  /** Ephemerals in post order, of one channel and / or one user. */
+  ephemerals(channel?: string, user?: string): SlackEphemeral[] {
     return this.ephemeralMessages
-      .filter((m) => channel === undefined || m.channel === channel)
+      .filter(
+        (m) => (channel === undefined || m.channel === channel) && (user === undefined || m.user === user),
+      )
       .map((m) => ({ ...m }));
   }
 
@@ -112,9 +126,31 @@ export class SlackRecorder {
     return this.messages(channel).filter((m) => m.thread_ts === ts && m.ts !== ts);
   }
 
+  addChannel(channel: string): void {
+    this.channels.add(channel);
+  }
+
   /** The next `times` calls of `method` answer HTTP 429 with Retry-After. */
   rateLimit(method: string, times: number, retryAfterSeconds: number): void {
     this.rateLimits.set(method, { remaining: times, retryAfterSeconds });
+  }
+
+  /**
+   * Paces chat.postMessage per channel as Slack does (null: no pacing, the default): beyond `burst` posts,
+   * about `perSecond` a second go through and the rest answer 429 with Retry-After.
+   */
+  enforceChannelRate(rate: ChannelRate | null): void {
+    this.pacer = rate === null ? undefined : new ChannelPacer(rate);
+  }
+
+  /**
+   * A fresh response_url for a slash command or interaction by `user` in `channel`, served by the Slack
+   * server; `messageTs` is the message an interaction came from (what replace_original acts on).
+   */
+  responseUrl(user: string, channel: string, options: { messageTs?: string } = {}): string {
+    if (this.serverUrl === undefined) throw new Error('the sim Slack server is not listening yet');
+    const { path } = this.responseUrls.issue(user, channel, this.clock.now(), options.messageTs);
+    return `${this.serverUrl}${path}`;
   }
 
   /** Called after every recorded call (e.g. to refresh a console); returns an unsubscribe function. */
@@ -132,8 +168,9 @@ export class SlackRecorder {
 
   private record(method: string, args: SlackArgs, error?: string): void {
     const recorded: Record<string, unknown> = { ...args };
-    // The WebClient sends blocks as a JSON string inside the form; record them as the bot built them.
-    for (const key of ['blocks', 'attachments']) {
+    // The WebClient sends blocks (and metadata) as a JSON string inside the form; record them as the bot
+    // built them.
+    for (const key of ['blocks', 'attachments', 'metadata']) {
       const value = args[key];
       if (typeof value === 'string') {
         try {
@@ -147,9 +184,24 @@ export class SlackRecorder {
     for (const key of booleanArgs) {
       if (recorded[key] === 'true' || recorded[key] === 'false') recorded[key] = recorded[key] === 'true';
     }
-    const call: SlackCall = { method, args: recorded, at: this.clock.now(), ...(error ? { error } : {}) };
+    const call: SlackCall = {
+      method,
+      args: recorded,
+      at: this.clock.now(),
+      wallAt: Date.now(),
+      ...(error ? { error } : {}),
+    };
     this.calls.push(call);
     for (const listener of this.listeners) listener(call);
+  }
+
+  private rateLimited(method: string, args: SlackArgs, retryAfterSeconds: number): SimResponse {
+    this.record(method, args, 'ratelimited');
+    return {
+      status: 429,
+      headers: { 'retry-after': String(retryAfterSeconds) },
+      body: { ok: false, error: 'ratelimited' },
+    };
   }
 
   /** Runs one Web API call; `token` is what the request authenticated with. */
@@ -158,12 +210,12 @@ export class SlackRecorder {
     const limit = this.rateLimits.get(method);
     if (limit && limit.remaining > 0) {
       limit.remaining -= 1;
-      this.record(method, args, 'ratelimited');
-      return {
-        status: 429,
-        headers: { 'retry-after': String(limit.retryAfterSeconds) },
-        body: { ok: false, error: 'ratelimited' },
-      };
+      return this.rateLimited(method, args, limit.retryAfterSeconds);
+    }
+    const channel = str(args, 'channel');
+    if (method === 'chat.postMessage' && this.pacer && channel) {
+      const wait = this.pacer.take(channel);
+      if (wait > 0) return this.rateLimited(method, args, wait);
     }
     const result = this.dispatch(method, args);
     this.record(method, args, result.ok ? undefined : result.error);
@@ -183,6 +235,12 @@ export class SlackRecorder {
         return this.update(args);
       case 'chat.postEphemeral':
         return this.postEphemeral(args);
+      case 'chat.getPermalink':
+        return permalink(this.channelMessages(args), args, this.url);
+      case 'conversations.history':
+        return history(this.channelMessages(args), args);
+      case 'conversations.replies':
+        return replies(this.channelMessages(args), args);
       case 'usergroups.users.list': {
         const members = this.usergroups.get(str(args, 'usergroup') ?? '');
         return members ? { ok: true, body: { users: [...members] } } : fail('no_such_subteam');
@@ -194,6 +252,13 @@ export class SlackRecorder {
       default:
         return fail('unknown_method');
     }
+  }
+
+  /** The messages of the request's channel in post order; undefined when the channel is not known. */
+  private channelMessages(args: SlackArgs): SlackMessage[] | undefined {
+    const channel = str(args, 'channel');
+    if (channel === undefined || !this.channels.has(channel)) return undefined;
+    return this.posted.filter((m) => m.channel === channel);
   }
 
   private content(args: SlackArgs): { text: string; blocks?: JsonValue[] } | SlackResult {
@@ -215,29 +280,46 @@ export class SlackRecorder {
     return { text, blocks };
   }
 
-  private postMessage(args: SlackArgs): SlackResult {
-    const channel = str(args, 'channel');
-    if (!channel) return fail('channel_not_found');
-    const content = this.content(args);
-    if ('ok' in content) return content;
-    if (content.text === '' && !content.blocks && args.attachments === undefined) return fail('no_text');
-    const requestedThread = str(args, 'thread_ts');
+  private post(
+    channel: string,
+    content: { text: string; blocks?: JsonValue[] },
+    options: { threadTs?: string; broadcast: boolean; metadata?: SlackMetadata },
+  ): SlackMessage {
     // A reply to a reply lands in the parent's thread.
-    const parent = requestedThread
-      ? this.posted.find((m) => m.channel === channel && m.ts === requestedThread)
+    const parent = options.threadTs
+      ? this.posted.find((m) => m.channel === channel && m.ts === options.threadTs)
       : undefined;
-    const threadTs = parent?.thread_ts ?? requestedThread;
+    const threadTs = parent?.thread_ts ?? options.threadTs;
     const message: SlackMessage = {
       channel,
       ts: this.nextTs(),
       ...(threadTs ? { thread_ts: threadTs } : {}),
       text: content.text,
       ...(content.blocks ? { blocks: content.blocks } : {}),
-      ...(threadTs && bool(args, 'reply_broadcast') ? { reply_broadcast: true } : {}),
+      ...(threadTs && options.broadcast ? { reply_broadcast: true } : {}),
       edits: 0,
       user: slackTeam.user_id,
+      ...(options.metadata ? { metadata: options.metadata } : {}),
     };
     this.posted.push(message);
+    this.channels.add(channel);
+    return message;
+  }
+
+  private postMessage(args: SlackArgs): SlackResult {
+    const channel = str(args, 'channel');
+    if (!channel) return fail('channel_not_found');
+    const content = this.content(args);
+    if ('ok' in content) return content;
+    if (content.text === '' && !content.blocks && args.attachments === undefined) return fail('no_text');
+    const metadata = parseMetadata(args.metadata);
+    if (typeof metadata === 'string') return fail(metadata);
+    const threadTs = str(args, 'thread_ts');
+    const message = this.post(channel, content, {
+      ...(threadTs ? { threadTs } : {}),
+      broadcast: bool(args, 'reply_broadcast'),
+      ...(metadata ? { metadata } : {}),
+    });
     return { ok: true, body: { channel, ts: message.ts, message: messageObject(message) } };
   }
 
@@ -249,9 +331,12 @@ export class SlackRecorder {
     if (!message) return fail('message_not_found');
     const content = this.content(args);
     if ('ok' in content) return content;
-    // Slack keeps the previous blocks when an update sends none.
+    const metadata = parseMetadata(args.metadata);
+    if (typeof metadata === 'string') return fail(metadata);
+    // Slack keeps the previous blocks (and metadata) when an update sends none.
     if (args.text !== undefined) message.text = content.text;
     if (content.blocks) message.blocks = content.blocks;
+    if (metadata) message.metadata = metadata;
     message.edits += 1;
     return {
       ok: true,
@@ -274,23 +359,94 @@ export class SlackRecorder {
       ...(content.blocks ? { blocks: content.blocks } : {}),
       ...(threadTs ? { thread_ts: threadTs } : {}),
     });
+    this.channels.add(channel);
     return { ok: true, body: { message_ts: this.nextTs() } };
   }
-}
 
-function messageObject(message: SlackMessage): JsonObject {
-  return {
-    type: 'message',
-    text: message.text,
-    user: message.user,
-    bot_id: slackTeam.bot_id,
-    app_id: 'A0SIM',
-    team: slackTeam.team_id,
-    ts: message.ts,
-    ...(message.thread_ts ? { thread_ts: message.thread_ts } : {}),
-    ...(message.blocks ? { blocks: message.blocks } : {}),
-    ...(message.edits > 0 ? { edited: { user: message.user, ts: message.ts } } : {}),
-  };
+  /**
+   * A POST to a response_url: JSON `{text, blocks?, response_type?, replace_original?, delete_original?,
+   * thread_ts?}`. Answered 200 `{ok:true}`; 404 once used 5 times or 30 minutes old; 400 for bad content.
+   */
+  respond(path: string, body: SlackArgs): SimResponse {
+    const grant = this.responseUrls.lookup(path, this.clock.now());
+    const args: SlackArgs =
+      typeof grant === 'string' ? body : { ...body, channel: grant.channel, user: grant.user };
+    if (typeof grant === 'string') {
+      this.record('response_url', args, grant);
+      return { status: 404, body: { ok: false, error: grant } };
+    }
+    const result = this.useResponseUrl(grant, body);
+    this.record('response_url', args, result.ok ? undefined : result.error);
+    if (!result.ok) return { status: 400, body: { ok: false, error: result.error, ...result.extra } };
+    grant.uses += 1;
+    return { status: 200, body: { ok: true } };
+  }
+
+  private useResponseUrl(grant: ResponseUrlGrant, body: SlackArgs): SlackResult {
+    const source =
+      grant.messageTs === undefined
+        ? undefined
+        : this.posted.find((m) => m.channel === grant.channel && m.ts === grant.messageTs);
+    if (bool(body, 'delete_original')) return this.deleteOriginal(grant, source);
+    const content = this.content(body);
+    if ('ok' in content) return content;
+    if (content.text === '' && !content.blocks) return fail('no_text');
+    if (bool(body, 'replace_original')) {
+      if (source) {
+        source.text = content.text;
+        if (content.blocks) source.blocks = content.blocks;
+        source.edits += 1;
+        return { ok: true, body: {} };
+      }
+      const previous = this.lastEphemeral.get(grant);
+      const index = previous ? this.ephemeralMessages.indexOf(previous) : -1;
+      if (previous && index >= 0) {
+        const replaced = this.ephemeralFrom(grant, content, previous.thread_ts);
+        this.ephemeralMessages[index] = replaced;
+        this.lastEphemeral.set(grant, replaced);
+        return { ok: true, body: {} };
+      }
+    }
+    const threadTs = str(body, 'thread_ts');
+    if (str(body, 'response_type') === 'in_channel') {
+      this.post(grant.channel, content, { ...(threadTs ? { threadTs } : {}), broadcast: false });
+    } else {
+      const ephemeral = this.ephemeralFrom(grant, content, threadTs);
+      this.ephemeralMessages.push(ephemeral);
+      this.lastEphemeral.set(grant, ephemeral);
+    }
+    return { ok: true, body: {} };
+  }
+
+  private ephemeralFrom(
+    grant: ResponseUrlGrant,
+    content: { text: string; blocks?: JsonValue[] },
+    threadTs: string | undefined,
+  ): SlackEphemeral {
+    return {
+      channel: grant.channel,
+      user: grant.user,
+      text: content.text,
+      ...(content.blocks ? { blocks: content.blocks } : {}),
+      ...(threadTs ? { thread_ts: threadTs } : {}),
+      via: 'response_url',
+    };
+  }
+
+  private deleteOriginal(grant: ResponseUrlGrant, source: SlackMessage | undefined): SlackResult {
+    if (source) {
+      this.posted.splice(this.posted.indexOf(source), 1);
+      return { ok: true, body: {} };
+    }
+    const previous = this.lastEphemeral.get(grant);
+    const index = previous ? this.ephemeralMessages.indexOf(previous) : -1;
+    if (index >= 0) {
+      this.ephemeralMessages.splice(index, 1);
+      this.lastEphemeral.delete(grant);
+      return { ok: true, body: {} };
+    }
+    return fail('message_not_found');
+  }
 }
 
 function userObject(user: SlackUser): JsonObject {
@@ -320,13 +476,36 @@ function parseArgs(req: SimRequest): SlackArgs {
   return args;
 }
 
+/** A response_url takes JSON, or a form whose `payload` field is the JSON (as incoming webhooks do). */
+function parseResponseBody(req: SimRequest): SlackArgs | undefined {
+  const contentType = (req.headers['content-type'] ?? '').toLowerCase();
+  const raw = contentType.startsWith('application/x-www-form-urlencoded')
+    ? (new URLSearchParams(req.rawBody).get('payload') ?? '')
+    : req.rawBody;
+  try {
+    const parsed: unknown = JSON.parse(raw);
+    return isJsonObject(parsed) ? parsed : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function serveResponseUrl(recorder: SlackRecorder, req: SimRequest): SimResponse {
+  if (req.method !== 'POST') return { status: 405, body: { ok: false, error: 'invalid_method' } };
+  const body = parseResponseBody(req);
+  if (!body) return { status: 400, body: { ok: false, error: 'invalid_payload' } };
+  return recorder.respond(req.path, body);
+}
+
 export function startSlackServer(
   recorder: SlackRecorder,
   host: string,
   port: number,
+  requests?: RequestLog,
 ): Promise<RunningServer> {
   return listen(
     (req) => {
+      if (isResponseUrlPath(req.path)) return serveResponseUrl(recorder, req);
       const method = /^\/api\/([\w.]+)$/.exec(req.path)?.[1];
       if (!method) return { status: 404, body: { ok: false, error: 'unknown_method' } };
       let args: SlackArgs;
@@ -339,6 +518,12 @@ export function startSlackServer(
       delete args.token;
       return recorder.call(method, args, token);
     },
-    { host, port },
-  );
+    { host, port, ...(requests ? { observe: (request) => requests.begin('slack', request) } : {}) },
+  ).then((server) => {
+    // Clients cannot connect to a wildcard address: response_urls name loopback instead.
+    const advertised = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
+    const authority = advertised.includes(':') ? `[${advertised}]` : advertised;
+    recorder.serverUrl ??= `http://${authority}:${server.port}/`;
+    return server;
+  });
 }

@@ -1,6 +1,6 @@
 /** The shapes tests and scenarios use to describe a world. */
 
-export type ScenarioName = 'default' | 'in-cluster-istiod';
+export type ScenarioName = 'default' | 'in-cluster-istiod' | 'upgrades';
 
 export interface SimTimings {
   /** Membership create (and delete) LRO is done after this long. */
@@ -33,7 +33,21 @@ export type ReleaseChannel = 'RAPID' | 'REGULAR' | 'STABLE' | 'EXTENDED' | 'UNSP
 export type ClusterStatus = 'PROVISIONING' | 'RUNNING' | 'RECONCILING' | 'STOPPING' | 'ERROR' | 'DEGRADED';
 /** How managed provisioning goes for a cluster: normally, stuck (STALLED), or DEGRADED with a condition. */
 export type MeshBehaviour = 'normal' | 'stall' | 'degrade';
-export type MeshImplementation = 'ISTIOD' | 'TRAFFIC_DIRECTOR';
+/** UPDATING is what Google reports while it migrates a fleet from ISTIOD to TRAFFIC_DIRECTOR. */
+export type MeshImplementation = 'ISTIOD' | 'UPDATING' | 'TRAFFIC_DIRECTOR';
+/** The release channels a managed revision follows. */
+export type ManagedChannel = 'RAPID' | 'REGULAR' | 'STABLE';
+
+/** What `SimWorld.upgradeMesh` changes; see there. */
+export interface MeshUpgrade {
+  /** New target proxy version: DataPlaneControl says so at once, and pods roll to it one by one. */
+  proxyVersion?: string;
+  implementation?: MeshImplementation;
+  /** Sim time between two pod replacements; default 10 s. */
+  podIntervalMs?: number;
+  /** 'namespace/name' of workloads whose pods fail to upgrade (labelled and reported, never replaced). */
+  failWorkloads?: string[];
+}
 
 export interface ProjectSpec {
   id: string;

@@ -5,8 +5,24 @@ import type { RunningServer } from './http.js';
 import { uuid } from './ids.js';
 import type { ManagedMeshView } from './injection.js';
 import type { JsonObject } from './json.js';
-import { computeMeshState, type MeshMembershipState } from './mesh.js';
-import type { ClusterSpec, MeshRuntime, ProjectSpec, SimTimings } from './types.js';
+import {
+  channelProxyVersions,
+  computeMeshState,
+  iamPermissionDenied,
+  managedRevision,
+  type MeshCondition,
+  type MeshMembershipState,
+} from './mesh.js';
+import type { RolloutStatus } from './rollout.js';
+import type {
+  ClusterSpec,
+  ManagedChannel,
+  MeshRuntime,
+  MeshUpgrade,
+  ProjectSpec,
+  ReleaseChannel,
+  SimTimings,
+} from './types.js';
 
 export const defaultServices = [
   'cloudresourcemanager.googleapis.com',
@@ -245,15 +261,25 @@ export class SimWorld {
     return entry?.automaticSince;
   }
 
+  /** A channel change still provisioning its revision at this moment, if any. */
+  private pendingSwitch(cluster: SimCluster | undefined): SimCluster['channelSwitch'] {
+    const change = cluster?.channelSwitch;
+    return change && this.clock.now() < change.readyAt ? change : undefined;
+  }
+
   meshStateOf(membership: SimMembership): MeshMembershipState {
     const cluster = this.clusterByResourceLink(membership.resourceLink);
+    const pending = this.pendingSwitch(cluster);
     return computeMeshState({
       automaticSince: cluster ? this.automaticSince(membership) : undefined,
       now: this.clock.now(),
       timings: this.timings,
-      channel: cluster?.releaseChannel ?? 'REGULAR',
+      // The old channel's revision serves until the new one is provisioned.
+      channel: pending?.from ?? cluster?.releaseChannel ?? 'REGULAR',
       behaviour: cluster?.mesh.behaviour ?? 'normal',
       implementation: cluster?.mesh.implementation ?? 'ISTIOD',
+      ...(pending ? { provisioningRevision: managedRevision(pending.to) } : {}),
+      ...(cluster?.meshHealth ? { degradedBy: cluster.meshHealth.condition } : {}),
     });
   }
 
@@ -264,21 +290,107 @@ export class SimWorld {
     );
     if (!membership) return undefined;
     const state = this.meshStateOf(membership);
+    const since = this.automaticSince(membership) ?? this.clock.now();
+    const pending = this.pendingSwitch(cluster);
+    const switched = cluster.channelSwitch;
     return {
       revision: state.revision,
       dataPlaneActive: state.dataPlane === 'ACTIVE',
       controlPlaneState: state.controlPlane,
       dataPlaneState: state.dataPlane,
-      proxyVersion: cluster.mesh.proxyVersion,
-      since: this.automaticSince(membership) ?? this.clock.now(),
+      proxyVersion: pending?.fromProxyVersion ?? cluster.mesh.proxyVersion,
+      since,
+      ...(pending
+        ? { provisioningRevision: managedRevision(pending.to), provisioningSince: pending.at }
+        : {}),
+      ...(!pending && switched && switched.at > since ? { revisionSince: switched.at } : {}),
+      ...(state.conditions.length > 0 ? { conditions: state.conditions } : {}),
     };
+  }
+
+  private requireCluster(ref: string): SimCluster {
+    const cluster = this.cluster(ref);
+    if (!cluster) throw new Error(`no cluster ${ref}`);
+    return cluster;
   }
 
   /** Changes how the managed mesh behaves for a cluster: an upgrade (proxy version, implementation) or a fault. */
   setMeshRuntime(ref: string, runtime: Partial<MeshRuntime>): void {
-    const cluster = this.cluster(ref);
-    if (!cluster) throw new Error(`no cluster ${ref}`);
+    const cluster = this.requireCluster(ref);
     cluster.mesh = { ...cluster.mesh, ...runtime };
+  }
+
+  /**
+   * A managed data plane upgrade, as Google runs it. `proxyVersion` becomes the target at once
+   * (DataPlaneControl spec.proxyVersion, and what new pods get); from then on the mdp-controller replaces
+   * one pod with an older managed proxy every `podIntervalMs` of sim time, honouring PodDisruptionBudgets,
+   * skipping opted-out workloads and failing those in `failWorkloads`. `implementation` is what the feature
+   * reports (UPDATING while Google migrates ISTIOD to TRAFFIC_DIRECTOR).
+   */
+  upgradeMesh(ref: string, change: MeshUpgrade): void {
+    const cluster = this.requireCluster(ref);
+    if (change.implementation !== undefined) {
+      cluster.mesh = { ...cluster.mesh, implementation: change.implementation };
+    }
+    const rolls =
+      change.proxyVersion !== undefined ||
+      change.podIntervalMs !== undefined ||
+      change.failWorkloads !== undefined;
+    if (!rolls) return;
+    // Steps due under the old target happen before the target moves.
+    cluster.settle();
+    if (change.proxyVersion !== undefined) {
+      cluster.mesh = { ...cluster.mesh, proxyVersion: change.proxyVersion };
+    }
+    cluster.startProxyRollout({
+      ...(change.podIntervalMs === undefined ? {} : { podIntervalMs: change.podIntervalMs }),
+      ...(change.failWorkloads === undefined ? {} : { failWorkloads: change.failWorkloads }),
+    });
+  }
+
+  /** Progress of the proxy roll-out in a cluster (steps due by now applied first). */
+  rolloutStatus(ref: string): RolloutStatus {
+    return this.requireCluster(ref).rolloutStatus();
+  }
+
+  /**
+   * The cluster moves to another GKE release channel and its managed revision follows: the new channel's
+   * revision provisions for `controlPlaneProvisioningAfter` while the old one serves, then serves itself,
+   * and the proxies roll to `proxyVersion` (default: the channel's, see channelProxyVersions).
+   */
+  setReleaseChannel(ref: string, channel: ManagedChannel, options: { proxyVersion?: string } = {}): void {
+    const cluster = this.requireCluster(ref);
+    if (cluster.releaseChannel === channel) {
+      // Same channel, same revision: at most a new proxy version to roll to.
+      if (options.proxyVersion !== undefined) this.upgradeMesh(ref, { proxyVersion: options.proxyVersion });
+      return;
+    }
+    // The channel whose revision serves right now (a change still provisioning has not taken over yet).
+    const from: ReleaseChannel = this.pendingSwitch(cluster)?.from ?? cluster.releaseChannel;
+    cluster.settle();
+    const now = this.clock.now();
+    const fromProxyVersion = this.managedMesh(cluster)?.proxyVersion ?? cluster.mesh.proxyVersion;
+    const readyAt = now + this.timings.controlPlaneProvisioningAfter;
+    cluster.releaseChannel = channel;
+    cluster.channelSwitch = { from, to: channel, fromProxyVersion, at: now, readyAt };
+    cluster.mesh = { ...cluster.mesh, proxyVersion: options.proxyVersion ?? channelProxyVersions[channel] };
+    cluster.startProxyRollout({ startsAt: readyAt });
+  }
+
+  /**
+   * The control plane turns unhealthy once provisioned: DEGRADED, REVISION_UNHEALTHY, code WARNING and
+   * `condition` (default MESH_IAM_PERMISSION_DENIED) in the feature's conditions, until recoverMesh.
+   */
+  degradeMesh(ref: string, condition: Partial<MeshCondition> = {}): void {
+    const cluster = this.requireCluster(ref);
+    cluster.meshHealth = { condition: { ...iamPermissionDenied, ...condition }, since: this.clock.now() };
+  }
+
+  /** Back to a healthy ACTIVE control plane without conditions (also ends a 'degrade' or 'stall' behaviour). */
+  recoverMesh(ref: string): void {
+    const cluster = this.requireCluster(ref);
+    cluster.meshHealth = undefined;
+    if (cluster.mesh.behaviour !== 'normal') cluster.mesh = { ...cluster.mesh, behaviour: 'normal' };
   }
 
   async close(): Promise<void> {

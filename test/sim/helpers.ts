@@ -1,4 +1,13 @@
-import { AppsV1Api, CoreV1Api, CustomObjectsApi, KubeConfig } from '@kubernetes/client-node';
+import { request as httpsRequest } from 'node:https';
+import {
+  AppsV1Api,
+  CoreV1Api,
+  CustomObjectsApi,
+  KubeConfig,
+  PatchStrategy,
+  setHeaderOptions,
+  type V1Pod,
+} from '@kubernetes/client-node';
 import { OAuth2Client } from 'google-auth-library';
 import type { Sim } from '../../src/sim/index.js';
 
@@ -115,4 +124,87 @@ export async function kubeErrorCode(promise: Promise<unknown>): Promise<{ code: 
     return { code: e.code ?? 0, body };
   }
   throw new Error('expected the call to fail');
+}
+
+/** A raw HTTPS call to a cluster's API server that trusts only the sim's CA, for what typed clients hide. */
+export function kubeRequest(
+  sim: Sim,
+  ref: string,
+  method: string,
+  path: string,
+  options: { body?: string; headers?: Record<string, string>; token?: string | null } = {},
+): Promise<{ status: number; body: Json }> {
+  const cluster = sim.world.cluster(ref);
+  if (!cluster) throw new Error(`no cluster ${ref}`);
+  const [host, port] = cluster.endpoint.split(':');
+  const token = options.token === undefined ? sim.token : options.token;
+  const headers: Record<string, string> = {
+    ...(token === null ? {} : { authorization: `Bearer ${token}` }),
+    ...options.headers,
+  };
+  return new Promise((resolve, reject) => {
+    const req = httpsRequest(
+      { host, port: Number(port), method, path, headers, ca: cluster.caPem },
+      (res) => {
+        let data = '';
+        res.on('data', (chunk: Buffer) => (data += chunk.toString()));
+        res.on('end', () => resolve({ status: res.statusCode ?? 0, body: JSON.parse(data) as Json }));
+      },
+    );
+    req.on('error', reject);
+    req.end(options.body ?? '');
+  });
+}
+
+/** What `kubectl rollout restart` sends: a new template annotation, so every pod is replaced. */
+export async function restartDeployment(apis: KubeApis, namespace: string, name: string): Promise<void> {
+  await apis.apps.patchNamespacedDeployment(
+    {
+      name,
+      namespace,
+      body: {
+        spec: {
+          template: {
+            metadata: { annotations: { 'kubectl.kubernetes.io/restartedAt': new Date().toISOString() } },
+          },
+        },
+      },
+    },
+    setHeaderOptions('Content-Type', PatchStrategy.StrategicMergePatch),
+  );
+}
+
+/**
+ * Managed mesh on for a cluster with its data plane ACTIVE, then `namespaces` labelled for injection and
+ * their deployments restarted, all over HTTP: on return every pod there runs the managed proxy and is ready.
+ */
+export async function meshWithSidecars(
+  sim: Sim,
+  ref: string,
+  membershipId: string,
+  namespaces: string[],
+): Promise<KubeApis> {
+  await registerAndManage(sim, ref, membershipId);
+  sim.clock.advance(sim.world.timings.dataPlaneProvisioningAfter);
+  const apis = kubeApis(sim, ref);
+  for (const namespace of namespaces) {
+    await apis.core.patchNamespace(
+      { name: namespace, body: { metadata: { labels: { 'istio-injection': 'enabled' } } } },
+      setHeaderOptions('Content-Type', PatchStrategy.MergePatch),
+    );
+    const deployments = await apis.apps.listNamespacedDeployment({ namespace });
+    for (const deployment of deployments.items) {
+      await restartDeployment(apis, namespace, deployment.metadata?.name ?? '');
+    }
+  }
+  sim.clock.advance(sim.world.timings.podReadyAfter);
+  return apis;
+}
+
+/** The istio-proxy image tag of a pod (sidecar container or native sidecar), or undefined. */
+export function proxyTag(pod: V1Pod): string | undefined {
+  const proxy = [...(pod.spec?.containers ?? []), ...(pod.spec?.initContainers ?? [])].find(
+    (c) => c.name === 'istio-proxy',
+  );
+  return proxy?.image?.split(':')[1];
 }
