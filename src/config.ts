@@ -39,6 +39,13 @@ export const configSchema = z
       timeoutMs: positiveInt,
     }),
     notify: z.strictObject({ channel: nullableString }),
+    watch: z.strictObject({
+      intervalMs: positiveInt,
+      deepEvery: positiveInt,
+      sampleLimit: positiveInt,
+      afterEnable: z.boolean(),
+      concurrency: positiveInt,
+    }),
     fleet: z.strictObject({ membershipLocation: z.string().min(1), enableServices: z.boolean() }),
     polling: z.strictObject({
       intervalMs: positiveInt.nullable(),

@@ -9,7 +9,7 @@ import { pathToFileURL } from 'node:url';
 import { v1 as containerV1 } from '@google-cloud/container';
 import { App, HTTPReceiver } from '@slack/bolt';
 import { WebClient } from '@slack/web-api';
-import { Queue, Worker } from 'bullmq';
+import { Queue, Worker, type Processor } from 'bullmq';
 import { gkehub_v1 } from 'googleapis/build/src/apis/gkehub/v1.js';
 import { serviceusage_v1 } from 'googleapis/build/src/apis/serviceusage/v1.js';
 import { cloudresourcemanager_v3 } from 'googleapis/build/src/apis/cloudresourcemanager/v3.js';
@@ -25,10 +25,13 @@ import { CloudOperations } from './cloud/operations.js';
 import { ResourceManagerProjects } from './cloud/projects.js';
 import { ServiceUsage } from './cloud/services.js';
 import { ConfigError, isLocalMode, loadConfig, type Config } from './config.js';
+import { clusterKey } from './workflows/run.js';
 import { consoleRoutes } from './console/server.js';
 import { registerHandlers } from './handlers/index.js';
 import { createOutboxProcessor, OUTBOX_QUEUE, QueuedOutbox, type OutboxJobData } from './jobs/outbox.js';
+import { createQueryProcessor, QUERY_QUEUE, QueryQueue, type QueryJobData } from './jobs/queries.js';
 import { createRunProcessor } from './jobs/runProcessor.js';
+import { createWatchProcessor, WATCH_QUEUE, WatchScheduler, type WatchJobData } from './jobs/watchers.js';
 import { RUN_QUEUE, RunQueue, type RunJobData } from './jobs/runQueue.js';
 import { createLogger, type Logger } from './log.js';
 import { slackLogger } from './slack/slackLogger.js';
@@ -38,6 +41,7 @@ import { ClusterLocks } from './store/locks.js';
 import { MessageStore } from './store/messages.js';
 import { RunStore } from './store/runs.js';
 import { Triggers } from './store/triggers.js';
+import { WatchStore } from './store/watches.js';
 import type { Sim } from './sim/index.js';
 import type { Policy, WorkflowDeps } from './workflows/engine.js';
 import type { Clock } from './workflows/ports.js';
@@ -196,6 +200,10 @@ export async function startMeshops(config: Config, options: StartOptions = {}): 
   };
   const queue = openQueue<RunJobData>(RUN_QUEUE, commands);
   const outboxQueue = openQueue<OutboxJobData>(OUTBOX_QUEUE, commands);
+  const queryQueue = openQueue<QueryJobData>(QUERY_QUEUE, commands);
+  const watchQueue = openQueue<WatchJobData>(WATCH_QUEUE, commands);
+  // Tests and demos shorten every poll with MESHOPS_POLL_INTERVAL_MS, the watcher's too.
+  const watchIntervalMs = config.polling.intervalMs ?? config.watch.intervalMs;
   const slackLog = slackLogger(log);
   const commandStore = { runs: new RunStore(commands, keys), messages: new MessageStore(commands, keys) };
 
@@ -207,25 +215,48 @@ export async function startMeshops(config: Config, options: StartOptions = {}): 
     const workerOutboxQueue = openQueue<OutboxJobData>(OUTBOX_QUEUE, workerRedis);
     const outbox = new QueuedOutbox(workerOutboxQueue, messages);
     const workflow = buildWorkflowDeps(config, clock, outbox);
+    const watches = new WatchStore(workerRedis, keys);
+    const watchScheduler = new WatchScheduler(
+      openQueue<WatchJobData>(WATCH_QUEUE, workerRedis),
+      watchIntervalMs,
+    );
     const processor = createRunProcessor({
       store: runs,
       locks: new ClusterLocks(workerRedis, keys, runs),
       workflow,
       log,
+      // A cluster just put on the mesh is watched from its channel, so its upgrades are heard of.
+      onFinished: async (run) => {
+        if (run.status !== 'succeeded' || !config.watch.afterEnable) return;
+        const cluster = clusterKey(run.cluster);
+        await watches.add(cluster, {
+          channel: run.slack.channel,
+          by: run.requester.userId,
+          since: clock.now(),
+          auto: true,
+        });
+        await watchScheduler.start(cluster);
+        await workflow.notifier.emit(run, { type: 'watchStarted', channel: run.slack.channel });
+      },
     });
-    const runWorker = new Worker<RunJobData>(RUN_QUEUE, processor, {
-      connection: workerRedis,
-      prefix,
-      concurrency: config.worker.concurrency,
-      lockDuration: config.worker.lockDurationMs,
-      stalledInterval: config.worker.stalledIntervalMs,
-      // Being picked up again after a crash is normal here: the record says where to resume.
-      maxStalledCount: 1000,
-    });
-    runWorker.on('failed', (job, error) =>
-      log.warn({ runId: job?.data.runId, err: error }, 'run job attempt failed'),
-    );
-    runWorker.on('stalled', (jobId) =>
+    /** A worker of one queue; being picked up again after a crash is normal: the records say where to resume. */
+    const startWorker = <T>(name: string, process: Processor<T>, concurrency: number): Worker<T> => {
+      const worker = new Worker<T>(name, process, {
+        connection: workerRedis,
+        prefix,
+        concurrency,
+        lockDuration: config.worker.lockDurationMs,
+        stalledInterval: config.worker.stalledIntervalMs,
+        maxStalledCount: 1000,
+      });
+      worker.on('error', (error) => log.error({ err: error, queue: name }, 'worker error'));
+      worker.on('failed', (job, error) =>
+        log.warn({ job: job?.id, queue: name, err: error }, 'job attempt failed'),
+      );
+      workers.push(worker as Worker);
+      return worker;
+    };
+    startWorker(RUN_QUEUE, processor, config.worker.concurrency).on('stalled', (jobId) =>
       log.warn({ runId: jobId }, 'run job stalled (its worker died?); resuming from the record'),
     );
     // The outbox's client paces and retries itself: rate-limited calls come back at once, never retried inside.
@@ -235,20 +266,10 @@ export async function startMeshops(config: Config, options: StartOptions = {}): 
       rejectRateLimitedCalls: true,
       retryConfig: { retries: 0 },
     });
-    const outboxWorker = new Worker<OutboxJobData>(
+    startWorker(
       OUTBOX_QUEUE,
       createOutboxProcessor({ store: messages, outbox, web: outboxWeb, pacing: config.outbox, log }),
-      {
-        connection: workerRedis,
-        prefix,
-        concurrency: config.outbox.concurrency,
-        lockDuration: config.worker.lockDurationMs,
-        stalledInterval: config.worker.stalledIntervalMs,
-        maxStalledCount: 1000,
-      },
-    );
-    outboxWorker.on('failed', (job, error) =>
-      log.warn({ job: job?.id, err: error }, 'outbox job attempt failed'),
+      config.outbox.concurrency,
     );
     // A message recorded just before a crash, whose job was never added, is found and sent.
     await workerOutboxQueue.upsertJobScheduler(
@@ -256,10 +277,33 @@ export async function startMeshops(config: Config, options: StartOptions = {}): 
       { every: 15_000 },
       { name: 'sweep', data: { kind: 'sweep' }, opts: { removeOnComplete: true, removeOnFail: true } },
     );
-    for (const worker of [runWorker, outboxWorker] as Worker[]) {
-      worker.on('error', (error) => log.error({ err: error }, 'worker error'));
-      workers.push(worker);
-    }
+    startWorker(
+      QUERY_QUEUE,
+      createQueryProcessor({
+        reader: workflow,
+        runs,
+        messages,
+        outbox,
+        web: new WebClient(botToken, { slackApiUrl: config.slack.apiUrl, logger: slackLog }),
+        clock,
+        log,
+      }),
+      config.worker.concurrency,
+    );
+    startWorker(
+      WATCH_QUEUE,
+      createWatchProcessor({
+        reader: workflow,
+        watches,
+        outbox,
+        scheduler: watchScheduler,
+        clock,
+        log,
+        deepEvery: config.watch.deepEvery,
+        sampleLimit: config.watch.sampleLimit,
+      }),
+      config.watch.concurrency,
+    );
     closers.unshift(() => Promise.all(workers.map((w) => w.close())));
   }
 
@@ -302,6 +346,10 @@ export async function startMeshops(config: Config, options: StartOptions = {}): 
       triggers: new Triggers(commands, keys),
       outbox: new QueuedOutbox(outboxQueue, commandStore.messages),
       queue: new RunQueue(queue),
+      queries: new QueryQueue(queryQueue),
+      watches: new WatchStore(commands, keys),
+      watchScheduler: new WatchScheduler(watchQueue, watchIntervalMs),
+      notifyChannel: config.notify.channel,
       clock,
       log,
       approvals: config.approvals,

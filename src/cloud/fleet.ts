@@ -3,6 +3,7 @@ import { isMeshopsError } from '../errors.js';
 import type {
   ClusterRef,
   Fleet,
+  FleetMesh,
   MeshCondition,
   MeshState,
   Membership,
@@ -10,18 +11,10 @@ import type {
   OperationStatus,
   PlaneState,
 } from '../workflows/ports.js';
+import { clusterPath, clusterResourceLink, membershipKeyWithNumber } from '../workflows/names.js';
 import type { CloudCaller } from './caller.js';
 
 const FEATURE = 'servicemesh';
-
-function clusterPath(cluster: ClusterRef, project: string): string {
-  return `projects/${project}/locations/${cluster.location}/clusters/${cluster.name}`;
-}
-
-/** Key of a membership in the feature maps; the server writes them with the project number. */
-export function membershipKeyWithNumber(membershipName: string, projectNumber: string): string {
-  return membershipName.replace(/^projects\/[^/]+\//, `projects/${projectNumber}/`);
-}
 
 function planeState(
   plane:
@@ -40,6 +33,21 @@ function planeState(
   };
 }
 
+function toMeshState(mesh: gkehub_v1.Schema$ServiceMeshMembershipState | undefined): MeshState | null {
+  if (!mesh) return null;
+  const conditions: MeshCondition[] = (mesh.conditions ?? []).map((c) => ({
+    code: c.code ?? 'UNKNOWN',
+    details: c.details ?? '',
+    ...(c.documentationLink ? { documentationLink: c.documentationLink } : {}),
+    ...(c.severity ? { severity: c.severity } : {}),
+  }));
+  return {
+    controlPlane: planeState(mesh.controlPlaneManagement ?? undefined),
+    dataPlane: planeState(mesh.dataPlaneManagement ?? undefined),
+    conditions,
+  };
+}
+
 /** GKE Hub (Fleet) v1 through googleapis' gkehub module. */
 export class GkeHubFleet implements Fleet {
   constructor(
@@ -47,39 +55,38 @@ export class GkeHubFleet implements Fleet {
     private readonly caller: CloudCaller,
   ) {}
 
+  async listMemberships(project: string): Promise<Membership[]> {
+    const parent = `projects/${project}/locations/-`;
+    const memberships: Membership[] = [];
+    let pageToken: string | undefined;
+    do {
+      const page = await this.caller.call('list memberships', parent, project, async () => {
+        const res = await this.hub.projects.locations.memberships.list({
+          parent,
+          ...(pageToken ? { pageToken } : {}),
+        });
+        return res.data;
+      });
+      for (const m of page.resources ?? []) {
+        if (!m.name) continue;
+        memberships.push({
+          name: m.name,
+          resourceLink: m.endpoint?.gkeCluster?.resourceLink ?? '',
+          state: m.state?.code ?? 'UNKNOWN',
+        });
+      }
+      pageToken = page.nextPageToken ?? undefined;
+    } while (pageToken);
+    return memberships;
+  }
+
   async findMembership(
     project: string,
     cluster: ClusterRef,
     projectNumber: string,
   ): Promise<Membership | null> {
-    const links = new Set(
-      [project, projectNumber].map((p) => `//container.googleapis.com/${clusterPath(cluster, p)}`),
-    );
-    let pageToken: string | undefined;
-    do {
-      const page = await this.caller.call(
-        'list memberships',
-        `projects/${project}/locations/-`,
-        project,
-        async () => {
-          const res = await this.hub.projects.locations.memberships.list({
-            parent: `projects/${project}/locations/-`,
-            ...(pageToken ? { pageToken } : {}),
-          });
-          return res.data;
-        },
-      );
-      const match = (page.resources ?? []).find((m) => links.has(m.endpoint?.gkeCluster?.resourceLink ?? ''));
-      if (match?.name) {
-        return {
-          name: match.name,
-          resourceLink: match.endpoint?.gkeCluster?.resourceLink ?? '',
-          state: match.state?.code ?? 'UNKNOWN',
-        };
-      }
-      pageToken = page.nextPageToken ?? undefined;
-    } while (pageToken);
-    return null;
+    const links = new Set([project, projectNumber].map((p) => clusterResourceLink(cluster, p)));
+    return (await this.listMemberships(project)).find((m) => links.has(m.resourceLink)) ?? null;
   }
 
   async createMembership(
@@ -90,7 +97,7 @@ export class GkeHubFleet implements Fleet {
     workloadIdentity: boolean,
   ): Promise<OperationRef> {
     const parent = `projects/${project}/locations/${location}`;
-    const path = clusterPath(cluster, cluster.project);
+    const path = clusterPath(cluster);
     const requestBody: gkehub_v1.Schema$Membership = {
       endpoint: { gkeCluster: { resourceLink: `//container.googleapis.com/${path}` } },
       // The issuer enables fleet Workload Identity, as `gcloud container fleet memberships register --enable-workload-identity` does.
@@ -156,27 +163,36 @@ export class GkeHubFleet implements Fleet {
     return { api: 'gkehub', name: operation.name ?? '' };
   }
 
-  async meshState(project: string, membershipName: string, projectNumber: string): Promise<MeshState | null> {
+  async readMeshFeature(project: string): Promise<FleetMesh> {
     const name = `projects/${project}/locations/global/features/${FEATURE}`;
-    const feature = await this.caller.call('get feature', name, project, async () => {
-      const res = await this.hub.projects.locations.features.get({ name });
-      return res.data;
-    });
-    const states = feature.membershipStates ?? {};
-    const state = states[membershipKeyWithNumber(membershipName, projectNumber)] ?? states[membershipName];
-    const mesh = state?.servicemesh;
-    if (!mesh) return null;
-    const conditions: MeshCondition[] = (mesh.conditions ?? []).map((c) => ({
-      code: c.code ?? 'UNKNOWN',
-      details: c.details ?? '',
-      ...(c.documentationLink ? { documentationLink: c.documentationLink } : {}),
-      ...(c.severity ? { severity: c.severity } : {}),
-    }));
-    return {
-      controlPlane: planeState(mesh.controlPlaneManagement ?? undefined),
-      dataPlane: planeState(mesh.dataPlaneManagement ?? undefined),
-      conditions,
-    };
+    let feature: gkehub_v1.Schema$Feature;
+    try {
+      feature = await this.caller.call('get feature', name, project, async () => {
+        const res = await this.hub.projects.locations.features.get({ name });
+        return res.data;
+      });
+    } catch (error) {
+      if (isMeshopsError(error, 'NOT_FOUND')) return { enabled: false, memberships: {} };
+      throw error;
+    }
+    const memberships: FleetMesh['memberships'] = {};
+    for (const [key, spec] of Object.entries(feature.membershipSpecs ?? {})) {
+      memberships[key] = { management: spec.mesh?.management ?? null, state: null };
+    }
+    for (const [key, state] of Object.entries(feature.membershipStates ?? {})) {
+      memberships[key] = {
+        management: memberships[key]?.management ?? null,
+        state: toMeshState(state.servicemesh),
+      };
+    }
+    return { enabled: true, memberships };
+  }
+
+  async meshState(project: string, membershipName: string, projectNumber: string): Promise<MeshState | null> {
+    const { memberships } = await this.readMeshFeature(project);
+    const entry =
+      memberships[membershipKeyWithNumber(membershipName, projectNumber)] ?? memberships[membershipName];
+    return entry?.state ?? null;
   }
 
   async operationStatus(name: string): Promise<OperationStatus> {

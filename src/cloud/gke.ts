@@ -4,6 +4,7 @@ import type {
   ClusterInfo,
   ClusterRef,
   Gke,
+  ListedCluster,
   OperationRef,
   OperationStatus,
   ReleaseChannel,
@@ -53,6 +54,7 @@ export function toClusterInfo(cluster: Cluster): ClusterInfo {
     caCertificate: cluster.masterAuth?.clusterCaCertificate ?? '',
     resourceLabels: { ...(cluster.resourceLabels ?? {}) },
     labelFingerprint: cluster.labelFingerprint ?? '',
+    masterVersion: cluster.currentMasterVersion ?? '',
   };
 }
 
@@ -84,6 +86,18 @@ export class ContainerGke implements Gke {
       }
       throw error;
     }
+  }
+
+  async listClusters(project: string): Promise<ListedCluster[]> {
+    const parent = `projects/${project}/locations/-`;
+    const result = await this.caller.call('list clusters', parent, project, async () => {
+      const [response] = await this.client.listClusters({ parent });
+      return response;
+    });
+    return (result.clusters ?? []).map((cluster) => ({
+      ...toClusterInfo(cluster),
+      ref: { project, location: cluster.location ?? '', name: cluster.name ?? '' },
+    }));
   }
 
   /**

@@ -1,6 +1,7 @@
 import {
   AppsV1Api,
   CoreV1Api,
+  CustomObjectsApi,
   KubeConfig,
   PatchStrategy,
   PolicyV1Api,
@@ -10,10 +11,15 @@ import {
 import { isMeshopsError } from '../errors.js';
 import type {
   ClusterAccess,
+  ControlPlaneRevisionInfo,
+  DataPlaneControlInfo,
   Kube,
   KubeFactory,
   NamespaceInfo,
   PodInfo,
+  ProxyPod,
+  ProxySample,
+  UpgradeFailure,
   WorkloadInfo,
   WorkloadKind,
 } from '../workflows/ports.js';
@@ -28,6 +34,67 @@ interface Apis {
   core: CoreV1Api;
   apps: AppsV1Api;
   policy: PolicyV1Api;
+  custom: CustomObjectsApi;
+}
+
+const MESH_GROUP = 'mesh.cloud.google.com';
+const MESH_VERSION = 'v1beta1';
+/** The labels Istio's injector puts on every pod it gives a sidecar. */
+const INJECTED_PODS = 'security.istio.io/tlsMode=istio';
+const OPT_OUT_ANNOTATION = 'mesh.cloud.google.com/proxy';
+
+/** The tag of the istio-proxy image, wherever the sidecar is (container or native sidecar). */
+function proxyVersion(pod: V1Pod): string | null {
+  const proxy = [...(pod.spec?.containers ?? []), ...(pod.spec?.initContainers ?? [])].find(
+    (c) => c.name === 'istio-proxy',
+  );
+  const tag = proxy?.image?.split('@')[0]?.split(':').pop();
+  return proxy?.image?.includes(':') && tag ? tag : null;
+}
+
+/** `{"managed":"false"}` on the pod: the managed data plane does not upgrade it. */
+function optedOut(pod: V1Pod): boolean {
+  const raw = pod.metadata?.annotations?.[OPT_OUT_ANNOTATION];
+  if (!raw) return false;
+  try {
+    const parsed = JSON.parse(raw) as { managed?: unknown };
+    return parsed.managed === false || parsed.managed === 'false';
+  } catch {
+    return false;
+  }
+}
+
+/** The workload behind a pod: a ReplicaSet's name without its pod-template-hash, or the owner itself. */
+function workloadOf(pod: V1Pod): string | undefined {
+  const owner =
+    pod.metadata?.ownerReferences?.find((o) => o.controller) ?? pod.metadata?.ownerReferences?.[0];
+  if (!owner) return undefined;
+  const hash = pod.metadata?.labels?.['pod-template-hash'];
+  return owner.kind === 'ReplicaSet' && hash && owner.name.endsWith(`-${hash}`)
+    ? owner.name.slice(0, -hash.length - 1)
+    : owner.name;
+}
+
+function toProxyPod(pod: V1Pod): ProxyPod {
+  const workload = workloadOf(pod);
+  return {
+    namespace: pod.metadata?.namespace ?? '',
+    name: pod.metadata?.name ?? '',
+    ...(workload ? { workload } : {}),
+    proxyVersion: proxyVersion(pod),
+    upgradeFailed: pod.metadata?.labels?.['dataplane-upgrade'] === 'failed',
+    optedOut: optedOut(pod),
+  };
+}
+
+interface CustomObject {
+  metadata?: { name?: string };
+  spec?: Record<string, unknown>;
+  status?: { state?: unknown; conditions?: Array<Record<string, unknown>> };
+}
+
+function str(value: unknown): string {
+  return typeof value === 'string' ? value : '';
 }
 
 const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
@@ -84,6 +151,7 @@ export class ClientNodeKube implements Kube {
       core: config.makeApiClient(CoreV1Api),
       apps: config.makeApiClient(AppsV1Api),
       policy: config.makeApiClient(PolicyV1Api),
+      custom: config.makeApiClient(CustomObjectsApi),
     };
     return this.apis;
   }
@@ -102,6 +170,80 @@ export class ClientNodeKube implements Kube {
       if (isMeshopsError(error, 'NOT_FOUND')) return null;
       throw error;
     }
+  }
+
+  async listNamespaces(): Promise<NamespaceInfo[]> {
+    const list = await this.call('list namespaces', 'namespaces', ({ core }) => core.listNamespace());
+    return list.items.map((ns) => ({
+      name: ns.metadata?.name ?? '',
+      labels: { ...(ns.metadata?.labels ?? {}) },
+    }));
+  }
+
+  /** Custom objects of the mesh CRDs; none when the CRDs are not there (404). */
+  private async meshObjects(plural: string, namespace?: string): Promise<CustomObject[]> {
+    try {
+      const list = (await this.call(`list ${plural}`, plural, ({ custom }) =>
+        namespace
+          ? custom.listNamespacedCustomObject({ group: MESH_GROUP, version: MESH_VERSION, namespace, plural })
+          : custom.listClusterCustomObject({ group: MESH_GROUP, version: MESH_VERSION, plural }),
+      )) as { items?: CustomObject[] };
+      return list.items ?? [];
+    } catch (error) {
+      if (isMeshopsError(error, 'NOT_FOUND')) return [];
+      throw error;
+    }
+  }
+
+  async listControlPlaneRevisions(): Promise<ControlPlaneRevisionInfo[]> {
+    return (await this.meshObjects('controlplanerevisions', 'istio-system')).map((item) => {
+      const conditions = (item.status?.conditions ?? []).map((c) => ({
+        type: str(c.type),
+        status: str(c.status),
+        reason: str(c.reason),
+        message: str(c.message),
+      }));
+      return {
+        name: item.metadata?.name ?? '',
+        channel: str(item.spec?.channel),
+        ready: conditions.some((c) => c.type === 'Reconciled' && c.status === 'True'),
+        conditions,
+      };
+    });
+  }
+
+  async listDataPlaneControls(): Promise<DataPlaneControlInfo[]> {
+    return (await this.meshObjects('dataplanecontrols')).map((item) => ({
+      name: item.metadata?.name ?? '',
+      revision: str(item.spec?.revision),
+      proxyVersion: str(item.spec?.proxyVersion),
+      state: str(item.status?.state),
+    }));
+  }
+
+  async sampleProxyPods(limit: number): Promise<ProxySample> {
+    const list = await this.call('list injected pods', 'pods', ({ core }) =>
+      core.listPodForAllNamespaces({ labelSelector: INJECTED_PODS, limit }),
+    );
+    const pods = list.items.filter(
+      (pod) => pod.status?.phase !== 'Succeeded' && pod.status?.phase !== 'Failed',
+    );
+    return {
+      pods: pods.map(toProxyPod),
+      total: list.items.length + (list.metadata?.remainingItemCount ?? 0),
+    };
+  }
+
+  async listUpgradeFailures(): Promise<UpgradeFailure[]> {
+    const list = await this.call('list upgrade failures', 'events', ({ core }) =>
+      core.listEventForAllNamespaces({ fieldSelector: 'reason=DataPlaneUpgradeFailure' }),
+    );
+    return list.items.map((event) => ({
+      namespace: event.involvedObject.namespace ?? event.metadata.namespace ?? '',
+      pod: event.involvedObject.name ?? '',
+      message: event.message ?? '',
+      at: new Date(event.lastTimestamp ?? event.eventTime ?? event.metadata.creationTimestamp ?? 0).getTime(),
+    }));
   }
 
   async listPods(namespace: string, labelSelector?: string): Promise<PodInfo[]> {

@@ -1,10 +1,13 @@
 import type { Config } from '../config.js';
+import type { QueryQueue } from '../jobs/queries.js';
 import type { RunQueue } from '../jobs/runQueue.js';
+import type { WatchScheduler } from '../jobs/watchers.js';
 import type { Logger } from '../log.js';
 import type { Outbox } from '../slack/outbox.js';
 import type { ClusterLocks } from '../store/locks.js';
 import type { RunStore } from '../store/runs.js';
 import type { Triggers } from '../store/triggers.js';
+import type { WatchStore } from '../store/watches.js';
 import type { Clock } from '../workflows/ports.js';
 
 /** What a handler may touch: Redis (records, queues, the outbox) and nothing slow. Handlers never call Google. */
@@ -13,6 +16,11 @@ export interface HandlerDeps {
   locks: ClusterLocks;
   triggers: Triggers;
   queue: RunQueue;
+  queries: QueryQueue;
+  watches: WatchStore;
+  watchScheduler: WatchScheduler;
+  /** Where `/mesh watch` without a channel sends notifications (MESHOPS_NOTIFY_CHANNEL); else the channel typed in. */
+  notifyChannel: string | null;
   outbox: Outbox;
   clock: Clock;
   log: Logger;

@@ -9,6 +9,9 @@ import { ephemeral, type EphemeralReply } from './reply.js';
 import { defineVerb, type ParsedCommand, type RegisteredVerb } from './verb.js';
 import { enableVerb } from './verbs/enable.js';
 import { plannedVerb } from './verbs/planned.js';
+import { listVerb } from './verbs/list.js';
+import { statusVerb } from './verbs/status.js';
+import { unwatchVerb, watchVerb } from './verbs/watch.js';
 
 const helpVerb = defineVerb<null>({
   name: 'help',
@@ -26,14 +29,14 @@ const helpVerb = defineVerb<null>({
 
 export const verbs: readonly RegisteredVerb[] = [
   enableVerb,
+  statusVerb,
+  watchVerb,
+  unwatchVerb,
+  listVerb,
   plannedVerb('inject', 'inject REF NAMESPACE…', 'label namespaces for sidecar injection (approval first)'),
   plannedVerb('uninject', 'uninject REF NAMESPACE…', 'remove sidecar injection from namespaces'),
   plannedVerb('disable', 'disable cluster REF [unregister=true]', 'turn managed mesh off for a cluster'),
   plannedVerb('cancel', 'cancel RUN_ID', 'stop a run before its point of no return'),
-  plannedVerb('status', 'status REF', 'the mesh state of a cluster'),
-  plannedVerb('list', 'list', 'runs in flight and watched clusters'),
-  plannedVerb('watch', 'watch REF [#channel]', 'be told when the mesh of a cluster is upgraded'),
-  plannedVerb('unwatch', 'unwatch REF', 'stop watching a cluster'),
   helpVerb,
 ];
 

@@ -67,6 +67,10 @@ export class QueuedOutbox implements Outbox {
     await this.addUpdate(key, version);
   }
 
+  cancel(chain: string, reason: string): Promise<number> {
+    return this.store.cancelChain(chain, reason);
+  }
+
   async addSend(key: string): Promise<void> {
     await this.queue.add('send', { kind: 'send', key }, { jobId: jobId('send', key), ...jobOptions });
   }

@@ -254,6 +254,8 @@ export function runEventText(run: RunRecord, event: RunEvent): string {
       return `:white_check_mark: All ${event.pods} pod(s) run with \`istio-proxy\`.`;
     case 'finished':
       return outcomeText(run);
+    case 'watchStarted':
+      return `:eyes: <#${event.channel}> now watches \`${clusterKey(run.cluster)}\`: you will hear here when Google upgrades its mesh or its health changes. \`/mesh unwatch ${clusterKey(run.cluster)}\` stops it.`;
     case 'started':
     case 'progressed':
     case 'approvalRequested':

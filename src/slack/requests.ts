@@ -25,7 +25,13 @@ function triggerId(): string {
   return `${Date.now()}.${randomBytes(6).toString('hex')}`;
 }
 
-export function slashCommandBody(text: string, user: string, channel: string, trigger = triggerId()): string {
+export function slashCommandBody(
+  text: string,
+  user: string,
+  channel: string,
+  trigger = triggerId(),
+  responseUrl = 'http://127.0.0.1:9/commands/response',
+): string {
   return new URLSearchParams({
     team_id: 'T0SIM',
     team_domain: 'meshops-sim',
@@ -36,7 +42,7 @@ export function slashCommandBody(text: string, user: string, channel: string, tr
     command: '/mesh',
     text,
     api_app_id: 'A0MESHOPS',
-    response_url: 'http://127.0.0.1:9/commands/response',
+    response_url: responseUrl,
     trigger_id: trigger,
   }).toString();
 }

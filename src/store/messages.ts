@@ -149,6 +149,25 @@ local until_ = tonumber(ARGV[2]) + tolerance
 if until_ > tat then redis.call('SET', KEYS[1], until_, 'PX', math.ceil(until_ - tonumber(ARGV[1])) + 60000) end
 return 1`;
 
+/**
+ * Drops the messages of a chain not sent yet, newest first, back to the first one sent (or one
+ * being sent, which cannot be called back). Returns how many were dropped.
+ */
+const cancelChainScript = `
+local key = redis.call('GET', KEYS[1])
+local dropped = 0
+while key and dropped < 1000 do
+  local msg = ARGV[1] .. key
+  if redis.call('HGET', msg, 'state') ~= 'queued' then break end
+  redis.call('HSET', msg, 'state', 'failed', 'error', ARGV[2])
+  redis.call('HDEL', msg, 'spec', 'upd')
+  redis.call('ZREM', KEYS[2], key)
+  redis.call('EXPIRE', msg, 86400)
+  dropped = dropped + 1
+  key = redis.call('HGET', msg, 'prev')
+end
+return dropped`;
+
 function num(value: string | undefined): number | undefined {
   return value === undefined || value === '' ? undefined : Number(value);
 }
@@ -275,6 +294,20 @@ export class MessageStore {
       this.keys.unsentMessages(),
       String(version),
       updateMember(key),
+    );
+  }
+
+  /** Drops what a chain has not sent yet (e.g. a channel stopped watching); returns how many. */
+  async cancelChain(chain: string, reason: string): Promise<number> {
+    return Number(
+      await this.redis.eval(
+        cancelChainScript,
+        2,
+        this.keys.chainTail(chain),
+        this.keys.unsentMessages(),
+        this.keys.message(''),
+        reason,
+      ),
     );
   }
 

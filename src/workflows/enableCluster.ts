@@ -5,8 +5,9 @@
  */
 import { MeshopsError, isMeshopsError } from '../errors.js';
 import { failure, type Step, type StepContext, type StepResult } from './engine.js';
+import { clusterResourceLink } from './names.js';
 import type { ClusterInfo, Kube, OperationRef, PlaneState, ReleaseChannel } from './ports.js';
-import type { InjectionPlan, NamespacePlan, RunRecord, StepName } from './run.js';
+import type { InjectionPlan, NamespacePlan, StepName } from './run.js';
 
 const MESH_SERVICE = 'mesh.googleapis.com';
 
@@ -17,11 +18,6 @@ export const meshRevisionByChannel: Record<ReleaseChannel, string> = {
   EXTENDED: 'asm-managed-stable',
   UNSPECIFIED: 'asm-managed',
 };
-
-export function resourceLink(run: RunRecord): string {
-  const { project, location, name } = run.cluster;
-  return `//container.googleapis.com/projects/${project}/locations/${location}/clusters/${name}`;
-}
 
 /** `auto` registers the membership in the cluster's region (us-central1-a → us-central1). */
 export function membershipLocation(configured: string, clusterLocation: string): string {
@@ -131,7 +127,7 @@ const register: Step = async (ctx) => {
   const { project, location, name } = ctx.run.cluster;
   const waiting = await awaitOperation(ctx, 'fleet registration');
   if (waiting) return waiting;
-  const link = resourceLink(ctx.run);
+  const link = clusterResourceLink(ctx.run.cluster);
   const projectNumber = need(ctx.run.facts.projectNumber, 'the project number');
   const existing = await fleet.findMembership(project, ctx.run.cluster, projectNumber);
   if (existing) {

@@ -29,7 +29,9 @@ export type RunEvent =
   | { type: 'workloadsRestarted'; count: number; restartedAt: string }
   | { type: 'podsVerified'; pods: number }
   /** The final summary (success, failure with its hint, rejection, expiry). */
-  | { type: 'finished' };
+  | { type: 'finished' }
+  /** After success: the channel now watches the cluster's mesh. */
+  | { type: 'watchStarted'; channel: string };
 
 /** The idempotency key of an event within its run. Events that update a message have none. */
 export function runEventKey(event: RunEvent): string | null {
@@ -65,5 +67,7 @@ export function runEventKey(event: RunEvent): string | null {
       return 'verify';
     case 'finished':
       return 'outcome';
+    case 'watchStarted':
+      return 'watch';
   }
 }

@@ -24,6 +24,13 @@ export interface ClusterInfo {
   caCertificate: string;
   resourceLabels: Record<string, string>;
   labelFingerprint: string;
+  /** The GKE version of the control plane, e.g. 1.31.6-gke.1020000. */
+  masterVersion: string;
+}
+
+/** A cluster as a project's cluster list shows it. */
+export interface ListedCluster extends ClusterInfo {
+  ref: ClusterRef;
 }
 
 export interface Membership {
@@ -73,6 +80,8 @@ export interface MeshState {
 
 export interface Gke {
   getCluster(cluster: ClusterRef): Promise<ClusterInfo>;
+  /** Every cluster of a project, in every location: one call. */
+  listClusters(project: string): Promise<ListedCluster[]>;
   /** Merges `labels` into the cluster's labels (re-reading the fingerprint if it moved). */
   /** Resolves null when the labels are already so. */
   setResourceLabels(cluster: ClusterRef, labels: Record<string, string>): Promise<OperationRef | null>;
@@ -87,7 +96,27 @@ export interface Services {
   enable(project: string, service: string): Promise<OperationRef>;
 }
 
+/** One membership as the servicemesh feature sees it: its spec's management and its state. */
+export interface MembershipMesh {
+  management: string | null;
+  state: MeshState | null;
+}
+
+/**
+ * One read of a fleet project's servicemesh feature: every membership's spec and state, keyed by
+ * the membership's name with the project NUMBER (as the server writes the keys).
+ */
+export interface FleetMesh {
+  /** The feature exists (servicemesh is enabled on the fleet). */
+  enabled: boolean;
+  memberships: Record<string, MembershipMesh>;
+}
+
 export interface Fleet {
+  /** Every membership of a fleet project, in every location. */
+  listMemberships(project: string): Promise<Membership[]>;
+  /** The servicemesh feature of a fleet project, every membership at once; `enabled: false` if it does not exist. */
+  readMeshFeature(project: string): Promise<FleetMesh>;
   /** The membership whose gkeCluster.resourceLink is this cluster (written with the project ID or number). */
   findMembership(project: string, cluster: ClusterRef, projectNumber: string): Promise<Membership | null>;
   createMembership(
@@ -140,8 +169,61 @@ export interface WorkloadInfo {
   replicas: number;
 }
 
+/** A `controlplanerevisions.mesh.cloud.google.com` object: a managed control-plane revision. */
+export interface ControlPlaneRevisionInfo {
+  name: string;
+  /** regular, rapid or stable. */
+  channel: string;
+  /** Its `Reconciled` condition is True. */
+  ready: boolean;
+  conditions: Array<{ type: string; status: string; reason: string; message: string }>;
+}
+
+/** A cluster-scoped `dataplanecontrols.mesh.cloud.google.com` object: the managed data plane's target. */
+export interface DataPlaneControlInfo {
+  name: string;
+  revision: string;
+  proxyVersion: string;
+  state: string;
+}
+
+/** An injected pod, for what its sidecar says. */
+export interface ProxyPod {
+  namespace: string;
+  name: string;
+  /** The workload that owns it (Deployment, StatefulSet, DaemonSet), when known. */
+  workload?: string;
+  /** The tag of its istio-proxy image, e.g. 1.23.6-asm.14. */
+  proxyVersion: string | null;
+  /** Labelled `dataplane-upgrade=failed` by the managed data plane. */
+  upgradeFailed: boolean;
+  /** Annotated `mesh.cloud.google.com/proxy: {"managed":"false"}`: the managed data plane leaves it alone. */
+  optedOut: boolean;
+}
+
+/** A bounded sample of the injected pods of a cluster, and how many there are in all. */
+export interface ProxySample {
+  pods: ProxyPod[];
+  total: number;
+}
+
+/** A `DataPlaneUpgradeFailure` event of the managed data plane. */
+export interface UpgradeFailure {
+  namespace: string;
+  pod: string;
+  message: string;
+  at: number;
+}
+
 export interface Kube {
   getNamespace(name: string): Promise<NamespaceInfo | null>;
+  listNamespaces(): Promise<NamespaceInfo[]>;
+  /** Empty when the mesh CRDs are not installed (managed mesh never provisioned). */
+  listControlPlaneRevisions(): Promise<ControlPlaneRevisionInfo[]>;
+  listDataPlaneControls(): Promise<DataPlaneControlInfo[]>;
+  /** At most `limit` injected pods across all namespaces (one call), with the total count. */
+  sampleProxyPods(limit: number): Promise<ProxySample>;
+  listUpgradeFailures(): Promise<UpgradeFailure[]>;
   /** Pods in a namespace; `labelSelector` as Kubernetes writes it. */
   listPods(namespace: string, labelSelector?: string): Promise<PodInfo[]>;
   listWorkloads(namespace: string, kinds: WorkloadKind[]): Promise<WorkloadInfo[]>;

@@ -45,6 +45,7 @@ export class FakeWorld {
     caCertificate: 'Q0E=',
     resourceLabels: { env: 'dev' },
     labelFingerprint: 'f1',
+    masterVersion: '1.31.6-gke.1020000',
   };
   meshEnabled = true;
   memberships = new Map<string, string>(); // name → resourceLink
@@ -106,6 +107,13 @@ export class FakeWorld {
         replicas,
       })),
     countPodDisruptionBudgets: async () => 0,
+    // The mesh's read-only views are covered over the emulator (test/integration/snapshot.test.ts).
+    listNamespaces: async () =>
+      Object.entries(this.namespaces).map(([name, ns]) => ({ name, labels: { ...ns.labels } })),
+    listControlPlaneRevisions: async () => [],
+    listDataPlaneControls: async () => [],
+    sampleProxyPods: async () => ({ pods: [], total: 0 }),
+    listUpgradeFailures: async () => [],
     patchNamespaceLabels: async (name, labels) => {
       this.calls.push(`label ${name} ${JSON.stringify(labels)}`);
       const ns = this.namespaces[name]!;
@@ -151,6 +159,9 @@ export class FakeWorld {
           if (ref.name !== 'c1') throw new MeshopsError('CLUSTER_NOT_FOUND', `cluster ${ref.name} not found`);
           return this.cluster;
         },
+        listClusters: async (project) => [
+          { ...this.cluster, ref: { project, location: 'us-central1', name: 'c1' } },
+        ],
         setResourceLabels: async (_ref, labels) => {
           const merged = { ...this.cluster.resourceLabels, ...labels };
           if (JSON.stringify(merged) === JSON.stringify(this.cluster.resourceLabels)) return null;
@@ -169,6 +180,14 @@ export class FakeWorld {
         },
       },
       fleet: {
+        listMemberships: async () =>
+          [...this.memberships].map(([name, resourceLink]) => ({ name, resourceLink, state: 'READY' })),
+        readMeshFeature: async () => ({
+          enabled: true,
+          memberships: Object.fromEntries(
+            [...this.management].map(([name, management]) => [name, { management, state: null }]),
+          ),
+        }),
         findMembership: async (_project, ref) => {
           for (const [name, link] of this.memberships)
             if (link.endsWith(`/clusters/${ref.name}`)) return { name, resourceLink: link, state: 'READY' };

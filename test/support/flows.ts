@@ -1,17 +1,22 @@
 /** What a person does in the channel, as signed Slack requests, and what they see there. */
-import type { SlackMessage, Sim } from '../../src/sim/index.js';
+import type { SlackEphemeral, SlackMessage, Sim } from '../../src/sim/index.js';
 import { APPROVE_ACTION } from '../../src/slack/render.js';
 import { CHANNEL, REQUESTER, SIGNING_SECRET } from './harness.js';
 import { buttonClickBody, postSigned, slashCommandBody } from './slackRequests.js';
 import { waitFor } from './wait.js';
 
-/** Types `/mesh TEXT` and returns the HTTP status and the ephemeral answer. */
+/**
+ * Types `/mesh TEXT` and returns the HTTP status and the ephemeral answer. With `sim`, the command
+ * carries a response_url the emulated Slack serves, so later answers land in its ephemerals.
+ */
 export async function slash(
   url: string,
   text: string,
   user = REQUESTER,
+  sim?: Sim,
 ): Promise<{ status: number; text: string }> {
-  const res = await postSigned(url, slashCommandBody(text, user, CHANNEL), { secret: SIGNING_SECRET });
+  const request = slashCommandBody(text, user, CHANNEL, undefined, sim?.slack.responseUrl(user, CHANNEL));
+  const res = await postSigned(url, request, { secret: SIGNING_SECRET });
   const body = await res.text();
   return { status: res.status, text: body ? ((JSON.parse(body) as { text?: string }).text ?? '') : '' };
 }
@@ -67,4 +72,34 @@ export function waitForReply(
     () => threadOf(sim, cluster).find((m) => m.text.startsWith(prefix)),
     timeoutMs,
   );
+}
+
+/** Runs `/mesh enable cluster` on `cluster` to the end, approving as APPROVER. */
+export async function enableAndApprove(
+  url: string,
+  sim: Sim,
+  cluster: string,
+  namespaces = 'default,shop',
+  approver = 'UAPPROVER',
+): Promise<void> {
+  const queued = await slash(url, `enable cluster ${cluster} namespaces=${namespaces}`);
+  if (!queued.text.includes('Queued run')) throw new Error(`enable was not queued: ${queued.text}`);
+  const prompt = await waitForPrompt(sim, cluster);
+  if ((await click(url, approver, prompt)) !== 200) throw new Error('the approval click failed');
+  await waitFor('the run to succeed', () =>
+    threadOf(sim, cluster).find((m) => m.text.startsWith(':tada: Done.')),
+  );
+}
+
+/** The answers a user got through the response_url of their commands, oldest first. */
+export function responses(sim: Sim, user = REQUESTER): SlackEphemeral[] {
+  return sim.slack.ephemerals(CHANNEL).filter((e) => e.user === user && e.via === 'response_url');
+}
+
+/** Types a command and waits for the worker's answer through its response_url. */
+export async function ask(url: string, sim: Sim, text: string, user = REQUESTER): Promise<SlackEphemeral> {
+  const before = responses(sim, user).length;
+  const ack = await slash(url, text, user, sim);
+  if (ack.status !== 200) throw new Error(`/mesh ${text} answered HTTP ${ack.status}`);
+  return waitFor(`the answer to /mesh ${text}`, () => responses(sim, user)[before]);
 }

@@ -1,0 +1,106 @@
+/**
+ * Questions that need Google's answer (`/mesh status`): the handler acks at once and enqueues
+ * one job; a worker reads the world and answers through the command's response_url. Reads only.
+ */
+import type { Job, Queue } from 'bullmq';
+import type { WebClient } from '@slack/web-api';
+import type { Logger } from '../log.js';
+import type { Outbox } from '../slack/outbox.js';
+import { statusMessage, type LastRun } from '../slack/status.js';
+import type { MessageStore } from '../store/messages.js';
+import type { RunStore } from '../store/runs.js';
+import { runMessageKey } from '../slack/notifier.js';
+import type { Clock } from '../workflows/ports.js';
+import {
+  fleetContextOf,
+  readProject,
+  refOf,
+  takeSnapshot,
+  type SnapshotReader,
+} from '../workflows/snapshot.js';
+
+export const QUERY_QUEUE = 'queries';
+
+/**
+ * `responseUrl` is Slack's one-off answer address of the command: it lives in the job only until
+ * the answer is queued (the job is removed when it completes), and is never logged.
+ */
+export interface StatusQuery {
+  kind: 'status';
+  cluster: string;
+  channel: string;
+  user: string;
+  responseUrl: string;
+  /** The trigger id of the command: the answer's idempotency key. */
+  trigger: string;
+}
+
+export type QueryJobData = StatusQuery;
+
+export class QueryQueue {
+  constructor(private readonly queue: Queue<QueryJobData>) {}
+
+  async status(query: Omit<StatusQuery, 'kind'>): Promise<void> {
+    await this.queue.add(
+      'status',
+      { kind: 'status', ...query },
+      {
+        jobId: `status|${query.trigger}`,
+        attempts: 3,
+        backoff: { type: 'exponential', delay: 1000 },
+        removeOnComplete: true,
+        removeOnFail: { age: 3600 },
+      },
+    );
+  }
+}
+
+export interface QueryDeps {
+  reader: SnapshotReader;
+  runs: RunStore;
+  messages: MessageStore;
+  outbox: Outbox;
+  web: WebClient;
+  clock: Clock;
+  log: Logger;
+}
+
+export function createQueryProcessor(deps: QueryDeps) {
+  const { reader, runs, messages, outbox, web, clock, log } = deps;
+
+  /** The cluster's last run and, if its thread is in Slack, a link to it. */
+  async function lastRun(cluster: string): Promise<LastRun | null> {
+    const run = await runs.latestOfCluster(cluster);
+    if (!run) return null;
+    const ts = await messages.ts(runMessageKey(run.id, 'root'));
+    if (!ts) return { run };
+    try {
+      const link = await web.chat.getPermalink({ channel: run.slack.channel, message_ts: ts });
+      return { run, ...(link.permalink ? { permalink: link.permalink } : {}) };
+    } catch (error) {
+      log.warn({ runId: run.id, err: error }, 'no permalink for the run thread');
+      return { run };
+    }
+  }
+
+  return async function processQuery(job: Job<QueryJobData>): Promise<void> {
+    const query = job.data;
+    const ref = refOf(query.cluster);
+    const reads = await readProject(reader, ref.project);
+    const snapshot = await takeSnapshot(reader, ref, fleetContextOf(reads, ref), {
+      now: clock.now(),
+      deep: true,
+    });
+    const content = statusMessage(snapshot, await lastRun(query.cluster), clock.now());
+    await outbox.send({
+      key: `status/${query.trigger}`,
+      op: 'respond',
+      channel: query.channel,
+      user: query.user,
+      responseUrl: query.responseUrl,
+      content,
+      keepSeconds: 3600,
+    });
+    log.info({ cluster: query.cluster, user: query.user }, 'status answered');
+  };
+}

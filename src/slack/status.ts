@@ -1,0 +1,131 @@
+/**
+ * `/mesh status`: a cluster's mesh snapshot in Block Kit, for the person who asked (ephemeral).
+ * Each section stays within Slack's 3,000 characters; long lists are cut with a count.
+ */
+import type { KnownBlock } from '@slack/web-api';
+import type { MessageContent } from '../store/messages.js';
+import type { MeshSnapshot } from '../workflows/snapshot.js';
+import type { RunRecord } from '../workflows/run.js';
+import { describePlane, meshRevisionByChannel } from '../workflows/enableCluster.js';
+import { describeConditions, truncate } from './render.js';
+
+export interface LastRun {
+  run: RunRecord;
+  permalink?: string;
+}
+
+function section(text: string): KnownBlock {
+  return { type: 'section', text: { type: 'mrkdwn', text: truncate(text) } };
+}
+
+function listed(items: string[], max = 20): string {
+  const shown = items.slice(0, max).join(', ');
+  return items.length > max ? `${shown} and ${items.length - max} more` : shown;
+}
+
+function ago(ms: number): string {
+  if (ms < 90_000) return `${Math.max(1, Math.round(ms / 1000))} s ago`;
+  if (ms < 90 * 60_000) return `${Math.round(ms / 60_000)} min ago`;
+  if (ms < 48 * 3_600_000) return `${Math.round(ms / 3_600_000)} h ago`;
+  return `${Math.round(ms / 86_400_000)} days ago`;
+}
+
+function lastRunLine(last: LastRun | null, now: number): string {
+  if (!last) return 'No meshops run for this cluster yet.';
+  const { run, permalink } = last;
+  const thread = permalink ? ` — <${permalink}|thread>` : ` in <#${run.slack.channel}>`;
+  return `Last run \`${run.id}\` (${run.kind}) *${run.status}* ${ago(now - run.updatedAt)}, asked by <@${run.requester.userId}>${thread}.`;
+}
+
+/** What to say when there is no managed mesh to show, or null when there is one. */
+function noMesh(snapshot: MeshSnapshot): string | null {
+  const ref = snapshot.cluster;
+  const project = ref.split('/')[0] ?? '';
+  if (!snapshot.found) {
+    return `:grey_question: \`${ref}\` was not found in project ${project}. Check the name with \`gcloud container clusters list --project ${project}\`.`;
+  }
+  if (!snapshot.membership) {
+    return `:information_source: \`${ref}\` is not registered in the fleet of ${project}, so it has no managed Cloud Service Mesh. To put it on the mesh: \`/mesh enable cluster ${ref}\``;
+  }
+  const managed = snapshot.management === 'MANAGEMENT_AUTOMATIC' || snapshot.controlPlane !== null;
+  if (!managed) {
+    return `:information_source: \`${ref}\` is registered in the fleet as \`${snapshot.membership}\`, but managed Cloud Service Mesh is off for it${snapshot.management ? ` (${snapshot.management})` : ''}. To turn it on: \`/mesh enable cluster ${ref}\``;
+  }
+  return null;
+}
+
+export function statusMessage(snapshot: MeshSnapshot, last: LastRun | null, now: number): MessageContent {
+  const title = `*Cloud Service Mesh on \`${snapshot.cluster}\`*`;
+  const missing = noMesh(snapshot);
+  if (missing) {
+    return {
+      text: missing,
+      blocks: [
+        section(`${title}\n${missing}`),
+        { type: 'context', elements: [{ type: 'mrkdwn', text: lastRunLine(last, now) }] },
+      ],
+    };
+  }
+  const gke = snapshot.gke;
+  const lines = [
+    title,
+    gke
+      ? `GKE ${gke.masterVersion} · ${gke.releaseChannel} channel → ${meshRevisionByChannel[gke.releaseChannel]}`
+      : '',
+    `Fleet membership \`${snapshot.membership}\` · ${snapshot.management ?? 'no mesh spec'}`,
+    `Control plane: ${snapshot.controlPlane ? describePlane(snapshot.controlPlane) : '_unknown_'}`,
+    `Data plane: ${snapshot.dataPlane ? describePlane(snapshot.dataPlane) : '_unknown_'}`,
+  ].filter(Boolean);
+  const mesh: string[] = [];
+  if (snapshot.revisions.length) {
+    mesh.push(
+      `Control-plane revisions: ${snapshot.revisions
+        .map((r) => `\`${r.name}\` (${r.channel || 'no channel'}, ${r.ready ? 'ready' : 'not ready'})`)
+        .join(', ')}`,
+    );
+  }
+  for (const dpc of snapshot.dataPlaneControls) {
+    mesh.push(
+      `Managed data plane \`${dpc.revision || dpc.name}\`: proxy ${dpc.proxyVersion || '?'} (${dpc.state || 'no state'})`,
+    );
+  }
+  if (snapshot.istiodRevisions.length) {
+    mesh.push(`In-cluster istiod: ${snapshot.istiodRevisions.map((r) => `\`${r}\``).join(', ')}`);
+  }
+  if (snapshot.conditions.length) mesh.push(`Conditions:${describeConditions(snapshot.conditions)}`);
+  const workloads: string[] = [];
+  workloads.push(
+    snapshot.namespaces.length
+      ? `Injected namespaces: ${listed(snapshot.namespaces.map((ns) => `\`${ns.name}\` (${ns.label})`))}`
+      : 'Injected namespaces: none',
+  );
+  const proxies = snapshot.proxies;
+  if (proxies && proxies.sampled > 0) {
+    const versions = Object.entries(proxies.versions)
+      .sort(([, a], [, b]) => b - a)
+      .map(([version, pods]) => `${version} on ${pods} pod(s)`)
+      .join(', ');
+    const sample =
+      proxies.sampled < proxies.total ? ` (a sample of ${proxies.sampled} of ${proxies.total} pods)` : '';
+    workloads.push(`Proxies: ${versions}${sample}`);
+    if (proxies.failed.length)
+      workloads.push(`:warning: Upgrade failed on ${listed(proxies.failed.map((p) => `\`${p}\``))}`);
+    if (proxies.optedOut.length)
+      workloads.push(
+        `Opted out of the managed data plane (stay on their version): ${listed(proxies.optedOut.map((w) => `\`${w}\``))}`,
+      );
+  } else {
+    workloads.push('Proxies: no pod with istio-proxy');
+  }
+  for (const failure of snapshot.upgradeFailures.slice(0, 5))
+    workloads.push(`• \`${failure.pod}\`: ${failure.message}`);
+  if (snapshot.kubeError)
+    workloads.push(`:warning: The cluster's API server could not be read: ${snapshot.kubeError}`);
+  const blocks: KnownBlock[] = [section(lines.join('\n'))];
+  if (mesh.length) blocks.push(section(mesh.join('\n')));
+  blocks.push(section(workloads.join('\n')));
+  blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: lastRunLine(last, now) }] });
+  const cp = snapshot.controlPlane?.state ?? 'unknown';
+  const dp = snapshot.dataPlane?.state ?? 'unknown';
+  return { text: `Cloud Service Mesh on ${snapshot.cluster}: control plane ${cp}, data plane ${dp}`, blocks };
+}

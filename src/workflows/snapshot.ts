@@ -1,0 +1,233 @@
+/**
+ * One snapshot of a cluster's managed mesh, from reads only: what `/mesh status` shows and what
+ * the watcher compares. The Google side (cluster, membership, the servicemesh feature) comes as a
+ * FleetContext, which the watcher derives from reads shared by every cluster of a project; the
+ * Kubernetes side is read from the cluster, the deep parts (namespaces, pods, istiod, events) only
+ * when asked, else carried over from the previous snapshot.
+ */
+import { clusterResourceLink, membershipKeyWithNumber } from './names.js';
+import type {
+  ClusterRef,
+  ControlPlaneRevisionInfo,
+  DataPlaneControlInfo,
+  FleetMesh,
+  Gke,
+  KubeFactory,
+  ListedCluster,
+  MeshCondition,
+  Membership,
+  MembershipMesh,
+  PlaneState,
+  Fleet,
+  Projects,
+  ReleaseChannel,
+} from './ports.js';
+import { clusterKey } from './run.js';
+
+export interface ProxySummary {
+  /** Pods looked at (a bounded sample) and how many injected pods the cluster has in all. */
+  sampled: number;
+  total: number;
+  /** Pods per istio-proxy version, in the sample. */
+  versions: Record<string, number>;
+  /** Pods the managed data plane labelled `dataplane-upgrade=failed` (namespace/name). */
+  failed: string[];
+  /** Workloads opted out of the managed data plane (namespace/name): they stay on their version. */
+  optedOut: string[];
+  /** Pods of those workloads, in the sample. */
+  optedOutPods: number;
+}
+
+export interface MeshSnapshot {
+  /** PROJECT/LOCATION/CLUSTER */
+  cluster: string;
+  takenAt: number;
+  /** The Container API knows the cluster. */
+  found: boolean;
+  gke: { status: string; releaseChannel: ReleaseChannel; masterVersion: string } | null;
+  /** The fleet membership of the cluster, null when it is not registered. */
+  membership: string | null;
+  /** The membership's `mesh.management` in the servicemesh feature, null when it has no spec. */
+  management: string | null;
+  controlPlane: PlaneState | null;
+  dataPlane: PlaneState | null;
+  conditions: MeshCondition[];
+  revisions: ControlPlaneRevisionInfo[];
+  dataPlaneControls: DataPlaneControlInfo[];
+  /** Namespaces with sidecar injection on, and the label that turns it on. */
+  namespaces: Array<{ name: string; label: string }>;
+  proxies: ProxySummary | null;
+  /** Revisions of in-cluster istiod deployments in istio-system (seed 002). */
+  istiodRevisions: string[];
+  upgradeFailures: Array<{ pod: string; message: string }>;
+  /** Whether the deep parts (namespaces, proxies, istiod, upgrade events) were read this time. */
+  deep: boolean;
+  /** Why the cluster's API server could not be read, if it could not. */
+  kubeError?: string;
+}
+
+/** What a snapshot needs from Google about one cluster. */
+export interface FleetContext {
+  cluster: ListedCluster | null;
+  membership: string | null;
+  mesh: MembershipMesh | null;
+}
+
+export interface SnapshotReader {
+  gke: Gke;
+  fleet: Fleet;
+  projects: Projects;
+  kube: KubeFactory;
+}
+
+export interface ProjectReads {
+  projectNumber: string;
+  clusters: ListedCluster[];
+  memberships: Membership[];
+  feature: FleetMesh;
+}
+
+/** The reads one fleet project needs for all its clusters: three calls (four with the project number). */
+export async function readProject(reader: SnapshotReader, project: string): Promise<ProjectReads> {
+  const [projectNumber, clusters, memberships, feature] = await Promise.all([
+    reader.projects.projectNumber(project),
+    reader.gke.listClusters(project),
+    reader.fleet.listMemberships(project),
+    reader.fleet.readMeshFeature(project),
+  ]);
+  return { projectNumber, clusters, memberships, feature };
+}
+
+/** One cluster's Google side, out of its project's reads. Pure. */
+export function fleetContextOf(reads: ProjectReads, ref: ClusterRef): FleetContext {
+  const cluster =
+    reads.clusters.find(
+      (c) => c.ref.location === ref.location && c.ref.name === ref.name && c.ref.project === ref.project,
+    ) ?? null;
+  const links = new Set([ref.project, reads.projectNumber].map((p) => clusterResourceLink(ref, p)));
+  const membership = reads.memberships.find((m) => links.has(m.resourceLink))?.name ?? null;
+  const mesh = membership
+    ? (reads.feature.memberships[membershipKeyWithNumber(membership, reads.projectNumber)] ??
+      reads.feature.memberships[membership] ??
+      null)
+    : null;
+  return { cluster, membership, mesh };
+}
+
+const SAMPLE_LIMIT = 500;
+
+function injectionLabel(labels: Record<string, string>): string | null {
+  if (labels['istio-injection'] === 'enabled') return 'istio-injection=enabled';
+  if (labels['istio-injection'] === undefined && labels['istio.io/rev'])
+    return `istio.io/rev=${labels['istio.io/rev']}`;
+  return null;
+}
+
+function summarise(
+  sample: Awaited<ReturnType<ReturnType<KubeFactory['forCluster']>['sampleProxyPods']>>,
+): ProxySummary {
+  const versions: Record<string, number> = {};
+  const failed: string[] = [];
+  const optedOut = new Set<string>();
+  let optedOutPods = 0;
+  for (const pod of sample.pods) {
+    const version = pod.proxyVersion ?? 'unknown';
+    versions[version] = (versions[version] ?? 0) + 1;
+    if (pod.upgradeFailed) failed.push(`${pod.namespace}/${pod.name}`);
+    if (pod.optedOut) {
+      optedOut.add(`${pod.namespace}/${pod.workload ?? pod.name}`);
+      optedOutPods++;
+    }
+  }
+  return {
+    sampled: sample.pods.length,
+    total: sample.total,
+    versions,
+    failed: failed.sort(),
+    optedOut: [...optedOut].sort(),
+    optedOutPods,
+  };
+}
+
+const empty = {
+  revisions: [],
+  dataPlaneControls: [],
+  namespaces: [],
+  proxies: null,
+  istiodRevisions: [],
+  upgradeFailures: [],
+};
+
+/**
+ * Takes the snapshot: the two mesh objects always, and when `deep` says so (given the quick
+ * snapshot) also namespaces, injected pods, istiod and upgrade events: four more calls.
+ */
+export async function takeSnapshot(
+  reader: Pick<SnapshotReader, 'kube'>,
+  ref: ClusterRef,
+  context: FleetContext,
+  options: { now: number; deep: boolean | ((quick: MeshSnapshot) => boolean); sampleLimit?: number },
+): Promise<MeshSnapshot> {
+  const { cluster, membership, mesh } = context;
+  const base: MeshSnapshot = {
+    cluster: clusterKey(ref),
+    takenAt: options.now,
+    found: cluster !== null,
+    gke: cluster
+      ? {
+          status: cluster.status,
+          releaseChannel: cluster.releaseChannel,
+          masterVersion: cluster.masterVersion,
+        }
+      : null,
+    membership,
+    management: mesh?.management ?? null,
+    controlPlane: mesh?.state?.controlPlane ?? null,
+    dataPlane: mesh?.state?.dataPlane ?? null,
+    conditions: mesh?.state?.conditions ?? [],
+    ...empty,
+    deep: false,
+  };
+  if (!cluster || cluster.status !== 'RUNNING') return base;
+  const kube = reader.kube.forCluster(cluster);
+  try {
+    const [revisions, dataPlaneControls] = await Promise.all([
+      kube.listControlPlaneRevisions(),
+      kube.listDataPlaneControls(),
+    ]);
+    const quick = { ...base, revisions, dataPlaneControls };
+    const deep = typeof options.deep === 'function' ? options.deep(quick) : options.deep;
+    if (!deep) return quick;
+    const [namespaces, sample, istiods, failures] = await Promise.all([
+      kube.listNamespaces(),
+      kube.sampleProxyPods(options.sampleLimit ?? SAMPLE_LIMIT),
+      kube.listPods('istio-system', 'app=istiod'),
+      kube.listUpgradeFailures(),
+    ]);
+    return {
+      ...quick,
+      deep: true,
+      namespaces: namespaces
+        .flatMap((ns) => {
+          const label = injectionLabel(ns.labels);
+          return label ? [{ name: ns.name, label }] : [];
+        })
+        .sort((a, b) => a.name.localeCompare(b.name)),
+      proxies: summarise(sample),
+      istiodRevisions: [
+        ...new Set(istiods.map((pod) => pod.labels['istio.io/rev']).filter((rev): rev is string => !!rev)),
+      ].sort(),
+      upgradeFailures: failures
+        .map((f) => ({ pod: `${f.namespace}/${f.pod}`, message: f.message }))
+        .sort((a, b) => a.pod.localeCompare(b.pod)),
+    };
+  } catch (error) {
+    return { ...base, kubeError: error instanceof Error ? error.message : String(error) };
+  }
+}
+
+/** The project and cluster of a `P/L/C` key. */
+export function refOf(key: string): ClusterRef {
+  const [project = '', location = '', name = ''] = key.split('/');
+  return { project, location, name };
+}
