@@ -288,6 +288,7 @@ export function createOutboxProcessor(deps: OutboxDeps) {
         const until = now() + (retryAfter ?? 1) * 1000;
         await store.holdBucket(`post:${spec.channel}`, now(), until, post.interval, post.burst);
         await store.releaseSlot(key);
+        await store.unclaim(key);
         log.info({ key, retryAfter }, 'Slack rate-limited a message; sending it after Retry-After');
         throw new Park(until);
       }

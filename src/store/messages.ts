@@ -261,6 +261,11 @@ export class MessageStore {
     await this.redis.hset(this.keys.message(key), 'state', 'sending', 'claimedAt', String(now));
   }
 
+  /** Slack refused the attempt (a 429): it was not sent, so the next attempt need not look it up. */
+  async unclaim(key: string): Promise<void> {
+    await this.redis.hset(this.keys.message(key), 'state', 'queued');
+  }
+
   /** Slack refused it for good (channel gone, bad blocks): it will not be tried again. */
   async fail(key: string, error: string, keepSeconds: number): Promise<void> {
     await this.redis
