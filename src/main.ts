@@ -250,15 +250,16 @@ export async function startMeshops(config: Config, options: StartOptions = {}): 
         maxStalledCount: 1000,
       });
       worker.on('error', (error) => log.error({ err: error, queue: name }, 'worker error'));
+      worker.on('stalled', (jobId) =>
+        log.warn({ job: jobId, queue: name }, 'job stalled (its worker died?); another worker takes it over'),
+      );
       worker.on('failed', (job, error) =>
         log.warn({ job: job?.id, queue: name, err: error }, 'job attempt failed'),
       );
       workers.push(worker as Worker);
       return worker;
     };
-    startWorker(RUN_QUEUE, processor, config.worker.concurrency).on('stalled', (jobId) =>
-      log.warn({ runId: jobId }, 'run job stalled (its worker died?); resuming from the record'),
-    );
+    startWorker(RUN_QUEUE, processor, config.worker.concurrency);
     // The outbox's client paces and retries itself: rate-limited calls come back at once, never retried inside.
     const outboxWeb = new WebClient(botToken, {
       slackApiUrl: config.slack.apiUrl,

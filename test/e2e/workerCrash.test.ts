@@ -64,7 +64,7 @@ describe('a worker killed mid-run', () => {
     const prompt = await waitForPrompt(sim, undefined, 60_000);
     expect(await click(second.url, APPROVER, prompt)).toBe(200);
     await waitForReply(sim, ':tada: Done.', undefined, 60_000);
-    expect(second.output.join('')).toContain('run job stalled');
+    expect(second.output.join('')).toContain('"queue":"runs","msg":"job stalled');
 
     expect(roots(sim)).toHaveLength(1);
     expect(await listMemberships(sim, 'proj-a')).toHaveLength(1);
