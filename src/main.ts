@@ -30,6 +30,7 @@ import { consoleRoutes } from './console/server.js';
 import { registerHandlers } from './handlers/index.js';
 import { createOutboxProcessor, OUTBOX_QUEUE, QueuedOutbox, type OutboxJobData } from './jobs/outbox.js';
 import { createQueryProcessor, QUERY_QUEUE, QueryQueue, type QueryJobData } from './jobs/queries.js';
+import { queueOptions } from './jobs/queueOptions.js';
 import { createRunProcessor } from './jobs/runProcessor.js';
 import { createWatchProcessor, WATCH_QUEUE, WatchScheduler, type WatchJobData } from './jobs/watchers.js';
 import { RUN_QUEUE, RunQueue, type RunJobData } from './jobs/runQueue.js';
@@ -54,7 +55,7 @@ export interface StartOptions {
   /** Listen for Slack on config.http.port (default true). */
   http?: boolean;
   /** Local mode: serve the web console at / on the emulator. */
-  console?: { sim: Pick<Sim, 'slack'> };
+  console?: { sim: Pick<Sim, 'slack' | 'world'> };
 }
 
 export interface Meshops {
@@ -193,7 +194,7 @@ export async function startMeshops(config: Config, options: StartOptions = {}): 
   const keys = new Keys(prefix);
   /** A producer of one queue on one connection; its errors go to our log, and it is closed with us. */
   const openQueue = <T>(name: string, connection: Redis): Queue<T> => {
-    const opened = new Queue<T>(name, { connection, prefix });
+    const opened = new Queue<T>(name, queueOptions(connection, prefix));
     opened.on('error', (error: Error) => log.warn({ err: error, queue: name }, 'queue error'));
     closers.push(() => opened.close());
     return opened;

@@ -1,11 +1,15 @@
+import { Agent } from 'node:https';
 import {
   AppsV1Api,
   CoreV1Api,
+  createConfiguration,
   CustomObjectsApi,
-  KubeConfig,
   PatchStrategy,
   PolicyV1Api,
+  ServerConfiguration,
   setHeaderOptions,
+  type RequestContext,
+  type SecurityAuthentication,
   type V1Pod,
 } from '@kubernetes/client-node';
 import { isMeshopsError } from '../errors.js';
@@ -30,7 +34,6 @@ export interface TokenSource {
 }
 
 interface Apis {
-  token: string;
   core: CoreV1Api;
   apps: AppsV1Api;
   policy: PolicyV1Api;
@@ -134,31 +137,42 @@ export class ClientNodeKube implements Kube {
     private readonly caller: CloudCaller,
   ) {}
 
-  private async client(): Promise<Apis> {
-    const token = await this.tokens.accessToken();
-    if (this.apis?.token === token) return this.apis;
-    const config = new KubeConfig();
-    config.loadFromOptions({
-      clusters: [
-        { name: 'gke', server: `https://${this.access.endpoint}`, caData: this.access.caCertificate },
-      ],
-      users: [{ name: 'meshops', token }],
-      contexts: [{ name: 'gke', cluster: 'gke', user: 'meshops' }],
-      currentContext: 'gke',
+  /**
+   * The API clients, built once per cluster: one keep-alive agent with the cluster's CA, and the
+   * bearer token read on every request (it is refreshed when it changes). client-node's KubeConfig
+   * would build a new agent, and so a new TLS connection, for every request.
+   */
+  private client(): Apis {
+    if (this.apis) return this.apis;
+    const agent = new Agent({
+      ca: Buffer.from(this.access.caCertificate, 'base64').toString('utf8'),
+      keepAlive: true,
+      maxSockets: 8,
+    });
+    const tokens = this.tokens;
+    const auth: SecurityAuthentication = {
+      getName: () => 'google-bearer',
+      async applySecurityAuthentication(context: RequestContext) {
+        context.setHeaderParam('Authorization', `Bearer ${await tokens.accessToken()}`);
+        context.setAgent(agent);
+      },
+    };
+    const configuration = createConfiguration({
+      baseServer: new ServerConfiguration(`https://${this.access.endpoint}`, {}),
+      authMethods: { default: auth },
     });
     this.apis = {
-      token,
-      core: config.makeApiClient(CoreV1Api),
-      apps: config.makeApiClient(AppsV1Api),
-      policy: config.makeApiClient(PolicyV1Api),
-      custom: config.makeApiClient(CustomObjectsApi),
+      core: new CoreV1Api(configuration),
+      apps: new AppsV1Api(configuration),
+      policy: new PolicyV1Api(configuration),
+      custom: new CustomObjectsApi(configuration),
     };
     return this.apis;
   }
 
   private call<T>(what: string, resource: string, fn: (apis: Apis) => Promise<T>): Promise<T> {
-    return this.caller.call(what, `${resource} on ${this.access.endpoint}`, undefined, async () =>
-      fn(await this.client()),
+    return this.caller.call(what, `${resource} on ${this.access.endpoint}`, undefined, () =>
+      fn(this.client()),
     );
   }
 

@@ -19,6 +19,7 @@ export const consolePage = String.raw`<!doctype html>
   nav label { display: block; margin-top: 22px; font-size: 13px; }
   nav select { width: 100%; margin-top: 6px; padding: 4px; }
   nav p { font-size: 12px; line-height: 1.4; }
+  #world-actions button { display: block; width: 100%; margin-top: 6px; padding: 4px; font-size: 12px; text-align: left; cursor: pointer; }
   main, aside { display: flex; flex-direction: column; min-height: 0; }
   aside { border-left: 1px solid var(--line); }
   aside.closed { display: none; }
@@ -58,6 +59,11 @@ export const consolePage = String.raw`<!doctype html>
     <select id="user"></select>
   </label>
   <p>Local mode: Google, your clusters and Slack are the built-in emulator. Type a <b>/mesh</b> command; approvers can click the buttons.</p>
+  <label>Google, on its own schedule
+    <select id="world-cluster"></select>
+  </label>
+  <div id="world-actions"></div>
+  <p id="world-done"></p>
 </nav>
 <main>
   <header><span># platform</span></header>
@@ -77,7 +83,9 @@ export const consolePage = String.raw`<!doctype html>
   var emoji = { white_check_mark: '✅', x: '❌', hourglass_flowing_sand: '⏳', white_circle: '⚪', heavy_minus_sign: '➖',
     raised_hand: '✋', tada: '🎉', no_entry: '⛔', alarm_clock: '⏰', mag: '🔍', link: '🔗', label: '🏷️', gear: '⚙️',
     satellite: '📡', clipboard: '📋', syringe: '💉', arrows_counterclockwise: '🔄', electric_plug: '🔌', inbox_tray: '📥',
-    arrow_forward: '▶️', octagonal_sign: '🛑', warning: '⚠️' };
+    arrow_forward: '▶️', octagonal_sign: '🛑', warning: '⚠️', eyes: '👀', ocean: '🌊', building_construction: '🏗️',
+    rotating_light: '🚨', green_heart: '💚', satellite_antenna: '📡', twisted_rightwards_arrows: '🔀', no_bell: '🔕',
+    information_source: 'ℹ️', grey_question: '❔' };
   var el = function (id) { return document.getElementById(id); };
   var me = function () { return el('user').value; };
   function nameOf(id) {
@@ -89,7 +97,8 @@ export const consolePage = String.raw`<!doctype html>
     var html = escapeHtml(s || '');
     html = html.replace(/&lt;!date\^[^|]*\|([^&]*)&gt;/g, '$1')
       .replace(/&lt;@([A-Z0-9]+)&gt;/g, function (_, id) { return '<b>@' + escapeHtml(nameOf(id)) + '</b>'; })
-      .replace(/&lt;#([A-Z0-9]+)&gt;/g, '#channel')
+      .replace(/&lt;#([A-Z0-9]+)\|([^&]*)&gt;/g, '<b>#$2</b>')
+      .replace(/&lt;#([A-Z0-9]+)&gt;/g, function (_, id) { return '<b>#' + (id === 'C0PLATFORM' ? 'platform' : id) + '</b>'; })
       .replace(/&lt;(https?:[^|&]*)\|([^&]*)&gt;/g, '<a href="$1" target="_blank">$2</a>')
       .replace(/\x60([^\x60]+)\x60/g, '<code>$1</code>')
       .replace(/(^|[\s(])\*([^*\n]+)\*/g, '$1<b>$2</b>')
@@ -129,8 +138,9 @@ export const consolePage = String.raw`<!doctype html>
       (m.edits ? ' <span class="edited">(edited)</span>' : '') + '</div>' + broadcast + body + replies + '</div></div>';
   }
   function ephemeralHtml(e) {
+    var body = e.blocks && e.blocks.length ? e.blocks.map(function (b) { return blockHtml(b, e); }).join('') : '<div class="section">' + mrkdwn(e.text) + '</div>';
     return '<div class="msg ephemeral"><div class="avatar">m</div><div><div class="who">meshops <small>APP</small></div>' +
-      '<div class="note">Only visible to you</div><div class="section">' + mrkdwn(e.text) + '</div></div></div>';
+      '<div class="note">Only visible to you</div>' + body + '</div></div>';
   }
   function render() {
     var channel = state.messages.filter(function (m) { return !m.thread_ts || m.reply_broadcast; });
@@ -166,6 +176,12 @@ export const consolePage = String.raw`<!doctype html>
   document.addEventListener('click', function (event) {
     var target = event.target;
     if (target.dataset && target.dataset.open) { openThread = target.dataset.open; lastJson = ''; refresh(); return; }
+    if (target.dataset && target.dataset.world) {
+      post('/console/world', { action: target.dataset.world, cluster: el('world-cluster').value }).then(function (result) {
+        el('world-done').textContent = result.done || result.error || '';
+      });
+      return;
+    }
     if (target.dataset && target.dataset.action) {
       post('/console/click', { user: me(), actionId: target.dataset.action, value: target.dataset.value, messageTs: target.dataset.ts, threadTs: target.dataset.thread })
         .then(function () { setTimeout(refresh, 150); });
@@ -187,6 +203,10 @@ export const consolePage = String.raw`<!doctype html>
   fetch('/console/state').then(function (r) { return r.json(); }).then(function (first) {
     el('user').innerHTML = first.users.map(function (u) {
       return '<option value="' + u.id + '"' + (u.id === 'U0BOB' ? ' selected' : '') + '>' + escapeHtml(u.real_name) + (u.approver ? ' (approver)' : '') + '</option>';
+    }).join('');
+    el('world-cluster').innerHTML = first.clusters.map(function (c) { return '<option>' + escapeHtml(c) + '</option>'; }).join('');
+    el('world-actions').innerHTML = first.actions.map(function (a) {
+      return '<button data-world="' + a.id + '">' + escapeHtml(a.label) + '</button>';
     }).join('');
     refresh();
     setInterval(refresh, 800);

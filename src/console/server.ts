@@ -11,7 +11,7 @@ import { consolePage } from './page.js';
 export const CONSOLE_CHANNEL = 'C0PLATFORM';
 
 export interface ConsoleOptions {
-  sim: Pick<Sim, 'slack'>;
+  sim: Pick<Sim, 'slack' | 'world'>;
   signingSecret: string;
   approvers: string[];
   /** Where the bot listens, known once it has started. */
@@ -55,6 +55,50 @@ function text(value: unknown): string {
   return typeof value === 'string' ? value : '';
 }
 
+/** What Google can do to a cluster's managed mesh on its own, for a newcomer to see a notification arrive. */
+const worldActions: Record<string, { label: string; run: (world: Sim['world'], cluster: string) => string }> =
+  {
+    proxy: {
+      label: 'Roll out a new proxy version',
+      run: (world, cluster) => {
+        const current = world.rolloutStatus(cluster).target;
+        const [, major = '1', minor = '23', rest = '6-asm.14'] = /^(\d+)\.(\d+)\.(.*)$/.exec(current) ?? [];
+        const next = `${major}.${Number(minor) + 1}.${rest}`;
+        world.upgradeMesh(cluster, { proxyVersion: next, podIntervalMs: 30_000 });
+        return `Google rolls the proxies of ${cluster} to ${next}, one pod at a time.`;
+      },
+    },
+    modernize: {
+      label: 'Move the control plane to Traffic Director',
+      run: (world, cluster) => {
+        world.upgradeMesh(cluster, { implementation: 'UPDATING' });
+        setTimeout(() => world.upgradeMesh(cluster, { implementation: 'TRAFFIC_DIRECTOR' }), 8000).unref();
+        return `Google migrates ${cluster} from ISTIOD to TRAFFIC_DIRECTOR (UPDATING for a few seconds).`;
+      },
+    },
+    rapid: {
+      label: 'Switch the GKE release channel to RAPID',
+      run: (world, cluster) => {
+        world.setReleaseChannel(cluster, 'RAPID');
+        return `${cluster} moves to the RAPID channel: a new managed revision, then new proxies.`;
+      },
+    },
+    degrade: {
+      label: 'Degrade the control plane',
+      run: (world, cluster) => {
+        world.degradeMesh(cluster);
+        return `The control plane of ${cluster} turns DEGRADED (MESH_IAM_PERMISSION_DENIED).`;
+      },
+    },
+    recover: {
+      label: 'Recover',
+      run: (world, cluster) => {
+        world.recoverMesh(cluster);
+        return `The control plane of ${cluster} is healthy again.`;
+      },
+    },
+  };
+
 export function consoleRoutes({ sim, signingSecret, approvers, botUrl }: ConsoleOptions): Route[] {
   const forward = async (body: string) => {
     const res = await fetch(`${botUrl()}/slack/events`, {
@@ -89,6 +133,8 @@ export function consoleRoutes({ sim, signingSecret, approvers, botUrl }: Console
             .filter((u) => !u.is_bot)
             .map((u) => ({ id: u.id, real_name: u.real_name, approver: approvers.includes(u.id) })),
           messages: sim.slack.messages(CONSOLE_CHANNEL),
+          clusters: sim.world.clusters.map((c) => c.ref),
+          actions: Object.entries(worldActions).map(([id, a]) => ({ id, label: a.label })),
           ephemerals: sim.slack.ephemerals(CONSOLE_CHANNEL).filter((e) => e.user === user),
         });
       },
@@ -99,7 +145,31 @@ export function consoleRoutes({ sim, signingSecret, approvers, botUrl }: Console
       handler: post(async (input) => {
         const line = text(input.text).trim();
         if (!line.startsWith('/mesh')) throw new Error('this console speaks only /mesh …');
-        return forward(slashCommandBody(line.replace(/^\/mesh\s*/, ''), text(input.user), CONSOLE_CHANNEL));
+        const user = text(input.user);
+        // As Slack does with an escaping command: #platform becomes <#C0PLATFORM|platform>.
+        const command = line
+          .replace(/^\/mesh\s*/, '')
+          .replace(/(^|\s)#platform\b/g, `$1<#${CONSOLE_CHANNEL}|platform>`);
+        return forward(
+          slashCommandBody(
+            command,
+            user,
+            CONSOLE_CHANNEL,
+            undefined,
+            sim.slack.responseUrl(user, CONSOLE_CHANNEL),
+          ),
+        );
+      }),
+    },
+    {
+      path: '/console/world',
+      method: ['POST'],
+      handler: post((input) => {
+        const action = worldActions[text(input.action)];
+        const cluster = text(input.cluster);
+        if (!action) throw new Error(`no such action ${text(input.action)}`);
+        if (!sim.world.cluster(cluster)) throw new Error(`no cluster ${cluster}`);
+        return Promise.resolve({ done: action.run(sim.world, cluster) });
       }),
     },
     {

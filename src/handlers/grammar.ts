@@ -100,3 +100,18 @@ export function booleanOption(key: string): OptionReader<boolean> {
   return (value) =>
     value === 'true' || value === 'false' ? value === 'true' : invalid(`\`${key}=\` takes true or false`);
 }
+
+/** `VERB REF [#channel]`: a cluster and, if given, a channel. */
+export function clusterAndChannel(
+  [ref, channelArg, ...rest]: string[],
+  aliases: Record<string, string>,
+  verb: string,
+): { cluster: ClusterRef; channel: string | null } | Invalid {
+  const cluster = clusterArgument(ref, aliases, `${verb} PROJECT/LOCATION/CLUSTER`);
+  if (isInvalid(cluster)) return cluster;
+  if (rest.length)
+    return invalid(`\`${verb}\` takes a cluster and a channel; ${show(rest.join(' '))} is extra`);
+  if (!channelArg) return { cluster, channel: null };
+  const channel = parseChannel(channelArg);
+  return isInvalid(channel) ? channel : { cluster, channel };
+}

@@ -1,10 +1,14 @@
 /**
- * The revision watcher: a BullMQ job scheduler per watched cluster (interval from config, offset
- * by a hash of the cluster so a fleet's reads spread over the interval). Each read takes a
- * snapshot, compares it with the memory kept in Redis and, for what changed, queues one message
- * per watching channel, in the same atomic commit as the new memory: a change is told once, also
- * across restarts and across processes sharing the Redis. One read of a project's clusters,
- * memberships and feature serves every watched cluster of that project for most of an interval.
+ * The revision watcher: a BullMQ job scheduler per watched fleet project (interval from config,
+ * offset by a hash of the project so a fleet's reads spread over the interval). Each run reads
+ * the project once (its clusters, memberships and servicemesh feature: every membership's state)
+ * and then each watched cluster of it: a snapshot, compared with the memory kept in Redis; for
+ * what changed it queues one message per watching channel, in the same atomic commit as the new
+ * memory, so a change is told once, also across restarts and across processes sharing the Redis.
+ *
+ * Why per project and not per cluster: a BullMQ job scheduler keeps its next job as a hash whose
+ * opts exceed Redis' listpack limit, about 1.7 KB per scheduler with its index entries (measured in
+ * bench/watchers.ts); a watch must cost under 2 KB in all.
  */
 import type { Job, Queue } from 'bullmq';
 import type { Logger } from '../log.js';
@@ -26,7 +30,7 @@ import type { QueuedOutbox } from './outbox.js';
 export const WATCH_QUEUE = 'watches';
 
 export interface WatchJobData {
-  cluster: string;
+  project: string;
 }
 
 /** Watch messages are kept two days: long enough to never send one twice. */
@@ -44,26 +48,30 @@ function spread(cluster: string, interval: number): number {
   return hash % interval;
 }
 
+/** One job scheduler per fleet project with watched clusters. */
 export class WatchScheduler {
   constructor(
     private readonly queue: Queue<WatchJobData>,
     readonly intervalMs: number,
   ) {}
 
-  private id(cluster: string): string {
-    return `watch|${cluster}`;
+  private id(project: string): string {
+    return `watch|${project}`;
   }
 
+  /** Makes sure the cluster's project is read every interval (idempotent). */
   async start(cluster: string): Promise<void> {
+    const { project } = refOf(cluster);
     await this.queue.upsertJobScheduler(
-      this.id(cluster),
-      { every: this.intervalMs, offset: spread(cluster, this.intervalMs) },
-      { name: 'watch', data: { cluster }, opts: { removeOnComplete: true, removeOnFail: 50 } },
+      this.id(project),
+      { every: this.intervalMs, offset: spread(project, this.intervalMs) },
+      { name: 'watch', data: { project }, opts: { removeOnComplete: true, removeOnFail: 50 } },
     );
   }
 
-  async stop(cluster: string): Promise<void> {
-    await this.queue.removeJobScheduler(this.id(cluster));
+  /** Stops reading a project (when its last watched cluster is unwatched). */
+  async stop(project: string): Promise<void> {
+    await this.queue.removeJobScheduler(this.id(project));
   }
 }
 
@@ -77,33 +85,20 @@ export interface WatchDeps {
   /** Every how many reads the deep parts are read when nothing is going on. */
   deepEvery: number;
   sampleLimit: number;
+  /** Clusters of one project read at the same time. */
+  parallel?: number;
 }
 
 export function createWatchProcessor(deps: WatchDeps) {
   const { reader, watches, outbox, scheduler, clock, log } = deps;
-  const projects = new Map<string, { at: number; reads: Promise<ProjectReads> }>();
 
-  /** One read of a project per most of an interval, shared by its clusters (in this process). */
-  function readsOf(project: string): Promise<ProjectReads> {
-    const cached = projects.get(project);
-    if (cached && clock.now() - cached.at < scheduler.intervalMs * 0.8) return cached.reads;
-    const reads = readProject(reader, project);
-    projects.set(project, { at: clock.now(), reads });
-    reads.catch(() => projects.delete(project));
-    return reads;
-  }
-
-  return async function processWatch(job: Job<WatchJobData>): Promise<void> {
-    const { cluster } = job.data;
+  /** One read of one watched cluster, and its commit. */
+  async function readCluster(cluster: string, reads: ProjectReads): Promise<void> {
     const watch = await watches.get(cluster);
-    if (!watch) {
-      // Unwatched while this read was due: the scheduler goes too.
-      await scheduler.stop(cluster);
-      return;
-    }
+    if (!watch) return;
     const ref = refOf(cluster);
     const now = clock.now();
-    const snapshot = await takeSnapshot(reader, ref, fleetContextOf(await readsOf(ref.project), ref), {
+    const snapshot = await takeSnapshot(reader, ref, fleetContextOf(reads, ref), {
       now,
       deep: (quick) => needsDeepRead(watch.memory, quick, deps.deepEvery),
       sampleLimit: deps.sampleLimit,
@@ -131,5 +126,33 @@ export function createWatchProcessor(deps: WatchDeps) {
     }
     for (const message of messages) await outbox.addSend(message.key);
     if (change) log.info({ cluster, changes: change.summary, channels: messages.length }, 'mesh changed');
+  }
+
+  return async function processWatch(job: Job<WatchJobData>): Promise<void> {
+    const { project } = job.data;
+    const clusters = await watches.clustersOfProject(project);
+    if (clusters.length === 0) {
+      // The last cluster was unwatched while this read was due: the scheduler goes too.
+      await scheduler.stop(project);
+      return;
+    }
+    const reads = await readProject(reader, project);
+    // A few clusters at a time; one that cannot be read does not keep the others from being read.
+    const queue = [...clusters];
+    const failures: string[] = [];
+    await Promise.all(
+      Array.from({ length: Math.min(deps.parallel ?? 16, queue.length) }, async () => {
+        for (let cluster = queue.shift(); cluster !== undefined; cluster = queue.shift()) {
+          try {
+            await readCluster(cluster, reads);
+          } catch (error) {
+            failures.push(cluster);
+            log.warn({ cluster, err: error }, 'could not read a watched cluster; trying again next interval');
+          }
+        }
+      }),
+    );
+    if (failures.length)
+      log.warn({ project, failed: failures.length }, 'some watched clusters were not read');
   };
 }

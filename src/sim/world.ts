@@ -117,6 +117,9 @@ export function resourceLinkFor(cluster: SimCluster): string {
 export class SimWorld {
   readonly projects = new Map<string, SimProject>();
   readonly clusters: SimCluster[] = [];
+  private readonly clusterIndex = new Map<string, SimCluster>();
+  /** Which cluster a membership's resource link names, resolved once (the link never changes). */
+  private readonly linkedCluster = new Map<string, SimCluster | undefined>();
   private readonly allMemberships = new Map<string, SimMembership>();
   readonly features = new Map<string, SimFeature>();
   private readonly servers: RunningServer[] = [];
@@ -181,6 +184,8 @@ export class SimWorld {
     this.servers.push(server);
     cluster.endpoint = `${this.context.advertisedHost}:${server.port}`;
     this.clusters.push(cluster);
+    this.clusterIndex.set(cluster.ref, cluster);
+    this.linkedCluster.clear();
     return cluster;
   }
 
@@ -190,7 +195,8 @@ export class SimWorld {
     if (parts.length !== 3) return undefined;
     const [projectRef, location, name] = parts;
     const project = projectRef === undefined ? undefined : this.project(projectRef);
-    return this.clusters.find((c) => c.project === project?.id && c.location === location && c.name === name);
+    // An index, not a scan: a fleet of a thousand clusters is read a thousand times per interval.
+    return project ? this.clusterIndex.get(`${project.id}/${location}/${name}`) : undefined;
   }
 
   clusterByResourceLink(resourceLink: string): SimCluster | undefined {
@@ -235,9 +241,14 @@ export class SimWorld {
   }
 
   membershipsOfCluster(cluster: SimCluster): SimMembership[] {
-    return [...this.memberships.values()].filter(
-      (m) => this.clusterByResourceLink(m.resourceLink) === cluster,
-    );
+    return [...this.memberships.values()].filter((m) => this.clusterOf(m) === cluster);
+  }
+
+  private clusterOf(membership: SimMembership): SimCluster | undefined {
+    if (!this.linkedCluster.has(membership.resourceLink)) {
+      this.linkedCluster.set(membership.resourceLink, this.clusterByResourceLink(membership.resourceLink));
+    }
+    return this.linkedCluster.get(membership.resourceLink);
   }
 
   feature(project: string, featureId: string): SimFeature | undefined {

@@ -2,13 +2,7 @@
 import type { WatchRecord } from '../store/watches.js';
 import { clusterKey, type RunRecord } from '../workflows/run.js';
 import { truncate } from './render.js';
-
-function age(ms: number): string {
-  if (ms < 90_000) return `${Math.max(1, Math.round(ms / 1000))} s`;
-  if (ms < 90 * 60_000) return `${Math.round(ms / 60_000)} min`;
-  if (ms < 48 * 3_600_000) return `${Math.round(ms / 3_600_000)} h`;
-  return `${Math.round(ms / 86_400_000)} days`;
-}
+import { age } from './time.js';
 
 const MAX = 20;
 

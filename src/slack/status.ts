@@ -8,6 +8,7 @@ import type { MeshSnapshot } from '../workflows/snapshot.js';
 import type { RunRecord } from '../workflows/run.js';
 import { describePlane, meshRevisionByChannel } from '../workflows/enableCluster.js';
 import { describeConditions, truncate } from './render.js';
+import { age } from './time.js';
 
 export interface LastRun {
   run: RunRecord;
@@ -23,18 +24,11 @@ function listed(items: string[], max = 20): string {
   return items.length > max ? `${shown} and ${items.length - max} more` : shown;
 }
 
-function ago(ms: number): string {
-  if (ms < 90_000) return `${Math.max(1, Math.round(ms / 1000))} s ago`;
-  if (ms < 90 * 60_000) return `${Math.round(ms / 60_000)} min ago`;
-  if (ms < 48 * 3_600_000) return `${Math.round(ms / 3_600_000)} h ago`;
-  return `${Math.round(ms / 86_400_000)} days ago`;
-}
-
 function lastRunLine(last: LastRun | null, now: number): string {
   if (!last) return 'No meshops run for this cluster yet.';
   const { run, permalink } = last;
   const thread = permalink ? ` — <${permalink}|thread>` : ` in <#${run.slack.channel}>`;
-  return `Last run \`${run.id}\` (${run.kind}) *${run.status}* ${ago(now - run.updatedAt)}, asked by <@${run.requester.userId}>${thread}.`;
+  return `Last run \`${run.id}\` (${run.kind}) *${run.status}* ${age(now - run.updatedAt)} ago, asked by <@${run.requester.userId}>${thread}.`;
 }
 
 /** What to say when there is no managed mesh to show, or null when there is one. */

@@ -66,8 +66,8 @@ export class Keys {
     return `${this.prefix}:index:watches`;
   }
 
-  /** String with a TTL: one fleet project's feature and cluster list, shared by its watchers for an interval. */
-  fleetView(project: string): string {
-    return `${this.prefix}:fleetview:${project}`;
+  /** Sorted set of one fleet project's watched clusters: what its watcher reads each interval. */
+  watchesOfProject(project: string): string {
+    return `${this.prefix}:index:watches:project:${project}`;
   }
 }

@@ -35,6 +35,7 @@ table.insert(channels, cjson.decode(ARGV[2]))
 redis.call('HSET', KEYS[1], 'channels', cjson.encode(channels))
 redis.call('HINCRBY', KEYS[1], 'v', 1)
 redis.call('ZADD', KEYS[2], 'NX', ARGV[3], ARGV[4])
+redis.call('ZADD', KEYS[3], 'NX', ARGV[3], ARGV[4])
 return 1`;
 
 /** Removes a channel; the watch goes when none is left. Returns the channels left, as JSON. */
@@ -50,6 +51,7 @@ if not removed then return false end
 if #kept == 0 then
   redis.call('DEL', KEYS[1])
   redis.call('ZREM', KEYS[2], ARGV[2])
+  redis.call('ZREM', KEYS[3], ARGV[2])
   return '[]'
 end
 local encoded = cjson.encode(kept)
@@ -75,6 +77,24 @@ for i = 1, count do
 end
 return 1`;
 
+/**
+ * The memory as stored: what was reported is left out while it equals what was last seen (nearly
+ * always), which halves a watch's bytes in Redis.
+ */
+function packMemory(memory: WatchMemory): string {
+  const { reported, ...rest } = memory;
+  return JSON.stringify(JSON.stringify(reported) === JSON.stringify(memory.last) ? rest : memory);
+}
+
+function unpackMemory(json: string): WatchMemory {
+  const stored = JSON.parse(json) as Omit<WatchMemory, 'reported'> & { reported?: WatchMemory['reported'] };
+  return { ...stored, reported: stored.reported ?? stored.last };
+}
+
+function projectOf(cluster: string): string {
+  return cluster.split('/')[0] ?? '';
+}
+
 /** Watched clusters in Redis: channels, the watcher's memory (CAS-versioned), the last change seen. */
 export class WatchStore {
   constructor(
@@ -85,9 +105,10 @@ export class WatchStore {
   async add(cluster: string, watch: WatchChannel): Promise<boolean> {
     const added = await this.redis.eval(
       addScript,
-      2,
+      3,
       this.keys.watch(cluster),
       this.keys.watches(),
+      this.keys.watchesOfProject(projectOf(cluster)),
       watch.channel,
       JSON.stringify(watch),
       String(watch.since),
@@ -100,9 +121,10 @@ export class WatchStore {
   async remove(cluster: string, channel: string): Promise<WatchChannel[] | null> {
     const left = await this.redis.eval(
       removeScript,
-      2,
+      3,
       this.keys.watch(cluster),
       this.keys.watches(),
+      this.keys.watchesOfProject(projectOf(cluster)),
       channel,
       cluster,
     );
@@ -125,6 +147,11 @@ export class WatchStore {
       const found = fields as Record<string, string> | null;
       return found?.channels ? [this.record(clusters[i]!, found)] : [];
     });
+  }
+
+  /** The watched clusters of one fleet project. */
+  async clustersOfProject(project: string): Promise<string[]> {
+    return this.redis.zrange(this.keys.watchesOfProject(project), 0, -1);
   }
 
   async count(): Promise<number> {
@@ -152,7 +179,7 @@ export class WatchStore {
       keys.length,
       ...keys,
       String(version),
-      JSON.stringify(memory),
+      packMemory(memory),
       lastChange ? JSON.stringify(lastChange) : '',
       this.keys.message(''),
       String(now),
@@ -166,7 +193,7 @@ export class WatchStore {
     return {
       cluster,
       channels: JSON.parse(fields.channels ?? '[]') as WatchChannel[],
-      memory: fields.memory ? (JSON.parse(fields.memory) as WatchMemory) : null,
+      memory: fields.memory ? unpackMemory(fields.memory) : null,
       version: Number(fields.v ?? 0),
       ...(fields.lastChange
         ? { lastChange: JSON.parse(fields.lastChange) as WatchRecord['lastChange'] }

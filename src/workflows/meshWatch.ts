@@ -27,7 +27,7 @@ export interface Rollout {
   from: string | null;
   to: string;
   startedAt: number;
-  /** The last quarter announced (1 = 25 %, 2 = 50 %, 3 = 75 %). */
+  /** The last quarter announced (1 = 25 %, 2 = 50 %, 3 = 75 %; only 2 when fewer than 20 pods move). */
   quarter: number;
 }
 
@@ -203,7 +203,9 @@ export function nextWatch(
       });
       rollout = null;
     } else {
-      const quarter = Math.floor((done / Math.max(1, pods)) * 4);
+      // Quarters for a big roll-out; for a small one only halfway, or every pod would be a message.
+      const reached = Math.floor((done / Math.max(1, pods)) * 4);
+      const quarter = pods >= 20 ? reached : reached >= 2 ? 2 : 0;
       if (quarter > rollout.quarter) {
         events.push({ type: 'rolloutProgress', to: rollout.to, done, pods });
         rollout = { ...rollout, quarter };

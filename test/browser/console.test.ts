@@ -75,4 +75,22 @@ describe('the local web console in a browser', () => {
     expect(labels['istio-injection']).toBe('enabled');
     expect(h.sim.slack.messages(CONSOLE_CHANNEL).filter((m) => !m.thread_ts)).toHaveLength(1);
   });
+
+  it('answers /mesh status in the page, and tells the channel when Google rolls new proxies', async () => {
+    await page.fill('#command', '/mesh status proj-a/us-central1/c1');
+    await page.press('#command', 'Enter');
+    await page.waitForSelector('.ephemeral:has-text("Control plane: ACTIVE")', { timeout: 30_000 });
+    expect(await page.locator('.ephemeral').last().innerText()).toContain('Proxies: 1.23.6-asm.14 on');
+    await page.screenshot({ path: '.tmp/console-status.png' });
+
+    // The run watched the cluster from this channel; Google now upgrades the proxies.
+    await page.selectOption('#world-cluster', 'proj-a/us-central1/c1');
+    await page.click('#world-actions button[data-world="proxy"]');
+    await page.waitForSelector('#world-done:has-text("1.24.6-asm.14")');
+    await page.waitForSelector('#channel .msg:has-text("Proxy roll-out started")', { timeout: 30_000 });
+    await page.waitForSelector('#channel .msg:has-text("Proxy roll-out to 1.24.6-asm.14 finished")', {
+      timeout: 60_000,
+    });
+    await page.screenshot({ path: '.tmp/console-upgrade.png' });
+  });
 });

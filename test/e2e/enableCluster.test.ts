@@ -5,7 +5,16 @@
  */
 import type { SlackMessage } from '../../src/sim/index.js';
 import { REJECT_ACTION } from '../../src/slack/render.js';
-import { click, hasButtons, roots, slash, threadOf, waitForPrompt, waitForReply } from '../support/flows.js';
+import {
+  click,
+  hasButtons,
+  roots,
+  slash,
+  threadOf,
+  waitForPrompt,
+  waitForReply,
+  expectInOrder,
+} from '../support/flows.js';
 import {
   APPROVER,
   CHANNEL,
@@ -134,9 +143,7 @@ describe('/mesh enable cluster, end to end', () => {
       ':white_check_mark: All',
       ':tada:',
     ];
-    const positions = order.map((prefix) => thread.findIndex((t) => t.startsWith(prefix)));
-    expect(positions.every((p) => p >= 0)).toBe(true);
-    expect([...positions].sort((a, b) => a - b)).toEqual(positions);
+    expectInOrder(thread, order);
     expect(thread.some((t) => t.includes('Control plane: *PROVISIONING*'))).toBe(true);
     expect(
       thread.some((t) => t.includes('Data plane: *FAILED_PRECONDITION* (MANAGED_CONTROL_PLANE_REQUIRED')),

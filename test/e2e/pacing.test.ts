@@ -9,11 +9,12 @@ import { Redis } from 'ioredis';
 import { OUTBOX_QUEUE, QueuedOutbox, type OutboxJobData } from '../../src/jobs/outbox.js';
 import { Keys } from '../../src/store/keys.js';
 import { MessageStore } from '../../src/store/messages.js';
-import { click, roots, slash, threadOf, waitForPrompt } from '../support/flows.js';
+import { click, roots, slash, threadOf, waitForPrompt, expectInOrder } from '../support/flows.js';
 import { APPROVER, CHANNEL, startHarness, type Harness } from '../support/harness.js';
 import { waitFor } from '../support/wait.js';
 
 const BURST = 3;
+const CLUSTER = 'proj-a/us-central1/c1';
 
 describe('Slack pacing', () => {
   let h: Harness;
@@ -58,21 +59,21 @@ describe('Slack pacing', () => {
         keepSeconds: 3600,
       });
     }
-    const prompt = await waitForPrompt(h.sim, undefined, 90_000);
+    const prompt = await waitForPrompt(h.sim, CLUSTER, 90_000);
     expect(await click(h.app.url, APPROVER, prompt)).toBe(200);
     await waitFor(
       'the run and the burst delivered',
       () =>
-        threadOf(h.sim).some((m) => m.text.startsWith(':tada: Done.')) &&
+        threadOf(h.sim, CLUSTER).some((m) => m.text.startsWith(':tada: Done.')) &&
         h.sim.slack.messages(CHANNEL).filter((m) => m.text.startsWith('notification')).length === 8,
-      120_000,
+      150_000,
     );
 
     // Once each, in order: the burst in its order, the thread in step order.
     const burst = h.sim.slack.messages(CHANNEL).filter((m) => m.text.startsWith('notification'));
     expect(burst.map((m) => m.text)).toEqual(Array.from({ length: 8 }, (_, i) => `notification ${i + 1}`));
     expect(roots(h.sim).filter((m) => m.text.includes('Enable Cloud Service Mesh'))).toHaveLength(1);
-    const thread = threadOf(h.sim)
+    const thread = threadOf(h.sim, CLUSTER)
       .slice(1)
       .map((m) => m.text);
     const order = [
@@ -86,9 +87,7 @@ describe('Slack pacing', () => {
       ':white_check_mark: All',
       ':tada:',
     ];
-    const positions = order.map((prefix) => thread.findIndex((t) => t.startsWith(prefix)));
-    expect(positions.every((p) => p >= 0)).toBe(true);
-    expect([...positions].sort((a, b) => a - b)).toEqual(positions);
+    expectInOrder(thread, order);
     expect(new Set(thread).size).toBe(thread.length);
 
     // About one message per second: any k consecutive posts to the channel span at least k - BURST seconds.
@@ -105,5 +104,11 @@ describe('Slack pacing', () => {
     // The outbox never ran into Slack's pace; only the two forced 429s happened, and were waited out.
     const limited = h.sim.slack.calls.filter((c) => c.error === 'ratelimited');
     expect(limited).toHaveLength(2);
-  });
+    // The checklist was kept up to date, paced apart, and shows the outcome.
+    await waitFor('the checklist showing the outcome', () =>
+      roots(h.sim).find((m) => m.text.includes(CLUSTER) && m.text.includes('Succeeded')),
+    );
+    expect(h.sim.slack.calls.filter((c) => c.method === 'chat.update' && !c.error).length).toBeGreaterThan(0);
+    // About twenty messages at one a second take twenty seconds at least, more when the machine is busy.
+  }, 180_000);
 });

@@ -154,7 +154,9 @@ describe('revision-upgrade notifications', () => {
     );
     expect(failed.length).toBeGreaterThanOrEqual(1);
     expect(new Set(failed).size).toBe(failed.length);
+    const mutations = h.sim.requests.mutations().length;
     const list = await slash(h.app.url, 'list');
+    expect(h.sim.requests.mutations()).toHaveLength(mutations);
     expect(list.text).toContain(`\`${C1}\` in <#${CHANNEL}> (after enable), <#${WATCH}> — last change`);
     expect(list.text).toContain('*Runs in flight* (0)');
   });

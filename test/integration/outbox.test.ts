@@ -4,7 +4,7 @@
  * and the window between Slack's answer and storing its ts, closed by looking the key up.
  */
 import { Queue, Worker } from 'bullmq';
-import { WebClient } from '@slack/web-api';
+import { LogLevel, WebClient } from '@slack/web-api';
 import { Redis } from 'ioredis';
 import {
   createOutboxProcessor,
@@ -41,6 +41,7 @@ describe('the outbox', () => {
     outbox = new QueuedOutbox(queue, store);
     web = new WebClient(sim.slackToken, {
       slackApiUrl: sim.urls.slack,
+      logLevel: LogLevel.ERROR,
       rejectRateLimitedCalls: true,
       retryConfig: { retries: 0 },
     });

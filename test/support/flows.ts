@@ -103,3 +103,10 @@ export async function ask(url: string, sim: Sim, text: string, user = REQUESTER)
   if (ack.status !== 200) throw new Error(`/mesh ${text} answered HTTP ${ack.status}`);
   return waitFor(`the answer to /mesh ${text}`, () => responses(sim, user)[before]);
 }
+
+/** Every prefix starts one of `texts`, and they first appear in this order. */
+export function expectInOrder(texts: string[], prefixes: string[]): void {
+  const positions = prefixes.map((prefix) => texts.findIndex((t) => t.startsWith(prefix)));
+  expect(prefixes.filter((_, i) => positions[i]! < 0)).toEqual([]);
+  expect([...positions].sort((a, b) => a - b)).toEqual(positions);
+}

@@ -170,14 +170,46 @@ describe('the watcher’s diff', () => {
       upgrade(to, 8, optOut),
     ];
     const { events, memory } = feed(reads);
+    // Eight pods move: halfway is told, not every quarter.
     expect(events.flat()).toEqual([
       { type: 'rolloutStarted', from: '1.23.6-asm.14', to, pods: 8 },
-      { type: 'rolloutProgress', to, done: 2, pods: 8 },
       { type: 'rolloutProgress', to, done: 4, pods: 8 },
-      { type: 'rolloutProgress', to, done: 7, pods: 8 },
       { type: 'rolloutFinished', to, pods: 8, optedOut: ['legacy/batch'] },
     ]);
     expect(memory.rollout).toBeNull();
+  });
+
+  it('a big roll-out is told at each quarter', () => {
+    const big = (onNew: number) =>
+      snapshot((s) => {
+        s.dataPlaneControls[0]!.proxyVersion = '1.24.2-asm.1';
+        s.proxies = {
+          sampled: 40,
+          total: 40,
+          versions: { '1.23.6-asm.14': 40 - onNew, '1.24.2-asm.1': onNew },
+          failed: [],
+          optedOut: [],
+          optedOutPods: 0,
+        };
+      });
+    const { events } = feed([
+      snapshot(),
+      big(0),
+      big(0),
+      big(9),
+      big(10),
+      big(21),
+      big(30),
+      big(39),
+      big(40),
+    ]);
+    expect(events.flat().map((e) => (e.type === 'rolloutProgress' ? e.done : e.type))).toEqual([
+      'rolloutStarted',
+      10,
+      21,
+      30,
+      'rolloutFinished',
+    ]);
   });
 
   it('a failed upgrade is told once, with the pod and the reason', () => {

@@ -1,11 +1,9 @@
 import type { ClusterRef } from '../../workflows/ports.js';
 import { watchChain } from '../../jobs/watchers.js';
 import { clusterKey } from '../../workflows/run.js';
-import { clusterArgument, invalid, isInvalid, parseChannel, show } from '../grammar.js';
+import { clusterAndChannel } from '../grammar.js';
 import { ephemeral } from '../reply.js';
 import { defineVerb } from '../verb.js';
-
-const usage = 'watch PROJECT/LOCATION/CLUSTER [#channel]';
 
 /**
  * `/mesh watch`: from now on the channel is told when the cluster's managed mesh changes.
@@ -13,18 +11,10 @@ const usage = 'watch PROJECT/LOCATION/CLUSTER [#channel]';
  */
 export const watchVerb = defineVerb<{ cluster: ClusterRef; channel: string | null }>({
   name: 'watch',
-  usage,
+  usage: 'watch PROJECT/LOCATION/CLUSTER [#channel]',
   summary: 'be told in a channel when the managed mesh of a cluster is upgraded or its health changes',
   example: 'watch my-proj/us-central1/prod-1 #platform',
-  parse([ref, channelArg, ...rest], aliases) {
-    const cluster = clusterArgument(ref, aliases, usage);
-    if (isInvalid(cluster)) return cluster;
-    if (rest.length)
-      return invalid(`\`watch\` takes a cluster and a channel; ${show(rest.join(' '))} is extra`);
-    if (!channelArg) return { cluster, channel: null };
-    const channel = parseChannel(channelArg);
-    return isInvalid(channel) ? channel : { cluster, channel };
-  },
+  parse: (args, aliases) => clusterAndChannel(args, aliases, 'watch'),
   async handle({ cluster, channel }, request, { watches, watchScheduler, notifyChannel, clock, log }) {
     const ref = clusterKey(cluster);
     const where = channel ?? notifyChannel ?? request.channelId;
@@ -44,15 +34,7 @@ export const unwatchVerb = defineVerb<{ cluster: ClusterRef; channel: string | n
   usage: 'unwatch PROJECT/LOCATION/CLUSTER [#channel]',
   summary: 'stop the notifications for a cluster (in this channel, or the one named)',
   example: 'unwatch my-proj/us-central1/prod-1',
-  parse([ref, channelArg, ...rest], aliases) {
-    const cluster = clusterArgument(ref, aliases, 'unwatch PROJECT/LOCATION/CLUSTER');
-    if (isInvalid(cluster)) return cluster;
-    if (rest.length)
-      return invalid(`\`unwatch\` takes a cluster and a channel; ${show(rest.join(' '))} is extra`);
-    if (!channelArg) return { cluster, channel: null };
-    const channel = parseChannel(channelArg);
-    return isInvalid(channel) ? channel : { cluster, channel };
-  },
+  parse: (args, aliases) => clusterAndChannel(args, aliases, 'unwatch'),
   async handle({ cluster, channel }, request, { watches, watchScheduler, outbox, log }) {
     const ref = clusterKey(cluster);
     const watch = await watches.get(ref);
@@ -65,7 +47,9 @@ export const unwatchVerb = defineVerb<{ cluster: ClusterRef; channel: string | n
         `<#${named}> does not watch \`${ref}\` (${where} do). Name one: \`/mesh unwatch ${ref} #channel\`.`,
       );
     }
-    if (left.length === 0) await watchScheduler.stop(ref);
+    if (left.length === 0 && (await watches.clustersOfProject(cluster.project)).length === 0) {
+      await watchScheduler.stop(cluster.project);
+    }
     // What was found but not sent yet is not sent either: the channel asked for silence.
     await outbox.cancel(watchChain(ref, named), 'unwatched');
     log.info({ cluster: ref, channel: named, by: request.userId }, 'watch stopped');
