@@ -230,13 +230,15 @@ export async function startMeshops(config: Config, options: StartOptions = {}): 
       onFinished: async (run) => {
         if (run.status !== 'succeeded' || !config.watch.afterEnable) return;
         const cluster = clusterKey(run.cluster);
-        await watches.add(cluster, {
+        const watch = {
           channel: run.slack.channel,
           by: run.requester.userId,
           since: clock.now(),
           auto: true,
-        });
+        };
+        await watches.add(cluster, watch);
         await watchScheduler.start(cluster);
+        // Told also when the channel watched it already (it does watch it), and once: the event is keyed.
         await workflow.notifier.emit(run, { type: 'watchStarted', channel: run.slack.channel });
       },
     });
