@@ -207,6 +207,7 @@ export async function startMeshops(config: Config, options: StartOptions = {}): 
   const watchIntervalMs = config.polling.intervalMs ?? config.watch.intervalMs;
   const slackLog = slackLogger(log);
   const commandStore = { runs: new RunStore(commands, keys), messages: new MessageStore(commands, keys) };
+  const commandOutbox = new QueuedOutbox(outboxQueue, commandStore.messages);
 
   const workers: Worker[] = [];
   if (options.worker ?? true) {
@@ -348,7 +349,8 @@ export async function startMeshops(config: Config, options: StartOptions = {}): 
       runs: commandStore.runs,
       locks: new ClusterLocks(commands, keys, commandStore.runs),
       triggers: new Triggers(commands, keys),
-      outbox: new QueuedOutbox(outboxQueue, commandStore.messages),
+      outbox: commandOutbox,
+      notifier: new RunNotifier(commandOutbox),
       queue: new RunQueue(queue),
       queries: new QueryQueue(queryQueue),
       watches: new WatchStore(commands, keys),

@@ -8,7 +8,7 @@ import type { ClusterLocks } from '../store/locks.js';
 import type { RunStore } from '../store/runs.js';
 import type { Triggers } from '../store/triggers.js';
 import type { WatchStore } from '../store/watches.js';
-import type { Clock } from '../workflows/ports.js';
+import type { Clock, Notifier } from '../workflows/ports.js';
 
 /** What a handler may touch: Redis (records, queues, the outbox) and nothing slow. Handlers never call Google. */
 export interface HandlerDeps {
@@ -22,6 +22,8 @@ export interface HandlerDeps {
   /** Where `/mesh watch` without a channel sends notifications (MESHOPS_NOTIFY_CHANNEL); else the channel typed in. */
   notifyChannel: string | null;
   outbox: Outbox;
+  /** A run's thread, as the runner tells it (a cancel says so there). */
+  notifier: Notifier;
   clock: Clock;
   log: Logger;
   approvals: Config['approvals'];

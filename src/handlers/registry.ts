@@ -7,6 +7,7 @@ import type { HandlerDeps } from './deps.js';
 import { MAX_COMMAND_LENGTH, isInvalid, show } from './grammar.js';
 import { ephemeral, type EphemeralReply } from './reply.js';
 import { defineVerb, type ParsedCommand, type RegisteredVerb } from './verb.js';
+import { cancelVerb } from './verbs/cancel.js';
 import { enableVerb } from './verbs/enable.js';
 import { plannedVerb } from './verbs/planned.js';
 import { listVerb } from './verbs/list.js';
@@ -33,10 +34,10 @@ export const verbs: readonly RegisteredVerb[] = [
   watchVerb,
   unwatchVerb,
   listVerb,
+  cancelVerb,
   plannedVerb('inject', 'inject REF NAMESPACE…', 'label namespaces for sidecar injection (approval first)'),
   plannedVerb('uninject', 'uninject REF NAMESPACE…', 'remove sidecar injection from namespaces'),
   plannedVerb('disable', 'disable cluster REF [unregister=true]', 'turn managed mesh off for a cluster'),
-  plannedVerb('cancel', 'cancel RUN_ID', 'stop a run before its point of no return'),
   helpVerb,
 ];
 

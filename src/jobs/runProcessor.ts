@@ -3,9 +3,10 @@ import { asMeshopsError } from '../errors.js';
 import type { Logger } from '../log.js';
 import type { ClusterLocks } from '../store/locks.js';
 import { VersionConflict, type RunStore } from '../store/runs.js';
-import { enableClusterWorkflow } from '../workflows/enableCluster.js';
-import { advance, apply, failure, type WorkflowDeps } from '../workflows/engine.js';
+import { advance, type WorkflowDeps } from '../workflows/engine.js';
+import { workflowOf } from '../workflows/registry.js';
 import { isTerminal, type RunRecord } from '../workflows/run.js';
+import { failure, stepApplied, threadStarted } from '../workflows/transitions.js';
 import type { RunJobData } from './runQueue.js';
 
 export interface RunProcessorDeps {
@@ -35,19 +36,7 @@ export function createRunProcessor({ store, locks, workflow, log, onFinished }: 
 
   async function startThread(run: RunRecord): Promise<RunRecord> {
     await notifier.emit(run, { type: 'started' });
-    const now = clock.now();
-    const started = await store.update(run.id, (current) =>
-      current.status === 'queued'
-        ? {
-            ...current,
-            status: 'running',
-            steps: {
-              ...current.steps,
-              [current.step]: current.steps[current.step] ?? { status: 'running', at: now },
-            },
-          }
-        : null,
-    );
+    const started = await store.update(run.id, (current) => threadStarted(current, clock.now()));
     await notifier.emit(started, { type: 'progressed' });
     return started;
   }
@@ -61,16 +50,17 @@ export function createRunProcessor({ store, locks, workflow, log, onFinished }: 
     }
     if (isTerminal(run)) return;
     if (run.status === 'queued') run = await startThread(run);
+    const definition = workflowOf(run.kind);
 
     for (;;) {
       let advanced;
       try {
-        advanced = await advance(run, enableClusterWorkflow, workflow);
+        advanced = await advance(run, definition, workflow);
       } catch (error) {
         const lastAttempt = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
         log.warn({ runId, step: run.step, err: error, lastAttempt }, 'step failed with a retryable error');
         if (!lastAttempt) throw error;
-        advanced = apply(run, failure(asMeshopsError(error)), clock.now());
+        advanced = stepApplied(run, failure(asMeshopsError(error)), clock.now(), definition.order);
       }
       try {
         run = await store.save(advanced.run);

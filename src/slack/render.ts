@@ -6,36 +6,13 @@ import type { KnownBlock } from '@slack/web-api';
 import { describePlane } from '../workflows/enableCluster.js';
 import type { Plane, RunEvent } from '../workflows/events.js';
 import type { MeshCondition, PlaneState } from '../workflows/ports.js';
-import {
-  clusterKey,
-  enableClusterSteps,
-  type InjectionPlan,
-  type RunRecord,
-  type StepName,
-  type StepStatus,
-} from '../workflows/run.js';
+import { workflowOf } from '../workflows/registry.js';
+import { clusterKey, type InjectionPlan, type RunRecord, type StepStatus } from '../workflows/run.js';
 
 export const APPROVE_ACTION = 'approval_approve';
 export const REJECT_ACTION = 'approval_reject';
 
 const SECTION_LIMIT = 3000;
-
-const stepTitles: Record<StepName, string> = {
-  resolve: 'Resolve cluster',
-  preflight: 'Preflight (Workload Identity, mesh API)',
-  register: 'Register in the fleet',
-  label: 'Label cluster mesh_id',
-  feature: 'Enable the servicemesh feature',
-  manage: 'Turn on managed mesh',
-  controlPlane: 'Control plane ACTIVE',
-  dataPlane: 'Data plane ACTIVE',
-  plan: 'Plan sidecar injection',
-  approval: 'Approval',
-  inject: 'Label namespaces',
-  restart: 'Restart workloads',
-  verify: 'Verify istio-proxy in pods',
-  done: 'Summary',
-};
 
 const stepIcons: Record<StepStatus, string> = {
   pending: ':white_circle:',
@@ -68,16 +45,21 @@ function slackDate(ms: number): string {
 }
 
 function title(run: RunRecord): string {
-  return `Enable Cloud Service Mesh on \`${clusterKey(run.cluster)}\``;
+  return `${workflowOf(run.kind).title} \`${clusterKey(run.cluster)}\``;
+}
+
+function stepTitle(run: RunRecord): string {
+  return workflowOf(run.kind).titles[run.step] ?? run.step;
 }
 
 export function rootMessage(run: RunRecord): { text: string; blocks: KnownBlock[] } {
-  const checklist = enableClusterSteps
+  const { order, titles } = workflowOf(run.kind);
+  const checklist = order
     .map((step) => {
       const progress = run.steps[step];
       const icon = stepIcons[progress?.status ?? 'pending'];
       const detail = progress?.detail ? ` — ${progress.detail}` : '';
-      return `${icon} ${stepTitles[step]}${detail}`;
+      return `${icon} ${titles[step] ?? step}${detail}`;
     })
     .join('\n');
   const namespaces = run.options.namespaces.length ? run.options.namespaces.join(', ') : 'none';
@@ -158,7 +140,9 @@ export function closedApprovalMessage(run: RunRecord): { text: string; blocks: K
   const decision = run.approval?.decision;
   const verdict = decision
     ? `${decision.approved ? ':white_check_mark: Approved' : ':no_entry: Rejected'} by <@${decision.by}> ${slackDate(decision.at)}`
-    : `:alarm_clock: Expired ${slackDate(run.approval?.expiresAt ?? run.updatedAt)}: nobody decided`;
+    : run.cancel
+      ? `:octagonal_sign: Cancelled by <@${run.cancel.by}> ${slackDate(run.cancel.at)}: nobody needs to decide`
+      : `:alarm_clock: Expired ${slackDate(run.approval?.expiresAt ?? run.updatedAt)}: nobody decided`;
   return {
     text: `${verdict.replace(/<[^>]*\|([^>]*)>/g, '$1')}: sidecar injection on ${clusterKey(run.cluster)}`,
     blocks: [
@@ -176,7 +160,7 @@ export function outcomeText(run: RunRecord): string {
       return `:tada: Done. ${message}`;
     case 'failed':
       return [
-        `:x: Failed at *${stepTitles[run.step]}*: ${message}`,
+        `:x: Failed at *${stepTitle(run)}*: ${message}`,
         outcome?.hint ? `*What to do:* ${outcome.hint}` : '',
         `Run \`${run.id}\`${outcome?.code ? ` · ${outcome.code}` : ''}`,
       ]
@@ -186,6 +170,8 @@ export function outcomeText(run: RunRecord): string {
       return `:no_entry: ${message}`;
     case 'expired':
       return `:alarm_clock: ${message}${outcome?.hint ? ` (${outcome.hint})` : ''}`;
+    case 'cancelled':
+      return `:octagonal_sign: ${message} Nothing more will happen; what it had done stays as the checklist shows, and no namespace was touched. The cluster is free for another run.`;
     default:
       return `${statusLines[run.status]}: ${message}`;
   }

@@ -6,6 +6,7 @@
 import { MeshopsError, isMeshopsError } from '../errors.js';
 import { failure, type Step, type StepContext, type StepResult } from './engine.js';
 import { clusterResourceLink } from './names.js';
+import type { WorkflowDefinition } from './registry.js';
 import type { ClusterInfo, Kube, OperationRef, PlaneState, ReleaseChannel } from './ports.js';
 import type { InjectionPlan, NamespacePlan, StepName } from './run.js';
 
@@ -460,7 +461,7 @@ const done: Step = (ctx) => {
   });
 };
 
-export const enableClusterWorkflow: Record<StepName, Step> = {
+const steps: Record<StepName, Step> = {
   resolve,
   preflight,
   register,
@@ -475,4 +476,29 @@ export const enableClusterWorkflow: Record<StepName, Step> = {
   restart,
   verify,
   done,
+};
+
+export const enableClusterWorkflow: WorkflowDefinition = {
+  kind: 'enable-cluster',
+  title: 'Enable Cloud Service Mesh on',
+  order: Object.keys(steps),
+  steps,
+  titles: {
+    resolve: 'Resolve cluster',
+    preflight: 'Preflight (Workload Identity, mesh API)',
+    register: 'Register in the fleet',
+    label: 'Label cluster mesh_id',
+    feature: 'Enable the servicemesh feature',
+    manage: 'Turn on managed mesh',
+    controlPlane: 'Control plane ACTIVE',
+    dataPlane: 'Data plane ACTIVE',
+    plan: 'Plan sidecar injection',
+    approval: 'Approval',
+    inject: 'Label namespaces',
+    restart: 'Restart workloads',
+    verify: 'Verify istio-proxy in pods',
+    done: 'Summary',
+  },
+  // Labelling the first namespace changes what users' pods run: from there the run goes to its end.
+  pointOfNoReturn: 'inject',
 };

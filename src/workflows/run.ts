@@ -4,24 +4,11 @@
  */
 import type { ClusterInfo, ClusterRef, OperationRef, PlaneState } from './ports.js';
 
-export const enableClusterSteps = [
-  'resolve',
-  'preflight',
-  'register',
-  'label',
-  'feature',
-  'manage',
-  'controlPlane',
-  'dataPlane',
-  'plan',
-  'approval',
-  'inject',
-  'restart',
-  'verify',
-  'done',
-] as const;
+/** The workflows meshops runs; each has its definition in src/workflows/registry.ts. */
+export type WorkflowKind = 'enable-cluster';
 
-export type StepName = (typeof enableClusterSteps)[number];
+/** A step's name within its workflow (the definition's `order`). */
+export type StepName = string;
 export type StepStatus = 'pending' | 'running' | 'done' | 'skipped' | 'failed';
 export type RunStatus =
   | 'queued'
@@ -78,19 +65,23 @@ export interface ApprovalState {
   decision?: Decision;
 }
 
-export interface EnableFacts {
+/** What the injection steps (plan, approval, label, restart, verify) need and keep. */
+export interface InjectionFacts {
   projectNumber?: string;
   cluster?: ClusterInfo;
   meshRevision?: string;
-  membershipName?: string;
-  /** A long-running operation the current step started and waits on. */
-  operation?: OperationRef;
-  controlPlane?: PlaneState;
-  dataPlane?: PlaneState;
   plan?: InjectionPlan;
   /** One value per run, so a repeated restart step stamps the same annotation and restarts nothing twice. */
   restartedAt?: string;
   verifiedPods?: number;
+  /** A long-running operation the current step started and waits on. */
+  operation?: OperationRef;
+}
+
+export interface EnableFacts extends InjectionFacts {
+  membershipName?: string;
+  controlPlane?: PlaneState;
+  dataPlane?: PlaneState;
 }
 
 export interface StepProgress {
@@ -105,26 +96,39 @@ export interface Outcome {
   hint?: string;
 }
 
-export interface RunRecord {
+/** Who cancelled a run, and when. */
+export interface Cancellation {
+  by: string;
+  at: number;
+}
+
+interface RunCommon {
   id: string;
-  kind: 'enable-cluster';
   version: number;
   createdAt: number;
   updatedAt: number;
   requester: { userId: string; channelId: string };
   cluster: ClusterRef;
-  options: { namespaces: string[]; restart: boolean };
   status: RunStatus;
   step: StepName;
   steps: Partial<Record<StepName, StepProgress>>;
   /** When the current step started and how often it has polled: backoff and timeouts derive from it. */
   attempt: { since: number; polls: number };
-  facts: EnableFacts;
   approval?: ApprovalState;
   /** Where the run's thread is; the messages' timestamps live in the outbox (src/store/messages.ts). */
   slack: { channel: string };
   outcome?: Outcome;
+  cancel?: Cancellation;
 }
+
+export interface EnableClusterRun extends RunCommon {
+  kind: 'enable-cluster';
+  options: { namespaces: string[]; restart: boolean };
+  facts: EnableFacts;
+}
+
+/** A run record is one of the workflows' records, told apart by `kind`. */
+export type RunRecord = EnableClusterRun;
 
 export function clusterKey(cluster: ClusterRef): string {
   return `${cluster.project}/${cluster.location}/${cluster.name}`;
@@ -136,6 +140,8 @@ export function newRun(input: {
   requester: { userId: string; channelId: string };
   cluster: ClusterRef;
   options: { namespaces: string[]; restart: boolean };
+  /** The workflow's first step. */
+  firstStep: StepName;
 }): RunRecord {
   return {
     id: input.id,
@@ -147,7 +153,7 @@ export function newRun(input: {
     cluster: input.cluster,
     options: input.options,
     status: 'queued',
-    step: enableClusterSteps[0],
+    step: input.firstStep,
     steps: {},
     attempt: { since: input.now, polls: 0 },
     facts: {},

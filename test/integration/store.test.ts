@@ -3,11 +3,12 @@ import { Keys } from '../../src/store/keys.js';
 import { ClusterLocks } from '../../src/store/locks.js';
 import { RunStore, VersionConflict } from '../../src/store/runs.js';
 import { Triggers } from '../../src/store/triggers.js';
-import { newRun, type RunRecord } from '../../src/workflows/run.js';
+import { startRun } from '../../src/workflows/registry.js';
+import type { RunRecord } from '../../src/workflows/run.js';
 import { connect, testPrefix } from '../support/redis.js';
 
 function run(id: string, name = 'c1'): RunRecord {
-  return newRun({
+  return startRun('enable-cluster', {
     id,
     now: Date.now(),
     requester: { userId: 'U1', channelId: 'C1' },

@@ -1,10 +1,11 @@
 import { enableClusterWorkflow, membershipLocation } from '../../src/workflows/enableCluster.js';
 import { advance, type WorkflowDeps } from '../../src/workflows/engine.js';
-import { newRun, type RunRecord } from '../../src/workflows/run.js';
+import { startRun } from '../../src/workflows/registry.js';
+import type { RunRecord } from '../../src/workflows/run.js';
 import { FakeClock, FakeWorld } from '../support/fakes.js';
 
 function run(namespaces = ['default', 'shop'], restart = true): RunRecord {
-  return newRun({
+  return startRun('enable-cluster', {
     id: 'r1',
     now: 1_700_000_000_000,
     requester: { userId: 'UREQ', channelId: 'C1' },
@@ -186,7 +187,7 @@ describe('enable-cluster workflow', () => {
     let r = await drive(run(['default']), deps, clock, (x) => x.status === 'awaiting-approval');
     r = await drive(decide(r, true), deps, clock, (x) => x.step === 'verify');
     const restarted = world.calls.filter((c) => c.startsWith('restart'));
-    await enableClusterWorkflow.restart({
+    await enableClusterWorkflow.steps.restart!({
       run: { ...r, step: 'restart' },
       deps,
       now: clock.now(),

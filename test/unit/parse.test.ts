@@ -70,14 +70,16 @@ describe('parseMeshCommand', () => {
   });
 
   it('names verbs that are planned but not here yet', () => {
-    expect(read('cancel r123')).toEqual({ verb: 'cancel' });
-    expect(verbs.find((v) => v.name === 'cancel')?.planned).toBe(true);
+    expect(read('inject proj-a/us-central1/c1 shop')).toEqual({ verb: 'inject' });
+    expect(verbs.find((v) => v.name === 'inject')?.planned).toBe(true);
   });
 
   it('generates the usage from the registry: every available verb, with its form', () => {
     const text = usage();
     for (const verb of verbs.filter((v) => !v.planned)) expect(text).toContain(`\`/mesh ${verb.usage}\``);
     expect(text).toContain('Coming later: `inject`');
+    expect(read('cancel rmx4jskw103dba6')).toEqual({ verb: 'cancel', runId: 'rmx4jskw103dba6' });
+    expect(parseMeshCommand('cancel ;;')).toEqual({ invalid: '`;;` is not a run id' });
   });
 
   it('keeps quoted input short in its reasons', () => {

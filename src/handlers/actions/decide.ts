@@ -1,5 +1,6 @@
 import type { AllMiddlewareArgs, BlockAction, ButtonAction, SlackActionMiddlewareArgs } from '@slack/bolt';
 import type { Decision, RunRecord } from '../../workflows/run.js';
+import { decisionRecorded } from '../../workflows/transitions.js';
 import type { HandlerDeps } from '../deps.js';
 
 type ButtonArgs = SlackActionMiddlewareArgs<BlockAction<ButtonAction>> & AllMiddlewareArgs;
@@ -52,10 +53,9 @@ export function decideAction(approved: boolean, deps: HandlerDeps) {
     let recorded = false;
     const after = await deps.runs.update(runId, (current) => {
       // Runs once per compare-and-set attempt: only the attempt that is saved may say it recorded.
-      recorded = current.status === 'awaiting-approval' && !!current.approval && !current.approval.decision;
-      return recorded && current.approval
-        ? { ...current, approval: { ...current.approval, decision } }
-        : null;
+      const next = decisionRecorded(current, decision);
+      recorded = next !== null;
+      return next;
     });
     if (!recorded) {
       const earlier = after.approval?.decision;

@@ -1,4 +1,5 @@
-import { clusterKey, newRun } from '../../workflows/run.js';
+import { startRun } from '../../workflows/registry.js';
+import { clusterKey } from '../../workflows/run.js';
 import type { ClusterRef } from '../../workflows/ports.js';
 import {
   booleanOption,
@@ -62,7 +63,7 @@ export const enableVerb = defineVerb<EnableClusterCommand>({
     const claimed = await triggers.claim(request.triggerId, id);
     if (claimed !== id) return ephemeral(`This request was already received: run \`${claimed}\`.`);
 
-    const run = newRun({
+    const run = startRun('enable-cluster', {
       id,
       now: clock.now(),
       requester: { userId: request.userId, channelId: request.channelId },

@@ -1,0 +1,56 @@
+import { workflowOf } from '../../workflows/registry.js';
+import { cancelled, isRefusal } from '../../workflows/transitions.js';
+import { invalid, show } from '../grammar.js';
+import { ephemeral } from '../reply.js';
+import { defineVerb } from '../verb.js';
+
+/**
+ * `/mesh cancel RUN_ID`: the requester or an approver stops a run before its point of no return.
+ * The record says so first (compare-and-set, so a step that saves in between stops instead); then
+ * the cluster is free, the prompt loses its buttons and the thread says who cancelled.
+ */
+export const cancelVerb = defineVerb<{ runId: string }>({
+  name: 'cancel',
+  usage: 'cancel RUN_ID',
+  summary: 'stop a run before its point of no return (its requester or an approver)',
+  example: 'cancel rmx4jskw103dba6',
+  parse([runId, ...rest]) {
+    if (!runId) return invalid('which run? `/mesh cancel RUN_ID` (the id is in the run’s thread)');
+    if (!/^r[0-9a-z]{4,40}$/.test(runId)) return invalid(`${show(runId)} is not a run id`);
+    if (rest.length) return invalid(`\`cancel\` takes one run id; ${show(rest.join(' '))} is extra`);
+    return { runId };
+  },
+  async handle({ runId }, request, deps) {
+    const run = await deps.runs.get(runId);
+    if (!run) return ephemeral(`Run \`${runId}\` is not known to meshops. Nothing was cancelled.`);
+    const user = request.userId;
+    if (user !== run.requester.userId && !deps.approvals.approvers.includes(user)) {
+      deps.log.info({ runId, user, audit: 'cancel' }, 'cancel refused: neither requester nor approver');
+      return ephemeral(
+        `Only <@${run.requester.userId}>, who asked for run \`${runId}\`, or an approver may cancel it. Nothing was cancelled.`,
+      );
+    }
+    const { order, pointOfNoReturn } = workflowOf(run.kind);
+    // Set by the attempt that decides (update() may try again after a conflict).
+    const verdict: { refused: string | null } = { refused: null };
+    const after = await deps.runs.update(runId, (current) => {
+      const next = cancelled(current, { by: user, at: deps.clock.now() }, order, pointOfNoReturn);
+      verdict.refused = isRefusal(next) ? next.refused : null;
+      return isRefusal(next) ? null : next;
+    });
+    const { refused } = verdict;
+    if (refused !== null) {
+      deps.log.info({ runId, user, audit: 'cancel', refused }, 'cancel refused');
+      return ephemeral(`:no_entry: Not cancelled: ${refused}. Follow its thread to the end.`);
+    }
+    deps.log.info({ runId, user, audit: 'cancel' }, 'run cancelled');
+    await deps.locks.unlock(after);
+    if (after.approval) await deps.notifier.emit(after, { type: 'approvalClosed' });
+    await deps.notifier.emit(after, { type: 'finished' });
+    // A parked job wakes, finds the run ended and stops; one running a step stops at its next save.
+    await deps.queue.wake(runId);
+    return ephemeral(
+      `:octagonal_sign: Cancelled run \`${runId}\`; its thread says so, and the cluster is free.`,
+    );
+  },
+});

@@ -1,0 +1,35 @@
+/**
+ * The workflows meshops runs, by kind: each a list of steps with their titles, the first step
+ * that cannot be undone, and its title. The runner and the renderer look runs up here; adding a
+ * workflow is one file of steps and one line below.
+ */
+import { enableClusterWorkflow } from './enableCluster.js';
+import type { Step } from './engine.js';
+import { newRun, type RunRecord, type StepName, type WorkflowKind } from './run.js';
+
+export interface WorkflowDefinition {
+  kind: WorkflowKind;
+  /** What the run does, for its root message: e.g. "Enable Cloud Service Mesh on …". */
+  title: string;
+  order: readonly StepName[];
+  steps: Record<StepName, Step>;
+  titles: Record<StepName, string>;
+  /** Once this step has begun, the run can no longer be cancelled. */
+  pointOfNoReturn: StepName;
+}
+
+const definitions: Record<WorkflowKind, WorkflowDefinition> = {
+  'enable-cluster': enableClusterWorkflow,
+};
+
+export function workflowOf(kind: WorkflowKind): WorkflowDefinition {
+  return definitions[kind];
+}
+
+/** A new record of a run of `kind`, at its first step. */
+export function startRun(
+  kind: WorkflowKind,
+  input: Omit<Parameters<typeof newRun>[0], 'firstStep'>,
+): RunRecord {
+  return newRun({ ...input, firstStep: workflowOf(kind).order[0]! });
+}

@@ -1,0 +1,139 @@
+/**
+ * Every change to a run record, as pure functions in one place: a step's result applied, the
+ * thread started, an approver's decision, a cancel. The runner, the click handler and the cancel
+ * command call these inside a compare-and-set; none of them edits a record itself.
+ */
+import { MeshopsError } from '../errors.js';
+import type { Cancellation, Decision, Outcome, RunRecord, StepName } from './run.js';
+import { isTerminal } from './run.js';
+import type { ApprovalState, InjectionFacts } from './run.js';
+
+export type StepResult =
+  | { type: 'next'; facts?: Partial<RunRecord['facts']>; detail?: string; skipped?: boolean }
+  | { type: 'wait'; facts?: Partial<RunRecord['facts']>; detail?: string; delayMs: number }
+  | { type: 'approval'; approval: ApprovalState; wakeAt: number }
+  | { type: 'finish'; status: 'succeeded' | 'rejected' | 'expired' | 'failed'; outcome: Outcome };
+
+/** What the runner does after a step: run the next one now, park until `wakeAt`, or stop. */
+export type Continuation = { type: 'continue' } | { type: 'park'; wakeAt: number } | { type: 'stop' };
+
+export interface Advanced {
+  run: RunRecord;
+  then: Continuation;
+  /** The step that ran and the one now current differ: the checklist changed. */
+  moved: boolean;
+}
+
+export function failure(error: MeshopsError): StepResult {
+  return {
+    type: 'finish',
+    status: 'failed',
+    outcome: { code: error.code, message: error.message, ...(error.hint ? { hint: error.hint } : {}) },
+  };
+}
+
+/** A step's result applied to the record; `order` is the workflow's steps, to find the next one. */
+export function stepApplied(
+  run: RunRecord,
+  result: StepResult,
+  now: number,
+  order: readonly StepName[],
+): Advanced {
+  const next: RunRecord = { ...run, updatedAt: now, steps: { ...run.steps }, facts: { ...run.facts } };
+  switch (result.type) {
+    case 'next': {
+      Object.assign(next.facts, result.facts, { operation: undefined } satisfies Partial<InjectionFacts>);
+      next.steps[run.step] = {
+        status: result.skipped ? 'skipped' : 'done',
+        at: now,
+        ...(result.detail ? { detail: result.detail } : {}),
+      };
+      const following = order[order.indexOf(run.step) + 1];
+      if (!following) throw new Error(`step ${run.step} has no successor; it must finish the run`);
+      next.step = following;
+      next.steps[following] = { status: 'running', at: now };
+      next.status = 'running';
+      next.attempt = { since: now, polls: 0 };
+      return { run: next, then: { type: 'continue' }, moved: true };
+    }
+    case 'wait': {
+      Object.assign(next.facts, result.facts);
+      const current = next.steps[run.step];
+      next.steps[run.step] = {
+        status: 'running',
+        at: current?.at ?? now,
+        ...(result.detail ? { detail: result.detail } : current?.detail ? { detail: current.detail } : {}),
+      };
+      next.status = 'waiting';
+      next.attempt = { since: run.attempt.since, polls: run.attempt.polls + 1 };
+      return { run: next, then: { type: 'park', wakeAt: now + result.delayMs }, moved: false };
+    }
+    case 'approval': {
+      next.approval = result.approval;
+      next.status = 'awaiting-approval';
+      next.steps[run.step] = {
+        status: 'running',
+        at: next.steps[run.step]?.at ?? now,
+        detail: 'waiting for approval',
+      };
+      return { run: next, then: { type: 'park', wakeAt: result.wakeAt }, moved: false };
+    }
+    case 'finish': {
+      next.status = result.status;
+      next.outcome = result.outcome;
+      next.steps[run.step] = {
+        status: result.status === 'succeeded' ? 'done' : 'failed',
+        at: now,
+        detail: result.outcome.message,
+      };
+      return { run: next, then: { type: 'stop' }, moved: true };
+    }
+  }
+}
+
+/** A worker picked the queued run up: its thread exists from now on. Null if it was picked up before. */
+export function threadStarted(run: RunRecord, now: number): RunRecord | null {
+  if (run.status !== 'queued') return null;
+  return {
+    ...run,
+    status: 'running',
+    updatedAt: now,
+    steps: { ...run.steps, [run.step]: run.steps[run.step] ?? { status: 'running', at: now } },
+  };
+}
+
+/** The first decision on a waiting prompt; null when the run is not waiting for one (any more). */
+export function decisionRecorded(run: RunRecord, decision: Decision): RunRecord | null {
+  if (run.status !== 'awaiting-approval' || !run.approval || run.approval.decision) return null;
+  return { ...run, updatedAt: decision.at, approval: { ...run.approval, decision } };
+}
+
+/**
+ * A cancel, if the run has not reached its point of no return (the first step that changes what
+ * users run: labelling namespaces). Else a refusal that says why.
+ */
+export function cancelled(
+  run: RunRecord,
+  cancellation: Cancellation,
+  order: readonly StepName[],
+  pointOfNoReturn: StepName,
+): RunRecord | { refused: string } {
+  if (isTerminal(run)) return { refused: `run \`${run.id}\` has already ended (${run.status})` };
+  if (order.indexOf(run.step) >= order.indexOf(pointOfNoReturn)) {
+    return {
+      refused: `run \`${run.id}\` is past its point of no return: it has started changing namespaces, and stopping now would leave them half done`,
+    };
+  }
+  return {
+    ...run,
+    status: 'cancelled',
+    updatedAt: cancellation.at,
+    cancel: cancellation,
+    steps: { ...run.steps, [run.step]: { status: 'skipped', at: cancellation.at, detail: 'cancelled' } },
+    outcome: { message: `Cancelled by <@${cancellation.by}> before its point of no return.` },
+  };
+}
+
+export function isRefusal(value: RunRecord | { refused: string }): value is { refused: string } {
+  return 'refused' in value;
+}
