@@ -45,6 +45,17 @@ export function parseClusterRef(text: string, aliases: Record<string, string>): 
   return { project, location: loc, name };
 }
 
+/** Namespace names, deduplicated; at least one, each a valid name. */
+export function namespaceNames(names: string[], written = names.join(' ')): string[] | Invalid {
+  const unique = [...new Set(names)];
+  const bad = unique.find((ns) => !namespaceName.test(ns));
+  if (bad !== undefined || unique.length === 0) {
+    return invalid(`${show(bad ?? written)} is not a namespace name (lowercase letters, digits and -)`);
+  }
+  if (unique.length > 50) return invalid('at most 50 namespaces per run');
+  return unique;
+}
+
 /** The one cluster argument of a verb, with `usage` in the reason when it is missing. */
 export function clusterArgument(
   ref: string | undefined,

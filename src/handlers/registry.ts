@@ -11,6 +11,7 @@ import { cancelVerb } from './verbs/cancel.js';
 import { enableVerb } from './verbs/enable.js';
 import { plannedVerb } from './verbs/planned.js';
 import { listVerb } from './verbs/list.js';
+import { injectVerb, uninjectVerb } from './verbs/namespaces.js';
 import { statusVerb } from './verbs/status.js';
 import { unwatchVerb, watchVerb } from './verbs/watch.js';
 
@@ -35,8 +36,8 @@ export const verbs: readonly RegisteredVerb[] = [
   unwatchVerb,
   listVerb,
   cancelVerb,
-  plannedVerb('inject', 'inject REF NAMESPACE…', 'label namespaces for sidecar injection (approval first)'),
-  plannedVerb('uninject', 'uninject REF NAMESPACE…', 'remove sidecar injection from namespaces'),
+  injectVerb,
+  uninjectVerb,
   plannedVerb('disable', 'disable cluster REF [unregister=true]', 'turn managed mesh off for a cluster'),
   helpVerb,
 ];
@@ -52,7 +53,8 @@ export function usage(): string {
   ].join('\n');
 }
 
-export type ReadCommand = ParsedCommand | { invalid: string };
+/** A line that is not a command: why, and the verb it tried to be (when it named one). */
+export type ReadCommand = ParsedCommand | { invalid: string; verb?: string };
 
 /** `/mesh …` text → the verb's command, or a reason it is not one. Pure. */
 export function parseMeshCommand(text: string, aliases: Record<string, string> = {}): ReadCommand {
@@ -62,7 +64,20 @@ export function parseMeshCommand(text: string, aliases: Record<string, string> =
   const [name, ...args] = text.trim().split(/\s+/).filter(Boolean);
   const verb = verbs.find((v) => v.name === (name ?? 'help'));
   if (!verb) return { invalid: `unknown command ${show(name ?? '')}` };
-  return verb.read(args, aliases);
+  const read = verb.read(args, aliases);
+  return isInvalid(read) ? { ...read, verb: verb.name } : read;
+}
+
+/**
+ * What a malformed command is answered with besides its reason: the right form of the verb it
+ * tried, or the forms of all of them, short, and where the whole help is.
+ */
+export function usageFor(verbName: string | undefined): string {
+  const verb = verbs.find((v) => v.name === verbName && !v.planned);
+  if (verb)
+    return `Usage: \`/mesh ${verb.usage}\` — e.g. \`/mesh ${verb.example}\`. \`/mesh help\` lists every command.`;
+  const forms = verbs.filter((v) => !v.planned).map((v) => `\`/mesh ${v.usage}\``);
+  return `Commands: ${forms.join(' · ')}. \`/mesh help\` says what each does.`;
 }
 
 /** What the user is told when queuing failed; ioredis' own wording means nothing to them. */
@@ -80,7 +95,7 @@ export function meshCommand(deps: HandlerDeps) {
     const parsed = parseMeshCommand(command.text, deps.aliases);
     let reply: EphemeralReply;
     if (isInvalid(parsed)) {
-      reply = ephemeral(`:warning: ${parsed.invalid}. Nothing was started.\n${usage()}`);
+      reply = ephemeral(`:warning: ${parsed.invalid}. Nothing was started.\n${usageFor(parsed.verb)}`);
     } else {
       try {
         reply = await parsed.run(

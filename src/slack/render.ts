@@ -79,19 +79,27 @@ export function rootMessage(run: RunRecord): { text: string; blocks: KnownBlock[
   return { text: `${title(run)}: ${statusLines[run.status]}`, blocks };
 }
 
+/** "Set `a=b`, remove `c`", or "Remove `a` and `b`". */
+function labelChange(plan: InjectionPlan): string {
+  const removed = plan.remove.map((key) => `\`${key}\``).join(' and ');
+  return plan.set ? `Set \`${plan.set.key}=${plan.set.value}\`, remove ${removed}` : `Remove ${removed}`;
+}
+
 function approvalSummary(run: RunRecord): string {
   const plan = run.facts.plan;
-  if (!plan) return 'Nothing to inject.';
+  if (!plan) return 'Nothing to change.';
   const pods = plan.namespaces.reduce((sum, ns) => sum + ns.pods, 0);
   const lines = plan.namespaces.map(
     (ns) =>
       `• \`${ns.name}\`: ${ns.pods} pod(s), ${ns.workloads.length} workload(s)` +
-      (ns.podDisruptionBudgets ? `, ${ns.podDisruptionBudgets} PodDisruptionBudget(s)` : ''),
+      (ns.podDisruptionBudgets ? `, ${ns.podDisruptionBudgets} PodDisruptionBudget(s)` : '') +
+      (ns.settled ? ' — already as wanted, not restarted' : ''),
   );
+  const restarts = plan.namespaces.filter((ns) => !ns.settled).reduce((sum, ns) => sum + ns.pods, 0);
   return [
-    `*Sidecar injection for \`${clusterKey(run.cluster)}\`*`,
-    `Set \`${plan.set.key}=${plan.set.value}\`, remove \`${plan.remove}\` (${plan.reason}).`,
-    `Mesh: ${run.facts.meshRevision ?? 'managed'} · ${run.options.restart ? `${pods} pod(s) will restart` : 'no restart (restart=false)'}`,
+    `*${plan.set ? 'Sidecar injection' : 'Removing sidecar injection'} for \`${clusterKey(run.cluster)}\`*`,
+    `${labelChange(plan)} (${plan.reason}).`,
+    `Mesh: ${run.facts.meshRevision ?? 'managed'} · ${run.options.restart ? `${restarts} of ${pods} pod(s) will restart` : 'no restart (restart=false)'}`,
     ...lines,
   ].join('\n');
 }
@@ -228,16 +236,21 @@ export function runEventText(run: RunRecord, event: RunEvent): string {
     case 'injectionPlanned': {
       const { plan } = event;
       const pods = plan.namespaces.reduce((sum, ns) => sum + ns.pods, 0);
-      return `:clipboard: Plan: \`${plan.set.key}=${plan.set.value}\` on ${plan.namespaces.length} namespace(s), ${pods} pod(s) — ${plan.reason}.`;
+      const what = plan.set
+        ? `\`${plan.set.key}=${plan.set.value}\` on`
+        : `remove ${plan.remove.map((k) => `\`${k}\``).join(' and ')} from`;
+      return `:clipboard: Plan: ${what} ${plan.namespaces.length} namespace(s), ${pods} pod(s) — ${plan.reason}.`;
     }
     case 'approvalReminder':
       return `:hourglass_flowing_sand: Still waiting for an approver; the request expires <!date^${Math.floor(event.expiresAt / 1000)}^{date_short_pretty} {time}|in ${minutes(event.remainingMs)}>.`;
     case 'namespacesLabelled':
-      return `:syringe: Labelled ${namespaceList(event.plan)} with \`${event.plan.set.key}=${event.plan.set.value}\` (removed \`${event.plan.remove}\`).`;
+      return event.plan.set
+        ? `:syringe: Labelled ${namespaceList(event.plan)} with \`${event.plan.set.key}=${event.plan.set.value}\` (removed ${event.plan.remove.map((k) => `\`${k}\``).join(', ')}).`
+        : `:scissors: Removed ${event.plan.remove.map((k) => `\`${k}\``).join(' and ')} from ${namespaceList(event.plan)}.`;
     case 'workloadsRestarted':
       return `:arrows_counterclockwise: Restarted ${event.count} workload(s) (rollout restart at ${event.restartedAt}).`;
     case 'podsVerified':
-      return `:white_check_mark: All ${event.pods} pod(s) run with \`istio-proxy\`.`;
+      return `:white_check_mark: All ${event.pods} pod(s) run ${event.withProxy ? 'with' : 'without'} \`istio-proxy\`.`;
     case 'finished':
       return outcomeText(run);
     case 'watchStarted':

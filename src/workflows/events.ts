@@ -27,7 +27,7 @@ export type RunEvent =
   | { type: 'approvalClosed' }
   | { type: 'namespacesLabelled'; plan: InjectionPlan }
   | { type: 'workloadsRestarted'; count: number; restartedAt: string }
-  | { type: 'podsVerified'; pods: number }
+  | { type: 'podsVerified'; pods: number; withProxy: boolean }
   /** The final summary (success, failure with its hint, rejection, expiry). */
   | { type: 'finished' }
   /** After success: the channel now watches the cluster's mesh. */

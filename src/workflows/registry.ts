@@ -4,6 +4,7 @@
  * workflow is one file of steps and one line below.
  */
 import { enableClusterWorkflow } from './enableCluster.js';
+import { injectWorkflow, uninjectWorkflow } from './namespaces.js';
 import type { Step } from './engine.js';
 import { newRun, type RunRecord, type StepName, type WorkflowKind } from './run.js';
 
@@ -20,6 +21,8 @@ export interface WorkflowDefinition {
 
 const definitions: Record<WorkflowKind, WorkflowDefinition> = {
   'enable-cluster': enableClusterWorkflow,
+  inject: injectWorkflow,
+  uninject: uninjectWorkflow,
 };
 
 export function workflowOf(kind: WorkflowKind): WorkflowDefinition {
@@ -29,7 +32,7 @@ export function workflowOf(kind: WorkflowKind): WorkflowDefinition {
 /** A new record of a run of `kind`, at its first step. */
 export function startRun(
   kind: WorkflowKind,
-  input: Omit<Parameters<typeof newRun>[0], 'firstStep'>,
+  input: Omit<Parameters<typeof newRun>[0], 'firstStep' | 'kind'>,
 ): RunRecord {
-  return newRun({ ...input, firstStep: workflowOf(kind).order[0]! });
+  return newRun({ ...input, kind, firstStep: workflowOf(kind).order[0]! });
 }

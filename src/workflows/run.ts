@@ -5,7 +5,7 @@
 import type { ClusterInfo, ClusterRef, OperationRef, PlaneState } from './ports.js';
 
 /** The workflows meshops runs; each has its definition in src/workflows/registry.ts. */
-export type WorkflowKind = 'enable-cluster';
+export type WorkflowKind = 'enable-cluster' | 'inject' | 'uninject';
 
 /** A step's name within its workflow (the definition's `order`). */
 export type StepName = string;
@@ -41,11 +41,16 @@ export interface NamespacePlan {
   workloads: Array<{ kind: 'Deployment' | 'StatefulSet' | 'DaemonSet'; name: string; replicas: number }>;
   pods: number;
   podDisruptionBudgets: number;
+  /** Labelled as planned and every pod already as wanted: not restarted. */
+  settled: boolean;
 }
 
 export interface InjectionPlan {
-  set: { key: InjectionLabel; value: string };
-  remove: InjectionLabel;
+  /** inject: sidecars on; uninject: off. */
+  mode: 'inject' | 'uninject';
+  /** The label that turns injection on, or null when it is being turned off. */
+  set: { key: InjectionLabel; value: string } | null;
+  remove: InjectionLabel[];
   /** Why this label: the managed default, or the revision an in-cluster istiod already serves. */
   reason: string;
   namespaces: NamespacePlan[];
@@ -127,14 +132,22 @@ export interface EnableClusterRun extends RunCommon {
   facts: EnableFacts;
 }
 
+/** `/mesh inject` and `/mesh uninject`: sidecar injection on or off for some namespaces. */
+export interface NamespacesRun extends RunCommon {
+  kind: 'inject' | 'uninject';
+  options: { namespaces: string[]; restart: boolean };
+  facts: InjectionFacts;
+}
+
 /** A run record is one of the workflows' records, told apart by `kind`. */
-export type RunRecord = EnableClusterRun;
+export type RunRecord = EnableClusterRun | NamespacesRun;
 
 export function clusterKey(cluster: ClusterRef): string {
   return `${cluster.project}/${cluster.location}/${cluster.name}`;
 }
 
 export function newRun(input: {
+  kind: WorkflowKind;
   id: string;
   now: number;
   requester: { userId: string; channelId: string };
@@ -145,7 +158,7 @@ export function newRun(input: {
 }): RunRecord {
   return {
     id: input.id,
-    kind: 'enable-cluster',
+    kind: input.kind,
     version: 0,
     createdAt: input.now,
     updatedAt: input.now,

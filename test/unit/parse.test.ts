@@ -1,5 +1,11 @@
 import { MAX_COMMAND_LENGTH, parseClusterRef } from '../../src/handlers/grammar.js';
-import { parseMeshCommand, usage, verbs } from '../../src/handlers/registry.js';
+import { parseMeshCommand, usage, usageFor, verbs } from '../../src/handlers/registry.js';
+
+/** Why a line is not a command ('' if it is one). */
+function reasonOf(text: string): string {
+  const parsed = parseMeshCommand(text);
+  return 'invalid' in parsed ? parsed.invalid : '';
+}
 
 /** The command a line reads as, or its reason. */
 function read(text: string, aliases: Record<string, string> = {}): unknown {
@@ -70,16 +76,30 @@ describe('parseMeshCommand', () => {
   });
 
   it('names verbs that are planned but not here yet', () => {
-    expect(read('inject proj-a/us-central1/c1 shop')).toEqual({ verb: 'inject' });
-    expect(verbs.find((v) => v.name === 'inject')?.planned).toBe(true);
+    expect(read('disable cluster proj-a/us-central1/c1')).toEqual({ verb: 'disable' });
+    expect(verbs.find((v) => v.name === 'disable')?.planned).toBe(true);
   });
 
   it('generates the usage from the registry: every available verb, with its form', () => {
     const text = usage();
     for (const verb of verbs.filter((v) => !v.planned)) expect(text).toContain(`\`/mesh ${verb.usage}\``);
-    expect(text).toContain('Coming later: `inject`');
+    expect(text).toContain('Coming later: `disable`');
+    expect(read('inject proj-a/us-central1/c1 shop shop default restart=false')).toEqual({
+      verb: 'inject',
+      cluster: { project: 'proj-a', location: 'us-central1', name: 'c1' },
+      namespaces: ['shop', 'default'],
+      restart: false,
+    });
+    expect(reasonOf('uninject proj-a/us-central1/c1')).toContain('which namespaces?');
+    expect(reasonOf('inject proj-a/us-central1/c1 Shop')).toContain('is not a namespace name');
     expect(read('cancel rmx4jskw103dba6')).toEqual({ verb: 'cancel', runId: 'rmx4jskw103dba6' });
-    expect(parseMeshCommand('cancel ;;')).toEqual({ invalid: '`;;` is not a run id' });
+    expect(parseMeshCommand('cancel ;;')).toEqual({ invalid: '`;;` is not a run id', verb: 'cancel' });
+    // A malformed command is answered with the right form of the verb it tried, or all the forms.
+    expect(usageFor('cancel')).toBe(
+      'Usage: `/mesh cancel RUN_ID` — e.g. `/mesh cancel rmx4jskw103dba6`. `/mesh help` lists every command.',
+    );
+    expect(usageFor(undefined)).toContain('`/mesh enable cluster PROJECT/LOCATION/CLUSTER');
+    expect(usageFor(undefined).length).toBeLessThan(1000);
   });
 
   it('keeps quoted input short in its reasons', () => {

@@ -1,4 +1,4 @@
-import { startRun } from '../../workflows/registry.js';
+import { admitRun, isReply } from '../admission.js';
 import { clusterKey } from '../../workflows/run.js';
 import type { ClusterRef } from '../../workflows/ports.js';
 import {
@@ -6,9 +6,9 @@ import {
   clusterArgument,
   invalid,
   isInvalid,
-  namespaceName,
+  namespaceNames,
   parseOptions,
-  show,
+  type Invalid,
 } from '../grammar.js';
 import { ephemeral } from '../reply.js';
 import { defineVerb } from '../verb.js';
@@ -22,14 +22,8 @@ export interface EnableClusterCommand {
 
 const usage = 'enable cluster PROJECT/LOCATION/CLUSTER [namespaces=a,b] [restart=true|false]';
 
-function namespaces(value: string): string[] | ReturnType<typeof invalid> {
-  const names = [...new Set(value.split(',').filter(Boolean))];
-  const bad = names.find((ns) => !namespaceName.test(ns));
-  if (bad !== undefined || names.length === 0) {
-    return invalid(`${show(bad ?? value)} is not a namespace name (lowercase letters, digits and -)`);
-  }
-  if (names.length > 50) return invalid('at most 50 namespaces per run');
-  return names;
+function namespaces(value: string): string[] | Invalid {
+  return namespaceNames(value.split(',').filter(Boolean), value);
 }
 
 /**
@@ -57,43 +51,19 @@ export const enableVerb = defineVerb<EnableClusterCommand>({
     };
   },
   async handle(command, request, deps) {
-    const { runs, locks, triggers, queue, clock, log } = deps;
-    const id = deps.newRunId();
-    const cluster = clusterKey(command.cluster);
-    const claimed = await triggers.claim(request.triggerId, id);
-    if (claimed !== id) return ephemeral(`This request was already received: run \`${claimed}\`.`);
-
-    const run = startRun('enable-cluster', {
-      id,
-      now: clock.now(),
-      requester: { userId: request.userId, channelId: request.channelId },
-      cluster: command.cluster,
-      options: { namespaces: command.namespaces, restart: command.restart },
-    });
-    // Record first, then the lock: a lock whose holder has no record is known to be stale.
-    await runs.create(run);
-    const holder = await locks.lock(run);
-    if (holder !== id) {
-      await runs.remove(run);
-      const other = await runs.get(holder);
-      const where = other ? ` in <#${other.slack.channel}>` : '';
-      return ephemeral(
-        `A run is already going for \`${cluster}\`: run \`${holder}\`${where}. Follow its thread; one run per cluster at a time.`,
-      );
-    }
-    try {
-      await queue.enqueue(id);
-    } catch (error) {
-      await locks.unlock(run);
-      await runs.remove(run);
-      throw error;
-    }
-    log.info({ runId: id, cluster, requester: request.userId, namespaces: command.namespaces }, 'run queued');
+    const admitted = await admitRun(
+      'enable-cluster',
+      command.cluster,
+      { namespaces: command.namespaces, restart: command.restart },
+      request,
+      deps,
+    );
+    if (isReply(admitted)) return admitted;
     const injected = command.namespaces.length
       ? ` then sidecar injection for ${command.namespaces.map((n) => `\`${n}\``).join(', ')} (after approval)`
       : '';
     return ephemeral(
-      `:inbox_tray: Queued run \`${id}\`: managed Cloud Service Mesh on \`${cluster}\`${injected}. Progress follows in a thread in this channel.`,
+      `:inbox_tray: Queued run \`${admitted.id}\`: managed Cloud Service Mesh on \`${clusterKey(command.cluster)}\`${injected}. Progress follows in a thread in this channel.`,
     );
   },
 });

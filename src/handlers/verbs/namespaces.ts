@@ -1,0 +1,65 @@
+import type { ClusterRef } from '../../workflows/ports.js';
+import { clusterKey } from '../../workflows/run.js';
+import type { InjectionMode } from '../../workflows/steps/injection.js';
+import { admitRun, isReply } from '../admission.js';
+import {
+  booleanOption,
+  clusterArgument,
+  invalid,
+  isInvalid,
+  namespaceNames,
+  parseOptions,
+} from '../grammar.js';
+import { ephemeral } from '../reply.js';
+import { defineVerb, type RegisteredVerb } from '../verb.js';
+
+interface NamespacesCommand {
+  cluster: ClusterRef;
+  namespaces: string[];
+  restart: boolean;
+}
+
+/** `/mesh inject REF ns…` and `/mesh uninject REF ns…`: approval first, then label, restart, verify. */
+function namespacesVerb(mode: InjectionMode): RegisteredVerb {
+  const usage = `${mode} PROJECT/LOCATION/CLUSTER NAMESPACE… [restart=true|false]`;
+  return defineVerb<NamespacesCommand>({
+    name: mode,
+    usage,
+    summary:
+      mode === 'inject'
+        ? 'turn sidecar injection on for namespaces of a cluster on the mesh (after approval), restart and verify'
+        : 'turn sidecar injection off for namespaces (after approval), restart and verify no pod has istio-proxy',
+    example: `${mode} my-proj/us-central1/prod-1 shop payments`,
+    parse([ref, ...rest], aliases) {
+      const cluster = clusterArgument(ref, aliases, usage);
+      if (isInvalid(cluster)) return cluster;
+      const names = rest.filter((arg) => !arg.includes('='));
+      if (names.length === 0) return invalid(`which namespaces? \`/mesh ${usage}\``);
+      const namespaces = namespaceNames(names);
+      if (isInvalid(namespaces)) return namespaces;
+      const options = parseOptions(
+        rest.filter((arg) => arg.includes('=')),
+        { restart: booleanOption('restart') },
+      );
+      if (isInvalid(options)) return options;
+      return { cluster, namespaces, restart: options.restart ?? true };
+    },
+    async handle(command, request, deps) {
+      const admitted = await admitRun(
+        mode,
+        command.cluster,
+        { namespaces: command.namespaces, restart: command.restart },
+        request,
+        deps,
+      );
+      if (isReply(admitted)) return admitted;
+      const names = command.namespaces.map((n) => `\`${n}\``).join(', ');
+      return ephemeral(
+        `:inbox_tray: Queued run \`${admitted.id}\`: sidecar injection ${mode === 'inject' ? 'on' : 'off'} for ${names} in \`${clusterKey(command.cluster)}\` (after approval). Progress follows in a thread in this channel.`,
+      );
+    },
+  });
+}
+
+export const injectVerb = namespacesVerb('inject');
+export const uninjectVerb = namespacesVerb('uninject');

@@ -1,0 +1,111 @@
+/**
+ * `/mesh inject` and `/mesh uninject`: sidecar injection on or off for some namespaces of a cluster
+ * that is already on the mesh. The shared injection steps, after a resolve that checks what must
+ * hold first (for inject: registered, and its managed data plane ACTIVE, or no pod would get a
+ * sidecar).
+ */
+import { MeshopsError } from '../errors.js';
+import { meshRevisionByChannel } from './enableCluster.js';
+import type { Step } from './engine.js';
+import type { WorkflowDefinition } from './registry.js';
+import { clusterKey, type StepName } from './run.js';
+import {
+  injectionLabel,
+  labelNamespaces,
+  planInjection,
+  restartWorkloads,
+  verifyPods,
+  awaitApproval,
+  type InjectionMode,
+} from './steps/injection.js';
+
+function resolve(mode: InjectionMode): Step {
+  return async (ctx) => {
+    const { gke, projects, fleet, notifier } = ctx.deps;
+    const { cluster: ref } = ctx.run;
+    const key = clusterKey(ref);
+    const cluster = await gke.getCluster(ref);
+    if (cluster.status !== 'RUNNING') {
+      throw new MeshopsError('CLUSTER_NOT_RUNNING', `cluster ${ref.name} is ${cluster.status}, not RUNNING`, {
+        hint: 'wait until the cluster is RUNNING and run the command again',
+      });
+    }
+    const projectNumber = await projects.projectNumber(ref.project);
+    const meshRevision = meshRevisionByChannel[cluster.releaseChannel];
+    if (mode === 'inject') {
+      const membership = await fleet.findMembership(ref.project, ref, projectNumber);
+      if (!membership) {
+        throw new MeshopsError(
+          'FAILED_PRECONDITION',
+          `${key} is not registered in the fleet, so it has no managed mesh to inject`,
+          {
+            hint: `put it on the mesh first: \`/mesh enable cluster ${key} namespaces=${ctx.run.options.namespaces.join(',')}\``,
+          },
+        );
+      }
+      const mesh = await fleet.meshState(ref.project, membership.name, projectNumber);
+      const state = mesh?.dataPlane?.state;
+      if (state !== 'ACTIVE') {
+        throw new MeshopsError(
+          'FAILED_PRECONDITION',
+          `the managed data plane of ${key} is ${state ?? 'not enabled'}, not ACTIVE: restarted pods would get no sidecar`,
+          {
+            hint: `\`/mesh enable cluster ${key}\` turns it on and waits for ACTIVE; \`/mesh status ${key}\` shows why it is not`,
+          },
+        );
+      }
+    }
+    await notifier.emit(ctx.run, { type: 'clusterResolved', cluster, projectNumber, meshRevision });
+    return {
+      type: 'next',
+      facts: { cluster, projectNumber, meshRevision },
+      detail: `${cluster.releaseChannel} channel → ${meshRevision}`,
+    };
+  };
+}
+
+const done: Step = (ctx) => {
+  const { plan, verifiedPods } = ctx.run.facts;
+  const names = plan?.namespaces.map((ns) => `\`${ns.name}\``).join(', ') ?? 'no namespace';
+  const parts = [
+    plan?.set ? `${names} labelled \`${injectionLabel(plan)}\`` : `${names} no longer labelled for injection`,
+  ];
+  if (verifiedPods !== undefined)
+    parts.push(`${verifiedPods} pod(s) ${plan?.set ? 'with' : 'without'} istio-proxy`);
+  return Promise.resolve({
+    type: 'finish',
+    status: 'succeeded',
+    outcome: { message: `${parts.join('; ')}.` },
+  });
+};
+
+function definition(mode: InjectionMode): WorkflowDefinition {
+  const steps: Record<StepName, Step> = {
+    resolve: resolve(mode),
+    plan: planInjection(mode),
+    approval: awaitApproval('No namespace was touched.'),
+    inject: labelNamespaces,
+    restart: restartWorkloads,
+    verify: verifyPods,
+    done,
+  };
+  return {
+    kind: mode,
+    title: mode === 'inject' ? 'Sidecar injection on' : 'Remove sidecar injection on',
+    order: Object.keys(steps),
+    steps,
+    titles: {
+      resolve: mode === 'inject' ? 'Resolve cluster (data plane ACTIVE)' : 'Resolve cluster',
+      plan: mode === 'inject' ? 'Plan sidecar injection' : 'Plan removing sidecar injection',
+      approval: 'Approval',
+      inject: mode === 'inject' ? 'Label namespaces' : 'Remove the injection labels',
+      restart: 'Restart workloads',
+      verify: mode === 'inject' ? 'Verify istio-proxy in pods' : 'Verify no istio-proxy in pods',
+      done: 'Summary',
+    },
+    pointOfNoReturn: 'inject',
+  };
+}
+
+export const injectWorkflow = definition('inject');
+export const uninjectWorkflow = definition('uninject');

@@ -1,0 +1,244 @@
+/**
+ * The steps every workflow that changes sidecar injection shares: plan, approval, label, restart,
+ * verify. Parameterised by the mode: `inject` sets the injection label (and removes the other one),
+ * `uninject` removes both; verify expects istio-proxy in every pod, or in none.
+ */
+import { MeshopsError } from '../../errors.js';
+import type { Step } from '../engine.js';
+import type { Kube } from '../ports.js';
+import type { InjectionLabel, InjectionPlan, NamespacePlan } from '../run.js';
+import { minutes, need, poll } from './common.js';
+
+export type InjectionMode = 'inject' | 'uninject';
+
+const injectionLabels: InjectionLabel[] = ['istio-injection', 'istio.io/rev'];
+
+/** `key=value` of what a plan sets, or what it removes. */
+export function injectionLabel(plan: InjectionPlan): string {
+  return plan.set ? `${plan.set.key}=${plan.set.value}` : `no ${plan.remove.join(' or ')}`;
+}
+
+/** The namespace's labels are already as the plan wants them. */
+function labelledAsPlanned(
+  plan: Pick<InjectionPlan, 'set' | 'remove'>,
+  labels: Record<string, string>,
+): boolean {
+  return (
+    (!plan.set || labels[plan.set.key] === plan.set.value) &&
+    plan.remove.every((key) => labels[key] === undefined)
+  );
+}
+
+/** The revision label already in use, if the cluster runs an in-cluster istiod (seed 002) or revision labels. */
+async function revisionInUse(kube: Kube, namespaces: NamespacePlan[]): Promise<string | undefined> {
+  const labelled = namespaces.map((ns) => ns.currentLabels['istio.io/rev']).find(Boolean);
+  if (labelled) return labelled;
+  const istiods = await kube.listPods('istio-system', 'istio.io/rev');
+  return istiods
+    .map((pod) => pod.labels['istio.io/rev'])
+    .filter((rev): rev is string => Boolean(rev) && rev !== 'default')
+    .sort()[0];
+}
+
+/** Reads each namespace (it must exist), its workloads, pods and PDBs, and decides the labels. */
+export function planInjection(mode: InjectionMode): Step {
+  return async (ctx) => {
+    const { kube: kubeFactory, notifier, policy } = ctx.deps;
+    const { namespaces } = ctx.run.options;
+    if (namespaces.length === 0) return { type: 'next', skipped: true, detail: 'no namespaces asked for' };
+    const kube = kubeFactory.forCluster(need(ctx.run.facts.cluster, 'the cluster'));
+    const plans: NamespacePlan[] = [];
+    for (const name of namespaces) {
+      const ns = await kube.getNamespace(name);
+      if (!ns) {
+        throw new MeshopsError('NOT_FOUND', `namespace ${name} does not exist in ${ctx.run.cluster.name}`, {
+          hint: 'create it first, or leave it out of the namespaces',
+        });
+      }
+      const workloads = await kube.listWorkloads(name, ['Deployment', ...policy.restartKinds]);
+      const pods = (await kube.listPods(name)).filter(
+        (pod) => pod.phase === 'Running' || pod.phase === 'Pending',
+      );
+      plans.push({
+        name,
+        currentLabels: ns.labels,
+        workloads: workloads.map(({ kind, name: workload, replicas }) => ({
+          kind,
+          name: workload,
+          replicas,
+        })),
+        pods: pods.length,
+        podDisruptionBudgets: await kube.countPodDisruptionBudgets(name),
+        // Every pod already as wanted: nothing of this namespace needs to restart.
+        settled: pods.every((pod) => pod.hasIstioProxy === (mode === 'inject')),
+      });
+    }
+    let injection: InjectionPlan;
+    if (mode === 'uninject') {
+      injection = {
+        mode,
+        set: null,
+        remove: injectionLabels,
+        reason: 'sidecar injection off: new pods start without istio-proxy',
+        namespaces: plans,
+      };
+    } else {
+      const revision = await revisionInUse(kube, plans);
+      injection = revision
+        ? {
+            mode,
+            set: { key: 'istio.io/rev', value: revision },
+            remove: ['istio-injection'],
+            reason: `the cluster already uses revision ${revision} (in-cluster istiod or revision labels)`,
+            namespaces: plans,
+          }
+        : {
+            mode,
+            set: { key: 'istio-injection', value: 'enabled' },
+            remove: ['istio.io/rev'],
+            reason: 'the default for managed Cloud Service Mesh',
+            namespaces: plans,
+          };
+    }
+    // A namespace labelled as planned, whose pods are all as wanted, is left alone.
+    for (const ns of injection.namespaces)
+      ns.settled = ns.settled && labelledAsPlanned(injection, ns.currentLabels);
+    const pods = plans.reduce((sum, ns) => sum + ns.pods, 0);
+    const detail = `${injectionLabel(injection)} on ${plans.length} namespace(s), ${pods} pod(s)`;
+    await notifier.emit(ctx.run, { type: 'injectionPlanned', plan: injection });
+    return { type: 'next', facts: { plan: injection }, detail };
+  };
+}
+
+/**
+ * The approval prompt, its reminder at half-time and its expiry. `untouched` says what stays as it
+ * is when the run is rejected or expires.
+ */
+export function awaitApproval(untouched: string): Step {
+  return async (ctx) => {
+    const { notifier, policy } = ctx.deps;
+    if (!ctx.run.facts.plan) return { type: 'next', skipped: true, detail: 'nothing to change' };
+    const current = ctx.run.approval;
+    if (!current) {
+      const requested = {
+        requestedAt: ctx.now,
+        remindAt: ctx.now + policy.approvalTimeoutMs / 2,
+        expiresAt: ctx.now + policy.approvalTimeoutMs,
+        reminded: false,
+      };
+      await notifier.emit({ ...ctx.run, approval: requested }, { type: 'approvalRequested' });
+      return { type: 'approval', approval: requested, wakeAt: requested.remindAt };
+    }
+    if (current.decision) {
+      await notifier.emit(ctx.run, { type: 'approvalClosed' });
+      const who = `<@${current.decision.by}>`;
+      if (current.decision.approved) return { type: 'next', detail: `approved by ${who}` };
+      return { type: 'finish', status: 'rejected', outcome: { message: `Rejected by ${who}. ${untouched}` } };
+    }
+    if (ctx.now >= current.expiresAt) {
+      await notifier.emit(ctx.run, { type: 'approvalClosed' });
+      return {
+        type: 'finish',
+        status: 'expired',
+        outcome: {
+          message: `Nobody decided within ${minutes(policy.approvalTimeoutMs)}. ${untouched}`,
+          hint: 'run the command again to ask for approval anew',
+        },
+      };
+    }
+    if (ctx.now >= current.remindAt && !current.reminded) {
+      await notifier.emit(ctx.run, {
+        type: 'approvalReminder',
+        expiresAt: current.expiresAt,
+        remainingMs: current.expiresAt - ctx.now,
+      });
+      return { type: 'approval', approval: { ...current, reminded: true }, wakeAt: current.expiresAt };
+    }
+    return {
+      type: 'approval',
+      approval: current,
+      wakeAt: current.reminded ? current.expiresAt : current.remindAt,
+    };
+  };
+}
+
+/** JSON merge-patches each namespace's labels, unless it is labelled so already (read first). */
+export const labelNamespaces: Step = async (ctx) => {
+  const { kube: kubeFactory, notifier } = ctx.deps;
+  const injection = ctx.run.facts.plan;
+  if (!injection) return { type: 'next', skipped: true };
+  const kube = kubeFactory.forCluster(need(ctx.run.facts.cluster, 'the cluster'));
+  const labels: Record<string, string | null> = Object.fromEntries(
+    injection.remove.map((key) => [key, null]),
+  );
+  if (injection.set) labels[injection.set.key] = injection.set.value;
+  for (const ns of injection.namespaces) {
+    const current = await kube.getNamespace(ns.name);
+    if (current && labelledAsPlanned(injection, current.labels)) continue;
+    await kube.patchNamespaceLabels(ns.name, labels);
+  }
+  await notifier.emit(ctx.run, { type: 'namespacesLabelled', plan: injection });
+  return { type: 'next', detail: injectionLabel(injection) };
+};
+
+/** What `kubectl rollout restart` does, once per run (one restartedAt), for namespaces not settled. */
+export const restartWorkloads: Step = async (ctx) => {
+  const { kube: kubeFactory, notifier } = ctx.deps;
+  const injection = ctx.run.facts.plan;
+  if (!injection) return { type: 'next', skipped: true };
+  if (!ctx.run.options.restart) {
+    return { type: 'next', skipped: true, detail: 'restart=false: pods change when they next restart' };
+  }
+  const kube = kubeFactory.forCluster(need(ctx.run.facts.cluster, 'the cluster'));
+  const restartedAt = ctx.run.facts.restartedAt ?? new Date(ctx.now).toISOString();
+  let count = 0;
+  for (const ns of injection.namespaces) {
+    if (ns.settled) continue;
+    for (const workload of ns.workloads) {
+      await kube.restartWorkload({ ...workload, namespace: ns.name }, restartedAt);
+      count++;
+    }
+  }
+  await notifier.emit(ctx.run, { type: 'workloadsRestarted', count, restartedAt });
+  return { type: 'next', facts: { restartedAt }, detail: `${count} workload(s)` };
+};
+
+/** Every running pod has istio-proxy (inject) or none has (uninject); waits, then names the pods. */
+export const verifyPods: Step = async (ctx) => {
+  const { kube: kubeFactory, notifier, policy } = ctx.deps;
+  const injection = ctx.run.facts.plan;
+  if (!injection || !ctx.run.options.restart) return { type: 'next', skipped: true };
+  const withProxy = injection.mode === 'inject';
+  const kube = kubeFactory.forCluster(need(ctx.run.facts.cluster, 'the cluster'));
+  const wrong: string[] = [];
+  const notReady: string[] = [];
+  let total = 0;
+  for (const ns of injection.namespaces) {
+    for (const pod of await kube.listPods(ns.name)) {
+      if (pod.phase === 'Succeeded' || pod.phase === 'Failed') continue;
+      total++;
+      if (pod.hasIstioProxy !== withProxy) wrong.push(`${ns.name}/${pod.name}`);
+      else if (!pod.ready || pod.phase !== 'Running') notReady.push(`${ns.name}/${pod.name}`);
+    }
+  }
+  const proxy = withProxy ? 'with istio-proxy' : 'without istio-proxy';
+  if (wrong.length === 0 && notReady.length === 0) {
+    await notifier.emit(ctx.run, { type: 'podsVerified', pods: total, withProxy });
+    return { type: 'next', facts: { verifiedPods: total }, detail: `${total} pod(s) ${proxy}` };
+  }
+  if (ctx.elapsedMs > policy.verifyTimeoutMs) {
+    const list = (pods: string[]) =>
+      pods.slice(0, 20).join(', ') + (pods.length > 20 ? ` and ${pods.length - 20} more` : '');
+    throw new MeshopsError(
+      'VERIFY_FAILED',
+      [
+        wrong.length ? `pods ${withProxy ? 'without' : 'still with'} istio-proxy: ${list(wrong)}` : '',
+        notReady.length ? `pods not ready: ${list(notReady)}` : '',
+      ]
+        .filter(Boolean)
+        .join('; '),
+      { hint: 'check the namespace labels, the data plane state and `kubectl describe pod` of those pods' },
+    );
+  }
+  return poll(ctx, `${total - wrong.length - notReady.length}/${total} pod(s) ready ${proxy}`);
+};
