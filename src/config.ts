@@ -46,7 +46,11 @@ export const configSchema = z
       afterEnable: z.boolean(),
       concurrency: positiveInt,
     }),
-    fleet: z.strictObject({ membershipLocation: z.string().min(1), enableServices: z.boolean() }),
+    fleet: z.strictObject({
+      membershipLocation: z.string().min(1),
+      enableServices: z.boolean(),
+      removeMeshIdOnDisable: z.boolean(),
+    }),
     polling: z.strictObject({
       intervalMs: positiveInt.nullable(),
       initialMs: positiveInt,

@@ -79,6 +79,7 @@ function policyFrom(config: Config): Policy {
     approvalTimeoutMs: approvals.timeoutMs,
     membershipLocation: fleet.membershipLocation,
     enableServices: fleet.enableServices,
+    removeMeshIdOnDisable: fleet.removeMeshIdOnDisable,
     restartKinds: [
       ...(restart.statefulSets ? (['StatefulSet'] as const) : []),
       ...(restart.daemonSets ? (['DaemonSet'] as const) : []),

@@ -119,6 +119,20 @@ export class GkeHubFleet implements Fleet {
     return { api: 'gkehub', name: operation.name ?? '' };
   }
 
+  async deleteMembership(name: string): Promise<OperationRef | null> {
+    const project = /^projects\/([^/]+)\//.exec(name)?.[1];
+    try {
+      const operation = await this.caller.call('delete membership', name, project, async () => {
+        const res = await this.hub.projects.locations.memberships.delete({ name });
+        return res.data;
+      });
+      return { api: 'gkehub', name: operation.name ?? '' };
+    } catch (error) {
+      if (isMeshopsError(error, 'NOT_FOUND')) return null;
+      throw error;
+    }
+  }
+
   async enableMeshFeature(project: string): Promise<OperationRef | null> {
     const parent = `projects/${project}/locations/global`;
     try {

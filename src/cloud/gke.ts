@@ -107,16 +107,30 @@ export class ContainerGke implements Gke {
    * so the retries back off.
    */
   async setResourceLabels(ref: ClusterRef, labels: Record<string, string>): Promise<OperationRef | null> {
+    return this.relabel(ref, (current) => ({ ...current, ...labels }));
+  }
+
+  async removeResourceLabels(ref: ClusterRef, keys: string[]): Promise<OperationRef | null> {
+    return this.relabel(ref, (current) =>
+      Object.fromEntries(Object.entries(current).filter(([k]) => !keys.includes(k))),
+    );
+  }
+
+  /** One read-change-write of the label map under its fingerprint (see the class comment). */
+  private async relabel(
+    ref: ClusterRef,
+    change: (current: Record<string, string>) => Record<string, string>,
+  ): Promise<OperationRef | null> {
     const name = clusterName(ref);
     for (let attempt = 1; ; attempt++) {
       const current = await this.getCluster(ref);
-      const merged = { ...current.resourceLabels, ...labels };
-      if (sameLabels(merged, current.resourceLabels)) return null;
+      const wanted = change(current.resourceLabels);
+      if (sameLabels(wanted, current.resourceLabels)) return null;
       try {
         const operation = await this.caller.call('set labels on', name, ref.project, async () => {
           const [result] = await this.client.setLabels({
             name,
-            resourceLabels: merged,
+            resourceLabels: wanted,
             labelFingerprint: current.labelFingerprint,
           });
           return result;

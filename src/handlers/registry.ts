@@ -8,8 +8,8 @@ import { MAX_COMMAND_LENGTH, isInvalid, show } from './grammar.js';
 import { ephemeral, type EphemeralReply } from './reply.js';
 import { defineVerb, type ParsedCommand, type RegisteredVerb } from './verb.js';
 import { cancelVerb } from './verbs/cancel.js';
+import { disableVerb } from './verbs/disable.js';
 import { enableVerb } from './verbs/enable.js';
-import { plannedVerb } from './verbs/planned.js';
 import { listVerb } from './verbs/list.js';
 import { injectVerb, uninjectVerb } from './verbs/namespaces.js';
 import { statusVerb } from './verbs/status.js';
@@ -29,26 +29,24 @@ const helpVerb = defineVerb<null>({
     ),
 });
 
+/** In the order the help lists them: a cluster's life first, then looking, then the rest. */
 export const verbs: readonly RegisteredVerb[] = [
   enableVerb,
+  injectVerb,
+  uninjectVerb,
+  disableVerb,
   statusVerb,
   watchVerb,
   unwatchVerb,
   listVerb,
   cancelVerb,
-  injectVerb,
-  uninjectVerb,
-  plannedVerb('disable', 'disable cluster REF [unregister=true]', 'turn managed mesh off for a cluster'),
   helpVerb,
 ];
 
 export function usage(): string {
-  const available = verbs.filter((v) => !v.planned);
-  const planned = verbs.filter((v) => v.planned);
   return [
     '*Usage*',
-    ...available.map((v) => `• \`/mesh ${v.usage}\` — ${v.summary}`),
-    ...(planned.length ? [`Coming later: ${planned.map((v) => `\`${v.name}\``).join(', ')}.`] : []),
+    ...verbs.map((v) => `• \`/mesh ${v.usage}\` — ${v.summary}`),
     'A cluster is `PROJECT/LOCATION/CLUSTER` (e.g. `my-proj/us-central1/prod-1`), `projects/P/locations/L/clusters/C`, or an alias from the config.',
   ].join('\n');
 }
@@ -73,10 +71,10 @@ export function parseMeshCommand(text: string, aliases: Record<string, string> =
  * tried, or the forms of all of them, short, and where the whole help is.
  */
 export function usageFor(verbName: string | undefined): string {
-  const verb = verbs.find((v) => v.name === verbName && !v.planned);
+  const verb = verbs.find((v) => v.name === verbName);
   if (verb)
     return `Usage: \`/mesh ${verb.usage}\` — e.g. \`/mesh ${verb.example}\`. \`/mesh help\` lists every command.`;
-  const forms = verbs.filter((v) => !v.planned).map((v) => `\`/mesh ${v.usage}\``);
+  const forms = verbs.map((v) => `\`/mesh ${v.usage}\``);
   return `Commands: ${forms.join(' · ')}. \`/mesh help\` says what each does.`;
 }
 

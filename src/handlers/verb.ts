@@ -32,8 +32,6 @@ export interface RegisteredVerb {
   usage: string;
   summary: string;
   example: string;
-  /** Named in DESIGN.md but not available yet: listed apart in the help. */
-  planned?: boolean;
   read(args: string[], aliases: Record<string, string>): ParsedCommand | Invalid;
 }
 

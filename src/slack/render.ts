@@ -96,6 +96,16 @@ function approvalSummary(run: RunRecord): string {
       (ns.settled ? ' — already as wanted, not restarted' : ''),
   );
   const restarts = plan.namespaces.filter((ns) => !ns.settled).reduce((sum, ns) => sum + ns.pods, 0);
+  if (run.kind === 'disable-cluster') {
+    return [
+      `*Turning managed Cloud Service Mesh off for \`${clusterKey(run.cluster)}\`*`,
+      plan.namespaces.length
+        ? `${labelChange(plan)} on ${plan.namespaces.length} injected namespace(s); ${run.options.restart ? `${restarts} of ${pods} pod(s) will restart without istio-proxy` : 'no restart (restart=false)'}.`
+        : 'No namespace is injected by the managed mesh: no pod restarts.',
+      `Then \`${run.facts.membershipName ?? 'the membership'}\` → MANAGEMENT_MANUAL (only this membership)${run.options.unregister ? ', and the membership is deleted from the fleet' : '; the membership stays'}.`,
+      ...lines,
+    ].join('\n');
+  }
   return [
     `*${plan.set ? 'Sidecar injection' : 'Removing sidecar injection'} for \`${clusterKey(run.cluster)}\`*`,
     `${labelChange(plan)} (${plan.reason}).`,
@@ -107,7 +117,7 @@ function approvalSummary(run: RunRecord): string {
 export function approvalMessage(run: RunRecord): { text: string; blocks: KnownBlock[] } {
   const expires = run.approval ? ` Expires ${slackDate(run.approval.expiresAt)}.` : '';
   return {
-    text: `Approval needed: sidecar injection on ${clusterKey(run.cluster)}`,
+    text: `Approval needed: ${workflowOf(run.kind).approves} ${clusterKey(run.cluster)}`,
     blocks: [
       {
         type: 'section',
@@ -152,7 +162,7 @@ export function closedApprovalMessage(run: RunRecord): { text: string; blocks: K
       ? `:octagonal_sign: Cancelled by <@${run.cancel.by}> ${slackDate(run.cancel.at)}: nobody needs to decide`
       : `:alarm_clock: Expired ${slackDate(run.approval?.expiresAt ?? run.updatedAt)}: nobody decided`;
   return {
-    text: `${verdict.replace(/<[^>]*\|([^>]*)>/g, '$1')}: sidecar injection on ${clusterKey(run.cluster)}`,
+    text: `${verdict.replace(/<[^>]*\|([^>]*)>/g, '$1')}: ${workflowOf(run.kind).approves} ${clusterKey(run.cluster)}`,
     blocks: [
       { type: 'section', text: { type: 'mrkdwn', text: truncate(approvalSummary(run)) } },
       { type: 'context', elements: [{ type: 'mrkdwn', text: verdict }] },
@@ -231,6 +241,12 @@ export function runEventText(run: RunRecord, event: RunEvent): string {
         : `:label: Cluster labelled \`${event.label}\` (other labels kept).`;
     case 'managementOn':
       return `:gear: Managed mesh turned on for \`${event.membership}\` (management: MANAGEMENT_AUTOMATIC).`;
+    case 'managementOff':
+      return `:gear: Managed mesh turned off for \`${event.membership}\` (management: MANAGEMENT_MANUAL); other memberships keep theirs.`;
+    case 'unregistered':
+      return `:wastebasket: Unregistered \`${event.membership}\` from the fleet.`;
+    case 'meshIdRemoved':
+      return `:label: Removed the \`${event.label}\` label from the cluster (other labels kept).`;
     case 'planeChanged':
       return `:satellite: ${planeLabels[event.plane]}: ${describePlane(event.state)}${planeNote(event.state)}${describeConditions(event.conditions)}`;
     case 'injectionPlanned': {

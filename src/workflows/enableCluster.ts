@@ -261,6 +261,7 @@ const steps: Record<StepName, Step> = {
 export const enableClusterWorkflow: WorkflowDefinition = {
   kind: 'enable-cluster',
   title: 'Enable Cloud Service Mesh on',
+  approves: 'sidecar injection on',
   order: Object.keys(steps),
   steps,
   titles: {

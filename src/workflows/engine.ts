@@ -30,6 +30,8 @@ export interface Policy {
   membershipLocation: string;
   enableServices: boolean;
   restartKinds: WorkloadKind[];
+  /** `disable cluster` also removes the cluster's mesh_id label. */
+  removeMeshIdOnDisable: boolean;
 }
 
 export interface WorkflowDeps {

@@ -18,6 +18,9 @@ export type RunEvent =
   | { type: 'registered'; membership: string; reused: boolean }
   | { type: 'labelled'; label: string; already: boolean }
   | { type: 'managementOn'; membership: string }
+  | { type: 'managementOff'; membership: string }
+  | { type: 'unregistered'; membership: string }
+  | { type: 'meshIdRemoved'; label: string }
   | { type: 'planeChanged'; plane: Plane; state: PlaneState; conditions: MeshCondition[] }
   | { type: 'injectionPlanned'; plan: InjectionPlan }
   /** The approval prompt, with Approve and Reject buttons. */
@@ -50,7 +53,12 @@ export function runEventKey(event: RunEvent): string | null {
     case 'labelled':
       return 'label';
     case 'managementOn':
+    case 'managementOff':
       return 'manage';
+    case 'unregistered':
+      return 'unregister';
+    case 'meshIdRemoved':
+      return 'unlabel';
     case 'planeChanged':
       return `${event.plane}:${event.state.state}:${event.state.details.map((d) => d.code).join(',')}`;
     case 'injectionPlanned':

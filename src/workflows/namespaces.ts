@@ -92,6 +92,7 @@ function definition(mode: InjectionMode): WorkflowDefinition {
   return {
     kind: mode,
     title: mode === 'inject' ? 'Sidecar injection on' : 'Remove sidecar injection on',
+    approves: mode === 'inject' ? 'sidecar injection on' : 'removing sidecar injection on',
     order: Object.keys(steps),
     steps,
     titles: {

@@ -85,6 +85,8 @@ export interface Gke {
   /** Merges `labels` into the cluster's labels (re-reading the fingerprint if it moved). */
   /** Resolves null when the labels are already so. */
   setResourceLabels(cluster: ClusterRef, labels: Record<string, string>): Promise<OperationRef | null>;
+  /** Removes labels from the cluster (keeping the others); null when none of them is there. */
+  removeResourceLabels(cluster: ClusterRef, keys: string[]): Promise<OperationRef | null>;
 }
 
 export interface Projects {
@@ -126,6 +128,8 @@ export interface Fleet {
     cluster: ClusterRef,
     workloadIdentity: boolean,
   ): Promise<OperationRef>;
+  /** Unregisters a membership (a long-running operation); null when it is already gone. */
+  deleteMembership(name: string): Promise<OperationRef | null>;
   /** Creates the servicemesh feature; resolves null when it already exists. */
   enableMeshFeature(project: string): Promise<OperationRef | null>;
   /** Sets mesh management for exactly one membership key (updateMask=membershipSpecs merges). */

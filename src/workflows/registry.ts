@@ -3,6 +3,7 @@
  * that cannot be undone, and its title. The runner and the renderer look runs up here; adding a
  * workflow is one file of steps and one line below.
  */
+import { disableClusterWorkflow } from './disableCluster.js';
 import { enableClusterWorkflow } from './enableCluster.js';
 import { injectWorkflow, uninjectWorkflow } from './namespaces.js';
 import type { Step } from './engine.js';
@@ -12,6 +13,8 @@ export interface WorkflowDefinition {
   kind: WorkflowKind;
   /** What the run does, for its root message: e.g. "Enable Cloud Service Mesh on …". */
   title: string;
+  /** What its approval prompt asks for: e.g. "sidecar injection on …". */
+  approves: string;
   order: readonly StepName[];
   steps: Record<StepName, Step>;
   titles: Record<StepName, string>;
@@ -23,6 +26,7 @@ const definitions: Record<WorkflowKind, WorkflowDefinition> = {
   'enable-cluster': enableClusterWorkflow,
   inject: injectWorkflow,
   uninject: uninjectWorkflow,
+  'disable-cluster': disableClusterWorkflow,
 };
 
 export function workflowOf(kind: WorkflowKind): WorkflowDefinition {

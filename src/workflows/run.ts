@@ -5,7 +5,7 @@
 import type { ClusterInfo, ClusterRef, OperationRef, PlaneState } from './ports.js';
 
 /** The workflows meshops runs; each has its definition in src/workflows/registry.ts. */
-export type WorkflowKind = 'enable-cluster' | 'inject' | 'uninject';
+export type WorkflowKind = 'enable-cluster' | 'inject' | 'uninject' | 'disable-cluster';
 
 /** A step's name within its workflow (the definition's `order`). */
 export type StepName = string;
@@ -139,8 +139,20 @@ export interface NamespacesRun extends RunCommon {
   facts: InjectionFacts;
 }
 
+export interface DisableFacts extends InjectionFacts {
+  membershipName?: string;
+}
+
+/** `/mesh disable cluster`: injection off where the managed mesh injects, management manual, maybe unregister. */
+export interface DisableClusterRun extends RunCommon {
+  kind: 'disable-cluster';
+  /** `namespaces` are found by the plan, not named by the command. */
+  options: { namespaces: string[]; restart: boolean; unregister: boolean };
+  facts: DisableFacts;
+}
+
 /** A run record is one of the workflows' records, told apart by `kind`. */
-export type RunRecord = EnableClusterRun | NamespacesRun;
+export type RunRecord = EnableClusterRun | NamespacesRun | DisableClusterRun;
 
 export function clusterKey(cluster: ClusterRef): string {
   return `${cluster.project}/${cluster.location}/${cluster.name}`;
@@ -152,10 +164,11 @@ export function newRun(input: {
   now: number;
   requester: { userId: string; channelId: string };
   cluster: ClusterRef;
-  options: { namespaces: string[]; restart: boolean };
+  options: RunRecord['options'];
   /** The workflow's first step. */
   firstStep: StepName;
 }): RunRecord {
+  // The kind and its options come together from the verb that admits the run.
   return {
     id: input.id,
     kind: input.kind,
@@ -171,5 +184,5 @@ export function newRun(input: {
     attempt: { since: input.now, polls: 0 },
     facts: {},
     slack: { channel: input.requester.channelId },
-  };
+  } as RunRecord;
 }

@@ -152,12 +152,22 @@ export class FakeWorld {
         membershipLocation: 'auto',
         enableServices: true,
         restartKinds: [],
+        removeMeshIdOnDisable: false,
         ...policy,
       },
       gke: {
         getCluster: async (ref: ClusterRef) => {
           if (ref.name !== 'c1') throw new MeshopsError('CLUSTER_NOT_FOUND', `cluster ${ref.name} not found`);
           return this.cluster;
+        },
+        removeResourceLabels: async (_ref, keys) => {
+          const kept = Object.fromEntries(
+            Object.entries(this.cluster.resourceLabels).filter(([k]) => !keys.includes(k)),
+          );
+          if (Object.keys(kept).length === Object.keys(this.cluster.resourceLabels).length) return null;
+          this.calls.push(`removeLabels ${keys.join(',')}`);
+          this.cluster = { ...this.cluster, resourceLabels: kept };
+          return { api: 'container', name: 'op-unlabel' };
         },
         listClusters: async (project) => [
           { ...this.cluster, ref: { project, location: 'us-central1', name: 'c1' } },
@@ -202,6 +212,11 @@ export class FakeWorld {
           return operation('op-register');
         },
         enableMeshFeature: async () => null,
+        deleteMembership: async (name) => {
+          if (!this.memberships.delete(name)) return null;
+          this.calls.push(`deleteMembership ${name}`);
+          return operation('op-delete');
+        },
         setMeshManagement: async (_project, membership, management) => {
           this.calls.push(`manage ${membership} ${management}`);
           this.management.set(membership, management);

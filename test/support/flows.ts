@@ -57,6 +57,14 @@ export function threadOf(sim: Sim, cluster?: string): SlackMessage[] {
   return root ? [root, ...sim.slack.thread(CHANNEL, root.ts)] : [];
 }
 
+/** The newest root message mentioning `text`, and its replies. */
+export function latestThreadOf(sim: Sim, text: string): SlackMessage[] {
+  const root = roots(sim)
+    .filter((m) => m.text.includes(text))
+    .at(-1);
+  return root ? [root, ...sim.slack.thread(CHANNEL, root.ts)] : [];
+}
+
 export function waitForPrompt(sim: Sim, cluster?: string, timeoutMs = 30_000): Promise<SlackMessage> {
   return waitFor('the approval prompt', () => threadOf(sim, cluster).find(hasButtons), timeoutMs);
 }

@@ -75,15 +75,27 @@ describe('parseMeshCommand', () => {
     expect(read('help')).toEqual({ verb: 'help' });
   });
 
-  it('names verbs that are planned but not here yet', () => {
-    expect(read('disable cluster proj-a/us-central1/c1')).toEqual({ verb: 'disable' });
-    expect(verbs.find((v) => v.name === 'disable')?.planned).toBe(true);
-  });
-
   it('generates the usage from the registry: every available verb, with its form', () => {
     const text = usage();
-    for (const verb of verbs.filter((v) => !v.planned)) expect(text).toContain(`\`/mesh ${verb.usage}\``);
-    expect(text).toContain('Coming later: `disable`');
+    for (const verb of verbs) expect(text).toContain(`\`/mesh ${verb.usage}\``);
+    expect(verbs.map((v) => v.name)).toEqual([
+      'enable',
+      'inject',
+      'uninject',
+      'disable',
+      'status',
+      'watch',
+      'unwatch',
+      'list',
+      'cancel',
+      'help',
+    ]);
+    expect(read('disable cluster proj-a/us-central1/c1 unregister=true')).toEqual({
+      verb: 'disable',
+      cluster: { project: 'proj-a', location: 'us-central1', name: 'c1' },
+      unregister: true,
+      restart: true,
+    });
     expect(read('inject proj-a/us-central1/c1 shop shop default restart=false')).toEqual({
       verb: 'inject',
       cluster: { project: 'proj-a', location: 'us-central1', name: 'c1' },

@@ -40,13 +40,22 @@ async function revisionInUse(kube: Kube, namespaces: NamespacePlan[]): Promise<s
     .sort()[0];
 }
 
+export interface PlanOptions {
+  /** The namespaces to change; default: the ones the command named. */
+  namespacesOf?: (kube: Kube) => Promise<string[]>;
+  /** Plan (and so ask for approval) even with no namespace to change. */
+  always?: boolean;
+}
+
 /** Reads each namespace (it must exist), its workloads, pods and PDBs, and decides the labels. */
-export function planInjection(mode: InjectionMode): Step {
+export function planInjection(mode: InjectionMode, options: PlanOptions = {}): Step {
   return async (ctx) => {
     const { kube: kubeFactory, notifier, policy } = ctx.deps;
-    const { namespaces } = ctx.run.options;
-    if (namespaces.length === 0) return { type: 'next', skipped: true, detail: 'no namespaces asked for' };
     const kube = kubeFactory.forCluster(need(ctx.run.facts.cluster, 'the cluster'));
+    const namespaces = options.namespacesOf ? await options.namespacesOf(kube) : ctx.run.options.namespaces;
+    if (namespaces.length === 0 && !options.always) {
+      return { type: 'next', skipped: true, detail: 'no namespaces asked for' };
+    }
     const plans: NamespacePlan[] = [];
     for (const name of namespaces) {
       const ns = await kube.getNamespace(name);

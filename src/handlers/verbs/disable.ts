@@ -1,0 +1,41 @@
+import type { ClusterRef } from '../../workflows/ports.js';
+import { clusterKey } from '../../workflows/run.js';
+import { admitRun, isReply } from '../admission.js';
+import { booleanOption, clusterArgument, invalid, isInvalid, parseOptions } from '../grammar.js';
+import { ephemeral } from '../reply.js';
+import { defineVerb } from '../verb.js';
+
+const usage = 'disable cluster PROJECT/LOCATION/CLUSTER [unregister=true] [restart=true|false]';
+
+/** `/mesh disable cluster`: after approval, injection off, management manual, maybe unregistered. */
+export const disableVerb = defineVerb<{ cluster: ClusterRef; unregister: boolean; restart: boolean }>({
+  name: 'disable',
+  usage,
+  summary:
+    'after approval: sidecar injection off where the managed mesh injects, management MANAGEMENT_MANUAL, and with unregister=true the membership deleted',
+  example: 'disable cluster my-proj/us-central1/prod-1 unregister=true',
+  parse([noun, ref, ...rest], aliases) {
+    if (noun !== 'cluster') return invalid(`\`disable\` takes \`cluster\`: \`/mesh ${usage}\``);
+    const cluster = clusterArgument(ref, aliases, usage);
+    if (isInvalid(cluster)) return cluster;
+    const options = parseOptions(rest, {
+      unregister: booleanOption('unregister'),
+      restart: booleanOption('restart'),
+    });
+    if (isInvalid(options)) return options;
+    return { cluster, unregister: options.unregister ?? false, restart: options.restart ?? true };
+  },
+  async handle(command, request, deps) {
+    const admitted = await admitRun(
+      'disable-cluster',
+      command.cluster,
+      { namespaces: [], restart: command.restart, unregister: command.unregister },
+      request,
+      deps,
+    );
+    if (isReply(admitted)) return admitted;
+    return ephemeral(
+      `:inbox_tray: Queued run \`${admitted.id}\`: managed Cloud Service Mesh off for \`${clusterKey(command.cluster)}\`${command.unregister ? ', then unregistered from the fleet' : ''} (after approval, which lists what will change). Progress follows in a thread in this channel.`,
+    );
+  },
+});
