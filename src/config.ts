@@ -7,6 +7,10 @@ import { z } from 'zod';
 const url = z.url();
 const nullableString = z.string().min(1).nullable();
 const positiveInt = z.number().int().positive();
+const slackPrincipal = z
+  .string()
+  .regex(/^[UWS][A-Z0-9]+$/, 'a Slack user ID (U012ABC, W012ABC) or user-group ID (S012ABC)');
+const projectGlob = z.string().regex(/^[a-z0-9*?][a-z0-9*?-]*$/, 'a project ID or glob such as prod-*');
 
 export const configSchema = z
   .object({
@@ -34,9 +38,15 @@ export const configSchema = z
       retry: z.strictObject({ attempts: positiveInt, baseDelayMs: positiveInt, maxDelayMs: positiveInt }),
     }),
     approvals: z.strictObject({
-      approvers: z.array(z.string().regex(/^[UW][A-Z0-9]+$/, 'a Slack user ID such as U012ABC')),
+      approvers: z.array(slackPrincipal),
+      twoApprovers: z.array(projectGlob),
       allowSelfApproval: z.boolean(),
       timeoutMs: positiveInt,
+    }),
+    access: z.strictObject({
+      requesters: z.array(slackPrincipal),
+      channels: z.array(z.string().regex(/^[CGD][A-Z0-9]+$/, 'a Slack channel ID such as C012ABC')),
+      projects: z.array(projectGlob),
     }),
     notify: z.strictObject({ channel: nullableString }),
     watch: z.strictObject({
@@ -98,6 +108,7 @@ const envOverrides: ReadonlyArray<[string, string[], (raw: string) => unknown]> 
   ['MESHOPS_SERVICEUSAGE_URL', ['google', 'serviceusageUrl'], String],
   ['MESHOPS_RESOURCEMANAGER_URL', ['google', 'resourcemanagerUrl'], String],
   ['MESHOPS_APPROVERS', ['approvals', 'approvers'], toList],
+  ['MESHOPS_TWO_APPROVERS', ['approvals', 'twoApprovers'], toList],
   ['MESHOPS_NOTIFY_CHANNEL', ['notify', 'channel'], String],
   ['MESHOPS_POLL_INTERVAL_MS', ['polling', 'intervalMs'], toNumber],
 ];

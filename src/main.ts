@@ -34,6 +34,9 @@ import { queueOptions } from './jobs/queueOptions.js';
 import { createRunProcessor } from './jobs/runProcessor.js';
 import { createWatchProcessor, WATCH_QUEUE, WatchScheduler, type WatchJobData } from './jobs/watchers.js';
 import { RUN_QUEUE, RunQueue, type RunJobData } from './jobs/runQueue.js';
+import { anyGlobMatches } from './glob.js';
+import { SlackDirectory } from './slack/directory.js';
+import { AuditLog } from './store/audit.js';
 import { createLogger, type Logger } from './log.js';
 import { slackLogger } from './slack/slackLogger.js';
 import { RunNotifier } from './slack/notifier.js';
@@ -77,6 +80,8 @@ function policyFrom(config: Config): Policy {
     provisioningTimeoutMs: timeouts.provisioningMs,
     verifyTimeoutMs: timeouts.verifyMs,
     approvalTimeoutMs: approvals.timeoutMs,
+    approvers: approvals.approvers,
+    approvalsNeeded: (project) => (anyGlobMatches(approvals.twoApprovers, project) ? 2 : 1),
     membershipLocation: fleet.membershipLocation,
     enableServices: fleet.enableServices,
     removeMeshIdOnDisable: fleet.removeMeshIdOnDisable,
@@ -289,6 +294,7 @@ export async function startMeshops(config: Config, options: StartOptions = {}): 
         reader: workflow,
         runs,
         messages,
+        audit: new AuditLog(workerRedis, keys),
         outbox,
         web: new WebClient(botToken, { slackApiUrl: config.slack.apiUrl, logger: slackLog }),
         clock,
@@ -360,6 +366,13 @@ export async function startMeshops(config: Config, options: StartOptions = {}): 
       clock,
       log,
       approvals: config.approvals,
+      access: config.access,
+      directory: new SlackDirectory(
+        async (usergroup) => (await app.client.usergroups.users.list({ usergroup })).users ?? [],
+        clock,
+        log,
+      ),
+      audit: new AuditLog(commands, keys),
       aliases: config.aliases,
       newRunId,
     });

@@ -38,6 +38,7 @@ export const consolePage = String.raw`<!doctype html>
   .section { margin: 2px 0; white-space: normal; }
   .context { color: var(--muted); font-size: 13px; margin: 4px 0; }
   .actions { margin: 8px 0 4px; display: flex; gap: 8px; }
+  .input input { width: 100%; max-width: 420px; box-sizing: border-box; padding: 4px 6px; border: 1px solid #bbb; border-radius: 4px; margin-top: 6px; }
   .actions button { border: 1px solid #bbb; background: #fff; border-radius: 4px; padding: 4px 14px; font-weight: 700; cursor: pointer; }
   .actions button.primary { background: var(--green); border-color: var(--green); color: #fff; }
   .actions button.danger { background: #fff; border-color: var(--red); color: var(--red); }
@@ -118,9 +119,13 @@ export const consolePage = String.raw`<!doctype html>
     if (block.type === 'actions') {
       return '<div class="actions">' + (block.elements || []).map(function (b) {
         return '<button class="' + (b.style || '') + '" data-action="' + escapeHtml(b.action_id) + '" data-value="' +
-          escapeHtml(b.value || '') + '" data-ts="' + message.ts + '" data-thread="' + (message.thread_ts || '') + '">' +
+          escapeHtml(b.value || '') + '" data-block="' + escapeHtml(block.block_id || '') + '" data-ts="' + message.ts + '" data-thread="' + (message.thread_ts || '') + '">' +
           escapeHtml(b.text && b.text.text) + '</button>';
       }).join('') + '</div>';
+    }
+    if (block.type === 'input' && block.element && block.element.type === 'plain_text_input') {
+      return '<div class="input"><input type="text" data-input-ts="' + message.ts + '" placeholder="' +
+        escapeHtml(block.label && block.label.text) + '" value="' + escapeHtml(reasons[message.ts] || '') + '"></div>';
     }
     if (block.type === 'header') return '<div class="section"><b>' + escapeHtml(block.text && block.text.text) + '</b></div>';
     if (block.type === 'divider') return '<hr>';
@@ -142,6 +147,12 @@ export const consolePage = String.raw`<!doctype html>
     return '<div class="msg ephemeral"><div class="avatar">m</div><div><div class="who">meshops <small>APP</small></div>' +
       '<div class="note">Only visible to you</div>' + body + '</div></div>';
   }
+  // What was typed in a prompt's reason field, by message ts: kept across re-renders.
+  var reasons = {};
+  document.addEventListener('input', function (event) {
+    var ts = event.target.dataset && event.target.dataset.inputTs;
+    if (ts) reasons[ts] = event.target.value;
+  });
   function render() {
     var channel = state.messages.filter(function (m) { return !m.thread_ts || m.reply_broadcast; });
     var items = channel.map(function (m) { return messageHtml(m, { showReplies: !m.thread_ts, inChannel: true }); });
@@ -166,7 +177,10 @@ export const consolePage = String.raw`<!doctype html>
       if (json === lastJson) return;
       lastJson = json;
       state = next;
-      render();
+      // Not while someone types a reason: the field would be rebuilt under their fingers.
+      var typing = document.activeElement && document.activeElement.dataset && document.activeElement.dataset.inputTs;
+      if (typing) lastJson = null;
+      else render();
     });
   }
   function post(path, body) {
@@ -183,7 +197,7 @@ export const consolePage = String.raw`<!doctype html>
       return;
     }
     if (target.dataset && target.dataset.action) {
-      post('/console/click', { user: me(), actionId: target.dataset.action, value: target.dataset.value, messageTs: target.dataset.ts, threadTs: target.dataset.thread })
+      post('/console/click', { user: me(), actionId: target.dataset.action, value: target.dataset.value, blockId: target.dataset.block, messageTs: target.dataset.ts, threadTs: target.dataset.thread, reason: reasons[target.dataset.ts] || '' })
         .then(function () { setTimeout(refresh, 150); });
     }
   });

@@ -5,6 +5,7 @@
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Sim } from '../sim/index.js';
+import { REASON_ACTION, REASON_BLOCK } from '../slack/render.js';
 import { buttonClickBody, signedHeaders, slashCommandBody } from '../slack/requests.js';
 import { consolePage } from './page.js';
 
@@ -181,8 +182,12 @@ export function consoleRoutes({ sim, signingSecret, approvers, botUrl }: Console
             user: text(input.user),
             actionId: text(input.actionId),
             value: text(input.value),
+            blockId: text(input.blockId),
             channel: CONSOLE_CHANNEL,
             messageTs: text(input.messageTs),
+            ...(text(input.reason)
+              ? { inputs: { [REASON_BLOCK]: { [REASON_ACTION]: text(input.reason) } } }
+              : {}),
             ...(text(input.threadTs) ? { threadTs: text(input.threadTs) } : {}),
           }),
         ),

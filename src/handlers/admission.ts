@@ -1,3 +1,4 @@
+import { accessRefusal } from './access.js';
 import type { ClusterRef } from '../workflows/ports.js';
 import { startRun } from '../workflows/registry.js';
 import { clusterKey, type RunRecord, type WorkflowKind } from '../workflows/run.js';
@@ -18,6 +19,8 @@ export async function admitRun(
   deps: HandlerDeps,
 ): Promise<RunRecord | EphemeralReply> {
   const { runs, locks, triggers, queue, clock, log } = deps;
+  const refused = await accessRefusal(request, cluster, deps);
+  if (refused) return ephemeral(`:no_entry: Not started: ${refused}. Nothing was changed.`);
   const id = deps.newRunId();
   const claimed = await triggers.claim(request.triggerId, id);
   if (claimed !== id) return ephemeral(`This request was already received: run \`${claimed}\`.`);

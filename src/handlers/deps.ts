@@ -3,7 +3,9 @@ import type { QueryQueue } from '../jobs/queries.js';
 import type { RunQueue } from '../jobs/runQueue.js';
 import type { WatchScheduler } from '../jobs/watchers.js';
 import type { Logger } from '../log.js';
+import type { SlackDirectory } from '../slack/directory.js';
 import type { Outbox } from '../slack/outbox.js';
+import type { AuditLog } from '../store/audit.js';
 import type { ClusterLocks } from '../store/locks.js';
 import type { RunStore } from '../store/runs.js';
 import type { Triggers } from '../store/triggers.js';
@@ -27,6 +29,12 @@ export interface HandlerDeps {
   clock: Clock;
   log: Logger;
   approvals: Config['approvals'];
+  /** Who may ask for what (empty lists let everyone). */
+  access: Config['access'];
+  /** Resolves user groups in approvers and requesters. */
+  directory: SlackDirectory;
+  /** Every decision, refused click, cancel and refused request, per cluster. */
+  audit: AuditLog;
   aliases: Record<string, string>;
   newRunId(): string;
 }

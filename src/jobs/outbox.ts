@@ -71,6 +71,10 @@ export class QueuedOutbox implements Outbox {
     return this.store.cancelChain(chain, reason);
   }
 
+  sentTs(key: string): Promise<string | null> {
+    return this.store.ts(key);
+  }
+
   async addSend(key: string): Promise<void> {
     await this.queue.add('send', { kind: 'send', key }, { jobId: jobId('send', key), ...jobOptions });
   }

@@ -7,6 +7,7 @@ import type { WebClient } from '@slack/web-api';
 import type { Logger } from '../log.js';
 import type { Outbox } from '../slack/outbox.js';
 import { statusMessage, type LastRun } from '../slack/status.js';
+import type { AuditLog } from '../store/audit.js';
 import type { MessageStore } from '../store/messages.js';
 import type { RunStore } from '../store/runs.js';
 import { runMessageKey } from '../slack/notifier.js';
@@ -55,10 +56,14 @@ export class QueryQueue {
   }
 }
 
+/** Audit entries `/mesh status` shows (the stream keeps more). */
+const AUDIT_SHOWN = 8;
+
 export interface QueryDeps {
   reader: SnapshotReader;
   runs: RunStore;
   messages: MessageStore;
+  audit: AuditLog;
   outbox: Outbox;
   web: WebClient;
   clock: Clock;
@@ -66,7 +71,7 @@ export interface QueryDeps {
 }
 
 export function createQueryProcessor(deps: QueryDeps) {
-  const { reader, runs, messages, outbox, web, clock, log } = deps;
+  const { reader, runs, messages, audit, outbox, web, clock, log } = deps;
 
   /** The cluster's last run and, if its thread is in Slack, a link to it. */
   async function lastRun(cluster: string): Promise<LastRun | null> {
@@ -91,7 +96,12 @@ export function createQueryProcessor(deps: QueryDeps) {
       now: clock.now(),
       deep: true,
     });
-    const content = statusMessage(snapshot, await lastRun(query.cluster), clock.now());
+    const content = statusMessage(
+      snapshot,
+      await lastRun(query.cluster),
+      clock.now(),
+      await audit.recent(query.cluster, AUDIT_SHOWN),
+    );
     await outbox.send({
       key: `status/${query.trigger}`,
       op: 'respond',

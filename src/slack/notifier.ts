@@ -30,6 +30,8 @@ export class RunNotifier implements Notifier {
         return this.outbox.update(root, rootMessage(run), run.version);
       case 'approvalRequested':
         return this.post(run, 'approval', approvalMessage(run), { thread: root, broadcast: true });
+      case 'approvalProgressed':
+        return this.outbox.update(runMessageKey(run.id, 'approval'), approvalMessage(run), run.version);
       case 'approvalClosed':
         return this.outbox.update(runMessageKey(run.id, 'approval'), closedApprovalMessage(run), run.version);
       case 'finished':

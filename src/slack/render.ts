@@ -11,6 +11,9 @@ import { clusterKey, type InjectionPlan, type RunRecord, type StepStatus } from 
 
 export const APPROVE_ACTION = 'approval_approve';
 export const REJECT_ACTION = 'approval_reject';
+/** The prompt's optional reason field, read from the click's `state` when Reject is clicked. */
+export const REASON_BLOCK = 'approval_reason';
+export const REASON_ACTION = 'reason';
 
 const SECTION_LIMIT = 3000;
 
@@ -114,8 +117,50 @@ function approvalSummary(run: RunRecord): string {
   ].join('\n');
 }
 
+/** `<@U…>` for a user, `<!subteam^S…>` for a user group: Slack renders both as names. */
+export function mention(id: string): string {
+  return id.startsWith('S') ? `<!subteam^${id}>` : `<@${id}>`;
+}
+
+/** The prompt's actions block: a click counts only from this block of this run's current prompt. */
+export function approvalBlockId(runId: string, planHash: string): string {
+  return `approval:${runId}:${planHash}`;
+}
+
+/** What a button carries: the run and the plan the approver saw. */
+export function approvalButtonValue(runId: string, planHash: string): string {
+  return `${runId}:${planHash}`;
+}
+
+export function parseApprovalButtonValue(value: string): { runId: string; planHash: string } {
+  const [runId = '', planHash = ''] = value.split(':');
+  return { runId, planHash };
+}
+
+function whoMayApprove(run: RunRecord): string {
+  const approval = run.approval;
+  if (!approval) return '';
+  const who = approval.approvers.length
+    ? approval.approvers.map(mention).join(', ')
+    : 'nobody (MESHOPS_APPROVERS is empty)';
+  return approval.required > 1
+    ? `Needs ${approval.required} different approvers of ${who}, neither of them <@${run.requester.userId}> (who asked).`
+    : `Needs one approver of ${who}, not <@${run.requester.userId}> (who asked).`;
+}
+
+function approvalProgress(run: RunRecord): string {
+  const approval = run.approval;
+  if (!approval?.approvals.length || approval.decision) return '';
+  const by = approval.approvals.map((a) => `<@${a.by}> ${slackDate(a.at)}`).join(', ');
+  const left = approval.required - approval.approvals.length;
+  return `\n:white_check_mark: Approved by ${by}: ${left} more approver(s) needed, someone else.`;
+}
+
 export function approvalMessage(run: RunRecord): { text: string; blocks: KnownBlock[] } {
-  const expires = run.approval ? ` Expires ${slackDate(run.approval.expiresAt)}.` : '';
+  const approval = run.approval;
+  const expires = approval ? ` Expires ${slackDate(approval.expiresAt)}.` : '';
+  const hash = approval?.planHash ?? '';
+  const value = approvalButtonValue(run.id, hash);
   return {
     text: `Approval needed: ${workflowOf(run.kind).approves} ${clusterKey(run.cluster)}`,
     blocks: [
@@ -126,26 +171,38 @@ export function approvalMessage(run: RunRecord): { text: string; blocks: KnownBl
       {
         type: 'context',
         elements: [
-          { type: 'mrkdwn', text: `Requested by <@${run.requester.userId}> · run \`${run.id}\`.${expires}` },
+          {
+            type: 'mrkdwn',
+            text: truncate(
+              `Requested by <@${run.requester.userId}> · run \`${run.id}\` · plan \`${hash}\`.${expires} ${whoMayApprove(run)}${approvalProgress(run)}`,
+            ),
+          },
         ],
       },
       {
+        type: 'input',
+        block_id: REASON_BLOCK,
+        optional: true,
+        label: { type: 'plain_text', text: 'Reason (optional, shown with a Reject)' },
+        element: { type: 'plain_text_input', action_id: REASON_ACTION, max_length: 300 },
+      },
+      {
         type: 'actions',
-        block_id: `approval:${run.id}`,
+        block_id: approvalBlockId(run.id, hash),
         elements: [
           {
             type: 'button',
             action_id: APPROVE_ACTION,
             style: 'primary',
             text: { type: 'plain_text', text: 'Approve' },
-            value: run.id,
+            value,
           },
           {
             type: 'button',
             action_id: REJECT_ACTION,
             style: 'danger',
             text: { type: 'plain_text', text: 'Reject' },
-            value: run.id,
+            value,
           },
         ],
       },
@@ -153,19 +210,30 @@ export function approvalMessage(run: RunRecord): { text: string; blocks: KnownBl
   };
 }
 
+/** Who decided, and when: "Approved by @a and @b …", "Rejected by @c …: reason". */
+export function decisionText(run: RunRecord): string | null {
+  const decision = run.approval?.decision;
+  if (!decision) return null;
+  if (!decision.approved) {
+    const why = decision.reason ? `: “${decision.reason}”` : '';
+    return `:no_entry: Rejected by <@${decision.by}> ${slackDate(decision.at)}${why}`;
+  }
+  const approvals = run.approval?.approvals.length ? run.approval.approvals : [decision];
+  return `:white_check_mark: Approved by ${approvals.map((a) => `<@${a.by}> ${slackDate(a.at)}`).join(' and ')}`;
+}
+
 /** The prompt once decided or expired: same summary, no buttons, who and when. */
 export function closedApprovalMessage(run: RunRecord): { text: string; blocks: KnownBlock[] } {
-  const decision = run.approval?.decision;
-  const verdict = decision
-    ? `${decision.approved ? ':white_check_mark: Approved' : ':no_entry: Rejected'} by <@${decision.by}> ${slackDate(decision.at)}`
-    : run.cancel
+  const verdict =
+    decisionText(run) ??
+    (run.cancel
       ? `:octagonal_sign: Cancelled by <@${run.cancel.by}> ${slackDate(run.cancel.at)}: nobody needs to decide`
-      : `:alarm_clock: Expired ${slackDate(run.approval?.expiresAt ?? run.updatedAt)}: nobody decided`;
+      : `:alarm_clock: Expired ${slackDate(run.approval?.expiresAt ?? run.updatedAt)}: nobody decided`);
   return {
     text: `${verdict.replace(/<[^>]*\|([^>]*)>/g, '$1')}: ${workflowOf(run.kind).approves} ${clusterKey(run.cluster)}`,
     blocks: [
       { type: 'section', text: { type: 'mrkdwn', text: truncate(approvalSummary(run)) } },
-      { type: 'context', elements: [{ type: 'mrkdwn', text: verdict }] },
+      { type: 'context', elements: [{ type: 'mrkdwn', text: truncate(verdict) }] },
     ],
   };
 }
@@ -274,6 +342,7 @@ export function runEventText(run: RunRecord, event: RunEvent): string {
     case 'started':
     case 'progressed':
     case 'approvalRequested':
+    case 'approvalProgressed':
     case 'approvalClosed':
       return rootMessage(run).text;
   }

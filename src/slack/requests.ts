@@ -55,6 +55,10 @@ export function buttonClickBody(input: {
   channel: string;
   messageTs: string;
   threadTs?: string;
+  /** The actions block the button is in; Slack sends it with the click. */
+  blockId: string;
+  /** The message's input fields as typed: block id → action id → value. */
+  inputs?: Record<string, Record<string, string>>;
 }): string {
   const payload = {
     type: 'block_actions',
@@ -75,12 +79,22 @@ export function buttonClickBody(input: {
       ...(input.threadTs ? { thread_ts: input.threadTs } : {}),
       text: '',
     },
+    state: {
+      values: Object.fromEntries(
+        Object.entries(input.inputs ?? {}).map(([block, fields]) => [
+          block,
+          Object.fromEntries(
+            Object.entries(fields).map(([action, value]) => [action, { type: 'plain_text_input', value }]),
+          ),
+        ]),
+      ),
+    },
     response_url: 'http://127.0.0.1:9/actions/response',
     actions: [
       {
         type: 'button',
         action_id: input.actionId,
-        block_id: `approval:${input.value}`,
+        block_id: input.blockId,
         value: input.value,
         text: { type: 'plain_text', text: input.actionId },
         action_ts: String(Date.now() / 1000),

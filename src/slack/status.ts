@@ -3,6 +3,7 @@
  * Each section stays within Slack's 3,000 characters; long lists are cut with a count.
  */
 import type { KnownBlock } from '@slack/web-api';
+import type { AuditEntry } from '../store/audit.js';
 import type { MessageContent } from '../store/messages.js';
 import type { MeshSnapshot } from '../workflows/snapshot.js';
 import type { RunRecord } from '../workflows/run.js';
@@ -48,7 +49,33 @@ function noMesh(snapshot: MeshSnapshot): string | null {
   return null;
 }
 
-export function statusMessage(snapshot: MeshSnapshot, last: LastRun | null, now: number): MessageContent {
+const auditVerbs: Record<AuditEntry['action'], string> = {
+  approved: 'approved',
+  rejected: 'rejected',
+  'click-refused': 'click refused',
+  cancelled: 'cancelled',
+  'cancel-refused': 'cancel refused',
+  'request-refused': 'request refused',
+};
+
+/** The cluster's audit trail, newest first: who decided, whose click or cancel did not count and why. */
+function auditBlock(audit: readonly AuditEntry[]): KnownBlock[] {
+  if (!audit.length) return [];
+  const lines = audit.map(
+    (e) =>
+      `• <!date^${Math.floor(e.at / 1000)}^{date_short_pretty} {time}|${new Date(e.at).toISOString()}> <@${e.user}> ${auditVerbs[e.action]}` +
+      (e.runId ? ` \`${e.runId}\`` : '') +
+      (e.reason ? `: ${e.reason}` : ''),
+  );
+  return [section(`*Audit* (newest first)\n${lines.join('\n')}`)];
+}
+
+export function statusMessage(
+  snapshot: MeshSnapshot,
+  last: LastRun | null,
+  now: number,
+  audit: readonly AuditEntry[] = [],
+): MessageContent {
   const title = `*Cloud Service Mesh on \`${snapshot.cluster}\`*`;
   const missing = noMesh(snapshot);
   if (missing) {
@@ -56,6 +83,7 @@ export function statusMessage(snapshot: MeshSnapshot, last: LastRun | null, now:
       text: missing,
       blocks: [
         section(`${title}\n${missing}`),
+        ...auditBlock(audit),
         { type: 'context', elements: [{ type: 'mrkdwn', text: lastRunLine(last, now) }] },
       ],
     };
@@ -118,6 +146,7 @@ export function statusMessage(snapshot: MeshSnapshot, last: LastRun | null, now:
   const blocks: KnownBlock[] = [section(lines.join('\n'))];
   if (mesh.length) blocks.push(section(mesh.join('\n')));
   blocks.push(section(workloads.join('\n')));
+  blocks.push(...auditBlock(audit));
   blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: lastRunLine(last, now) }] });
   const cp = snapshot.controlPlane?.state ?? 'unknown';
   const dp = snapshot.dataPlane?.state ?? 'unknown';

@@ -66,6 +66,11 @@ export class Keys {
     return `${this.prefix}:index:watches`;
   }
 
+  /** Stream (capped): one cluster's approval decisions, refused clicks and cancels, for `/mesh status`. */
+  audit(cluster: string): string {
+    return `${this.prefix}:audit:${cluster}`;
+  }
+
   /** Sorted set of one fleet project's watched clusters: what its watcher reads each interval. */
   watchesOfProject(project: string): string {
     return `${this.prefix}:index:watches:project:${project}`;

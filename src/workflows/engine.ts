@@ -27,6 +27,10 @@ export interface Policy {
   provisioningTimeoutMs: number;
   verifyTimeoutMs: number;
   approvalTimeoutMs: number;
+  /** Who may approve (user and user-group IDs), as the prompt lists them. */
+  approvers: string[];
+  /** Distinct approvers a run on `project` needs: 2 where config names the project, else 1. */
+  approvalsNeeded(project: string): number;
   membershipLocation: string;
   enableServices: boolean;
   restartKinds: WorkloadKind[];

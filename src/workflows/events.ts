@@ -26,6 +26,8 @@ export type RunEvent =
   /** The approval prompt, with Approve and Reject buttons. */
   | { type: 'approvalRequested' }
   | { type: 'approvalReminder'; expiresAt: number; remainingMs: number }
+  /** A first approval of two: the prompt keeps its buttons and says who approved. */
+  | { type: 'approvalProgressed' }
   /** The prompt's buttons give way to the decision, or to the expiry. */
   | { type: 'approvalClosed' }
   | { type: 'namespacesLabelled'; plan: InjectionPlan }
@@ -40,6 +42,7 @@ export type RunEvent =
 export function runEventKey(event: RunEvent): string | null {
   switch (event.type) {
     case 'progressed':
+    case 'approvalProgressed':
     case 'approvalClosed':
       return null;
     case 'started':

@@ -60,6 +60,8 @@ export interface Decision {
   approved: boolean;
   by: string;
   at: number;
+  /** A Reject's reason, as typed in the prompt (optional). */
+  reason?: string;
 }
 
 export interface ApprovalState {
@@ -67,6 +69,15 @@ export interface ApprovalState {
   remindAt: number;
   expiresAt: number;
   reminded: boolean;
+  /** The hash of the plan the prompt shows: a click counts only if it names this plan. */
+  planHash: string;
+  /** Distinct approvers needed (2 for the projects config names), none of them the requester. */
+  required: number;
+  /** Who may approve, as the prompt lists them (user and user-group IDs). */
+  approvers: string[];
+  /** Approvals so far, while fewer than `required`. */
+  approvals: Decision[];
+  /** The final decision: the last approval needed, or a rejection. */
   decision?: Decision;
 }
 

@@ -102,10 +102,40 @@ export function threadStarted(run: RunRecord, now: number): RunRecord | null {
   };
 }
 
-/** The first decision on a waiting prompt; null when the run is not waiting for one (any more). */
-export function decisionRecorded(run: RunRecord, decision: Decision): RunRecord | null {
-  if (run.status !== 'awaiting-approval' || !run.approval || run.approval.decision) return null;
-  return { ...run, updatedAt: decision.at, approval: { ...run.approval, decision } };
+export type DecisionResult =
+  | { run: RunRecord; final: boolean }
+  | { refused: 'not-waiting' | 'expired' | 'decided' | 'approved-already' };
+
+/**
+ * A decision on a waiting prompt: a rejection ends it; an approval counts once per approver, and
+ * ends it when it is the last one needed. Who may decide at all is the click handler's business.
+ */
+export function decisionRecorded(run: RunRecord, decision: Decision): DecisionResult {
+  const approval = run.approval;
+  if (approval?.decision) return { refused: 'decided' };
+  if (run.status === 'expired' || (approval && decision.at >= approval.expiresAt))
+    return { refused: 'expired' };
+  if (run.status !== 'awaiting-approval' || !approval) return { refused: 'not-waiting' };
+  if (!decision.approved) {
+    return { run: { ...run, updatedAt: decision.at, approval: { ...approval, decision } }, final: true };
+  }
+  if (approval.approvals.some((a) => a.by === decision.by)) return { refused: 'approved-already' };
+  const approvals = [...approval.approvals, decision];
+  const final = approvals.length >= approval.required;
+  return {
+    run: {
+      ...run,
+      updatedAt: decision.at,
+      approval: { ...approval, approvals, ...(final ? { decision } : {}) },
+    },
+    final,
+  };
+}
+
+export function isDecisionRefusal(
+  result: DecisionResult,
+): result is Extract<DecisionResult, { refused: string }> {
+  return 'refused' in result;
 }
 
 /**

@@ -220,7 +220,12 @@ describe('/mesh enable cluster, end to end', () => {
     await waitFor('the too-late answer', () =>
       h.sim.slack
         .ephemerals(CHANNEL)
-        .find((e) => e.user === APPROVER && e.text.includes('is not waiting for approval (it is expired)')),
+        .find(
+          (e) =>
+            e.user === APPROVER &&
+            e.text.startsWith('This approval expired') &&
+            e.text.includes('changed nothing'),
+        ),
     );
   });
 });

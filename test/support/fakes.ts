@@ -149,6 +149,8 @@ export class FakeWorld {
         provisioningTimeoutMs: 600_000,
         verifyTimeoutMs: 60_000,
         approvalTimeoutMs: 3_600_000,
+        approvers: ['UAPP'],
+        approvalsNeeded: () => 1,
         membershipLocation: 'auto',
         enableServices: true,
         restartKinds: [],

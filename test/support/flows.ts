@@ -1,6 +1,6 @@
 /** What a person does in the channel, as signed Slack requests, and what they see there. */
 import type { SlackEphemeral, SlackMessage, Sim } from '../../src/sim/index.js';
-import { APPROVE_ACTION } from '../../src/slack/render.js';
+import { APPROVE_ACTION, REASON_ACTION, REASON_BLOCK } from '../../src/slack/render.js';
 import { CHANNEL, REQUESTER, SIGNING_SECRET } from './harness.js';
 import { buttonClickBody, postSigned, slashCommandBody } from './slackRequests.js';
 import { waitFor } from './wait.js';
@@ -29,20 +29,40 @@ export function runIdOf(prompt: SlackMessage): string {
   return /run `(r[0-9a-z]+)`/.exec(JSON.stringify(prompt.blocks))?.[1] ?? '';
 }
 
-/** Clicks a button of the approval prompt as `user`; returns the HTTP status. */
+/** The button with `actionId` in a message's blocks, and the id of the block it is in. */
+export function buttonOf(message: SlackMessage, actionId: string): { blockId: string; value: string } | null {
+  for (const block of (message.blocks ?? []) as Array<{ block_id?: string; elements?: unknown[] }>) {
+    for (const element of (block.elements ?? []) as Array<{ action_id?: string; value?: string }>) {
+      if (element.action_id === actionId)
+        return { blockId: block.block_id ?? '', value: element.value ?? '' };
+    }
+  }
+  return null;
+}
+
+/**
+ * Clicks a button of the approval prompt as `user`, as Slack sends it: the block id and value the
+ * message carries, the message's ts, and what was typed in the reason field. Returns the HTTP status.
+ */
 export async function click(
   url: string,
   user: string,
   prompt: SlackMessage,
   action = APPROVE_ACTION,
+  options: { reason?: string; from?: SlackMessage } = {},
 ): Promise<number> {
+  const button = buttonOf(prompt, action);
+  if (!button) throw new Error(`the message has no ${action} button`);
+  const from = options.from ?? prompt;
   const body = buttonClickBody({
     user,
     actionId: action,
-    value: runIdOf(prompt),
+    value: button.value,
+    blockId: button.blockId,
     channel: CHANNEL,
-    messageTs: prompt.ts,
-    ...(prompt.thread_ts ? { threadTs: prompt.thread_ts } : {}),
+    messageTs: from.ts,
+    ...(from.thread_ts ? { threadTs: from.thread_ts } : {}),
+    ...(options.reason ? { inputs: { [REASON_BLOCK]: { [REASON_ACTION]: options.reason } } } : {}),
   });
   return (await postSigned(url, body, { secret: SIGNING_SECRET })).status;
 }

@@ -8,7 +8,13 @@ describe('config', () => {
     expect(config.http.port).toBe(3000);
     expect(config.redis.url).toBe('redis://127.0.0.1:6379');
     expect(config.google.gkehubUrl).toBe('https://gkehub.googleapis.com/');
-    expect(config.approvals).toEqual({ approvers: [], allowSelfApproval: false, timeoutMs: 86_400_000 });
+    expect(config.approvals).toEqual({
+      approvers: [],
+      twoApprovers: [],
+      allowSelfApproval: false,
+      timeoutMs: 86_400_000,
+    });
+    expect(config.access).toEqual({ requesters: [], channels: [], projects: [] });
     expect(config.fleet.membershipLocation).toBe('auto');
     expect(isLocalMode(config)).toBe(true);
   });
@@ -26,7 +32,8 @@ describe('config', () => {
       MESHOPS_CONTAINER_URL: 'http://127.0.0.1:8086/',
       MESHOPS_SERVICEUSAGE_URL: 'http://127.0.0.1:8087/',
       MESHOPS_RESOURCEMANAGER_URL: 'http://127.0.0.1:8088/',
-      MESHOPS_APPROVERS: 'U1, U2,,',
+      MESHOPS_APPROVERS: 'U1, S2,,',
+      MESHOPS_TWO_APPROVERS: 'prod-*, bank',
       MESHOPS_NOTIFY_CHANNEL: 'C9',
       MESHOPS_POLL_INTERVAL_MS: '250',
     });
@@ -45,7 +52,8 @@ describe('config', () => {
       serviceusageUrl: 'http://127.0.0.1:8087/',
       resourcemanagerUrl: 'http://127.0.0.1:8088/',
     });
-    expect(config.approvals.approvers).toEqual(['U1', 'U2']);
+    expect(config.approvals.approvers).toEqual(['U1', 'S2']);
+    expect(config.approvals.twoApprovers).toEqual(['prod-*', 'bank']);
     expect(config.notify.channel).toBe('C9');
     expect(config.polling.intervalMs).toBe(250);
     expect(isLocalMode(config)).toBe(false);
@@ -70,7 +78,7 @@ describe('config', () => {
     [{ MESHOPS_GKEHUB_URL: 'not a url' }, /google\.gkehubUrl \(MESHOPS_GKEHUB_URL\)/],
     [
       { MESHOPS_APPROVERS: 'alice' },
-      /approvals\.approvers\.0 \(MESHOPS_APPROVERS\): a Slack user ID such as U012ABC/,
+      /approvals\.approvers\.0 \(MESHOPS_APPROVERS\): a Slack user ID \(U012ABC, W012ABC\) or user-group ID \(S012ABC\)/,
     ],
     [{ MESHOPS_POLL_INTERVAL_MS: '-5' }, /polling\.intervalMs \(MESHOPS_POLL_INTERVAL_MS\)/],
   ])('names the bad key: %j', (env, message) => {

@@ -1,28 +1,60 @@
 import type { AllMiddlewareArgs, BlockAction, ButtonAction, SlackActionMiddlewareArgs } from '@slack/bolt';
-import type { Decision, RunRecord } from '../../workflows/run.js';
-import { decisionRecorded } from '../../workflows/transitions.js';
+import { runMessageKey } from '../../slack/notifier.js';
+import {
+  approvalBlockId,
+  mention,
+  parseApprovalButtonValue,
+  REASON_ACTION,
+  REASON_BLOCK,
+} from '../../slack/render.js';
+import type { AuditEntry } from '../../store/audit.js';
+import { clusterKey, type Decision, type RunRecord } from '../../workflows/run.js';
+import { decisionRecorded, isDecisionRefusal } from '../../workflows/transitions.js';
 import type { HandlerDeps } from '../deps.js';
 
 type ButtonArgs = SlackActionMiddlewareArgs<BlockAction<ButtonAction>> & AllMiddlewareArgs;
 
+const unchanged = 'Your click changed nothing.';
+
 /** Why `user` may not decide on `run`, or null if they may. Checked on every click. */
-export function refusal(run: RunRecord, user: string, approvals: HandlerDeps['approvals']): string | null {
-  if (!approvals.approvers.includes(user)) {
-    const who = approvals.approvers.length
-      ? approvals.approvers.map((u) => `<@${u}>`).join(', ')
-      : 'nobody (MESHOPS_APPROVERS is empty)';
-    return `You are not an approver for meshops, so your click changed nothing. Approvers: ${who}.`;
+export async function refusal(run: RunRecord, user: string, deps: HandlerDeps): Promise<string | null> {
+  const approvers = run.approval?.approvers ?? deps.approvals.approvers;
+  if (!(await deps.directory.includes(approvers, user))) {
+    const who = approvers.length ? approvers.map(mention).join(', ') : 'nobody (MESHOPS_APPROVERS is empty)';
+    return `You are not an approver for meshops. ${unchanged} Approvers: ${who}.`;
   }
-  if (user === run.requester.userId && !approvals.allowSelfApproval) {
-    return 'You requested this run, so another approver has to decide. Your click changed nothing.';
+  if (user === run.requester.userId && !deps.approvals.allowSelfApproval) {
+    return `You requested this run, so another approver has to decide. ${unchanged}`;
   }
   return null;
 }
 
+/** "Already approved by <@A> (and <@B>) at …", "Already rejected by <@C> at …: reason". */
+function alreadyDecided(run: RunRecord): string {
+  const decision = run.approval?.decision;
+  if (!decision) return 'Already decided';
+  const at = new Date(decision.at).toISOString();
+  if (!decision.approved) {
+    return `Already rejected by <@${decision.by}> at ${at}${decision.reason ? ` (“${decision.reason}”)` : ''}`;
+  }
+  const by = (run.approval?.approvals.length ? run.approval.approvals : [decision]).map((a) => `<@${a.by}>`);
+  return `Already approved by ${by.join(' and ')} at ${at}`;
+}
+
+/** The reason typed into the prompt's field, if any (Slack sends the message's input state with the click). */
+function typedReason(body: BlockAction): string | undefined {
+  const values = (body.state?.values ?? {}) as Record<string, Record<string, { value?: string | null }>>;
+  const reason = values[REASON_BLOCK]?.[REASON_ACTION]?.value?.trim();
+  return reason ? reason.slice(0, 300) : undefined;
+}
+
 /**
- * Approve / Reject: authorize the clicker, record the decision first-wins with compare-and-set,
- * and wake the parked run, whose approval step replaces the buttons with who decided (the prompt
- * is closed in that one place). Whoever clicked in vain is told why, only them.
+ * Approve / Reject. A click counts only when it comes from the run's current prompt (the message
+ * ts the outbox recorded and the block id naming the plan's hash) and from someone who may
+ * approve; then the decision is recorded with compare-and-set, an approval once per approver,
+ * and the parked run wakes (its approval step closes the prompt, in that one place). Every
+ * decision and every refused click is appended to the cluster's audit stream; whoever clicked
+ * in vain is told why, only them.
  */
 export function decideAction(approved: boolean, deps: HandlerDeps) {
   return async ({ ack, body, action }: ButtonArgs): Promise<void> => {
@@ -40,32 +72,71 @@ export function decideAction(approved: boolean, deps: HandlerDeps) {
         content: { text },
         keepSeconds: 3600,
       });
-    const runId = action.value ?? '';
+    const { runId, planHash } = parseApprovalButtonValue(action.value ?? '');
     const run = await deps.runs.get(runId);
-    if (!run) return tell(`Run \`${runId}\` is not known to meshops.`);
-    const refused = refusal(run, user, deps.approvals);
-    if (refused) {
-      deps.log.info({ runId, user, approved }, 'approval click refused');
-      return tell(refused);
-    }
+    if (!run) return tell(`Run \`${runId}\` is not known to meshops. ${unchanged}`);
+    const cluster = clusterKey(run.cluster);
+    const audit = (entry: Omit<AuditEntry, 'at' | 'user' | 'runId'>) =>
+      deps.audit.append(cluster, { at: deps.clock.now(), user, runId, ...entry });
+    const refuse = async (reason: string, text: string) => {
+      deps.log.info({ runId, user, approved, reason, audit: 'click-refused' }, 'approval click refused');
+      await audit({ action: 'click-refused', reason });
+      return tell(text);
+    };
 
-    const decision: Decision = { approved, by: user, at: deps.clock.now() };
-    let recorded = false;
-    const after = await deps.runs.update(runId, (current) => {
-      // Runs once per compare-and-set attempt: only the attempt that is saved may say it recorded.
-      const next = decisionRecorded(current, decision);
-      recorded = next !== null;
-      return next;
-    });
-    if (!recorded) {
-      const earlier = after.approval?.decision;
-      return tell(
-        earlier
-          ? `Already ${earlier.approved ? 'approved' : 'rejected'} by <@${earlier.by}> at ${new Date(earlier.at).toISOString()}.`
-          : `Run \`${runId}\` is not waiting for approval (it is ${after.status}).`,
+    // Where the click came from: only this run's current prompt, showing the plan it was asked about.
+    const promptTs = await deps.outbox.sentTs(runMessageKey(runId, 'approval'));
+    const fromPrompt =
+      run.approval !== undefined &&
+      promptTs !== null &&
+      body.message?.ts === promptTs &&
+      action.block_id === approvalBlockId(runId, run.approval.planHash) &&
+      planHash === run.approval.planHash;
+    if (!fromPrompt) {
+      return refuse(
+        'not-the-prompt',
+        `That button is not on the approval prompt of run \`${runId}\`. ${unchanged} Decide on the prompt in the run’s thread.`,
       );
     }
+    const refused = await refusal(run, user, deps);
+    if (refused)
+      return refuse(refused.startsWith('You requested') ? 'self-approval' : 'not-an-approver', refused);
+
+    const decision: Decision = {
+      approved,
+      by: user,
+      at: deps.clock.now(),
+      ...(approved ? {} : { reason: typedReason(body) }),
+    };
+    // Set by the attempt that is saved (update() may try again after a conflict).
+    let outcome: { final: boolean } | { refused: string } = { refused: 'not-waiting' };
+    const after = await deps.runs.update(runId, (current) => {
+      const result = decisionRecorded(current, decision);
+      outcome = isDecisionRefusal(result) ? result : { final: result.final };
+      return isDecisionRefusal(result) ? null : result.run;
+    });
+    const recorded = outcome as { final: boolean } | { refused: string };
+    if ('refused' in recorded) {
+      const texts: Record<string, string> = {
+        decided: `${alreadyDecided(after)}. ${unchanged}`,
+        expired: `This approval expired ${new Date(after.approval?.expiresAt ?? after.updatedAt).toISOString()}; run \`${runId}\` is ${after.status}. ${unchanged}`,
+        'approved-already': `You approved already; run \`${runId}\` needs another, different approver. ${unchanged}`,
+        'not-waiting': `Run \`${runId}\` is not waiting for approval (it is ${after.status}). ${unchanged}`,
+      };
+      return refuse(recorded.refused, texts[recorded.refused] ?? unchanged);
+    }
+    await audit({
+      action: approved ? 'approved' : 'rejected',
+      ...(decision.reason ? { reason: decision.reason } : {}),
+    });
     deps.log.info({ runId, user, approved, audit: 'approval' }, approved ? 'run approved' : 'run rejected');
+    if (!recorded.final) {
+      // One of two: the prompt says who approved and keeps its buttons for the second approver.
+      await deps.notifier.emit(after, { type: 'approvalProgressed' });
+      return tell(
+        `Approved. Run \`${runId}\` needs one more approver, not you and not <@${run.requester.userId}>.`,
+      );
+    }
     await deps.queue.wake(runId);
   };
 }

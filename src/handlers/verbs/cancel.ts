@@ -1,4 +1,5 @@
 import { workflowOf } from '../../workflows/registry.js';
+import { clusterKey } from '../../workflows/run.js';
 import { cancelled, isRefusal } from '../../workflows/transitions.js';
 import { invalid, show } from '../grammar.js';
 import { ephemeral } from '../reply.js';
@@ -24,8 +25,17 @@ export const cancelVerb = defineVerb<{ runId: string }>({
     const run = await deps.runs.get(runId);
     if (!run) return ephemeral(`Run \`${runId}\` is not known to meshops. Nothing was cancelled.`);
     const user = request.userId;
-    if (user !== run.requester.userId && !deps.approvals.approvers.includes(user)) {
+    const audit = (action: 'cancelled' | 'cancel-refused', reason?: string) =>
+      deps.audit.append(clusterKey(run.cluster), {
+        at: deps.clock.now(),
+        action,
+        user,
+        runId,
+        ...(reason ? { reason } : {}),
+      });
+    if (user !== run.requester.userId && !(await deps.directory.includes(deps.approvals.approvers, user))) {
       deps.log.info({ runId, user, audit: 'cancel' }, 'cancel refused: neither requester nor approver');
+      await audit('cancel-refused', 'neither the requester nor an approver');
       return ephemeral(
         `Only <@${run.requester.userId}>, who asked for run \`${runId}\`, or an approver may cancel it. Nothing was cancelled.`,
       );
@@ -41,9 +51,11 @@ export const cancelVerb = defineVerb<{ runId: string }>({
     const { refused } = verdict;
     if (refused !== null) {
       deps.log.info({ runId, user, audit: 'cancel', refused }, 'cancel refused');
+      await audit('cancel-refused', refused);
       return ephemeral(`:no_entry: Not cancelled: ${refused}. Follow its thread to the end.`);
     }
     deps.log.info({ runId, user, audit: 'cancel' }, 'run cancelled');
+    await audit('cancelled');
     await deps.locks.unlock(after);
     if (after.approval) await deps.notifier.emit(after, { type: 'approvalClosed' });
     await deps.notifier.emit(after, { type: 'finished' });

@@ -3,10 +3,11 @@
  * verify. Parameterised by the mode: `inject` sets the injection label (and removes the other one),
  * `uninject` removes both; verify expects istio-proxy in every pod, or in none.
  */
+import { createHash } from 'node:crypto';
 import { MeshopsError } from '../../errors.js';
 import type { Step } from '../engine.js';
 import type { Kube } from '../ports.js';
-import type { InjectionLabel, InjectionPlan, NamespacePlan } from '../run.js';
+import type { ApprovalState, InjectionLabel, InjectionPlan, NamespacePlan } from '../run.js';
 import { minutes, need, poll } from './common.js';
 
 export type InjectionMode = 'inject' | 'uninject';
@@ -129,20 +130,32 @@ export function awaitApproval(untouched: string): Step {
     if (!ctx.run.facts.plan) return { type: 'next', skipped: true, detail: 'nothing to change' };
     const current = ctx.run.approval;
     if (!current) {
-      const requested = {
+      const requested: ApprovalState = {
         requestedAt: ctx.now,
         remindAt: ctx.now + policy.approvalTimeoutMs / 2,
         expiresAt: ctx.now + policy.approvalTimeoutMs,
         reminded: false,
+        planHash: planHash(ctx.run.facts.plan),
+        required: policy.approvalsNeeded(ctx.run.cluster.project),
+        approvers: policy.approvers,
+        approvals: [],
       };
       await notifier.emit({ ...ctx.run, approval: requested }, { type: 'approvalRequested' });
       return { type: 'approval', approval: requested, wakeAt: requested.remindAt };
     }
     if (current.decision) {
       await notifier.emit(ctx.run, { type: 'approvalClosed' });
-      const who = `<@${current.decision.by}>`;
-      if (current.decision.approved) return { type: 'next', detail: `approved by ${who}` };
-      return { type: 'finish', status: 'rejected', outcome: { message: `Rejected by ${who}. ${untouched}` } };
+      const { decision } = current;
+      if (decision.approved) {
+        const who = current.approvals.map((a) => `<@${a.by}>`).join(' and ');
+        return { type: 'next', detail: `approved by ${who}` };
+      }
+      const why = decision.reason ? `: “${decision.reason}”` : '';
+      return {
+        type: 'finish',
+        status: 'rejected',
+        outcome: { message: `Rejected by <@${decision.by}>${why}. ${untouched}` },
+      };
     }
     if (ctx.now >= current.expiresAt) {
       await notifier.emit(ctx.run, { type: 'approvalClosed' });
@@ -169,6 +182,11 @@ export function awaitApproval(untouched: string): Step {
       wakeAt: current.reminded ? current.expiresAt : current.remindAt,
     };
   };
+}
+
+/** A short, stable hash of what the prompt shows: the namespaces, their labels and what will restart. */
+export function planHash(plan: InjectionPlan): string {
+  return createHash('sha256').update(JSON.stringify(plan)).digest('hex').slice(0, 12);
 }
 
 /** JSON merge-patches each namespace's labels, unless it is labelled so already (read first). */

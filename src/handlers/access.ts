@@ -1,0 +1,37 @@
+import { anyGlobMatches } from '../glob.js';
+import { mention } from '../slack/render.js';
+import type { ClusterRef } from '../workflows/ports.js';
+import { clusterKey } from '../workflows/run.js';
+import type { HandlerDeps } from './deps.js';
+import type { CommandRequest } from './verb.js';
+
+/**
+ * Who may ask for a change (config `access`): requesters by user or user group, the channels the
+ * bot takes commands in, the projects it may change. An empty list lets everyone. Returns why
+ * not, or null; a refusal is audited for the cluster and changes nothing.
+ */
+export async function accessRefusal(
+  request: CommandRequest,
+  cluster: ClusterRef,
+  deps: HandlerDeps,
+): Promise<string | null> {
+  const { requesters, channels, projects } = deps.access;
+  let why: string | null = null;
+  if (requesters.length && !(await deps.directory.includes(requesters, request.userId))) {
+    why = `you may not ask meshops for changes (config access.requesters: ${requesters.map(mention).join(', ')})`;
+  } else if (channels.length && !channels.includes(request.channelId)) {
+    why = `meshops takes change requests only in ${channels.map((c) => `<#${c}>`).join(', ')} (config access.channels)`;
+  } else if (projects.length && !anyGlobMatches(projects, cluster.project)) {
+    why = `project \`${cluster.project}\` is not one meshops may change (config access.projects: ${projects.map((p) => `\`${p}\``).join(', ')})`;
+  }
+  if (why) {
+    deps.log.info({ user: request.userId, cluster: clusterKey(cluster), why }, 'request refused');
+    await deps.audit.append(clusterKey(cluster), {
+      at: deps.clock.now(),
+      action: 'request-refused',
+      user: request.userId,
+      reason: why,
+    });
+  }
+  return why;
+}

@@ -1,0 +1,70 @@
+/**
+ * Who may ask: config `access` limits requesters (users or user groups), channels and projects.
+ * A refused command says why, starts nothing, locks nothing, and is in the cluster's audit stream.
+ */
+import { AuditLog } from '../../src/store/audit.js';
+import { Keys } from '../../src/store/keys.js';
+import { slash } from '../support/flows.js';
+import {
+  CHANNEL,
+  REQUESTER,
+  SIGNING_SECRET,
+  STRANGER,
+  startHarness,
+  type Harness,
+} from '../support/harness.js';
+import { connect } from '../support/redis.js';
+import { postSigned, slashCommandBody } from '../support/slackRequests.js';
+
+describe('who may ask', () => {
+  let h: Harness;
+  afterAll(async () => {
+    await h?.stop();
+  });
+
+  async function say(text: string, user: string, channel = CHANNEL): Promise<string> {
+    const res = await postSigned(h.app.url, slashCommandBody(text, user, channel), {
+      secret: SIGNING_SECRET,
+    });
+    expect(res.status).toBe(200);
+    return (JSON.parse(await res.text()) as { text: string }).text;
+  }
+
+  it('refuses requesters, channels and projects outside the allow-lists, with why, changing nothing', async () => {
+    h = await startHarness(
+      { scenario: 'default' },
+      { config: { access: { requesters: ['S0PLATFORM'], channels: [CHANNEL], projects: ['proj-a'] } } },
+    );
+    h.sim.slack.usergroups.set('S0PLATFORM', [REQUESTER]);
+
+    expect(await say('enable cluster proj-a/us-central1/c1', STRANGER)).toBe(
+      ':no_entry: Not started: you may not ask meshops for changes (config access.requesters: <!subteam^S0PLATFORM>). Nothing was changed.',
+    );
+    expect(await say('enable cluster proj-a/us-central1/c1', REQUESTER, 'C0ELSEWHERE')).toContain(
+      `meshops takes change requests only in <#${CHANNEL}> (config access.channels)`,
+    );
+    expect(await say('enable cluster proj-b/europe-west1/c2', REQUESTER)).toContain(
+      'project `proj-b` is not one meshops may change (config access.projects: `proj-a`)',
+    );
+    // Nothing ran and nothing is locked: the allowed request goes through at once.
+    expect(h.sim.slack.messages(CHANNEL)).toHaveLength(0);
+    expect(h.sim.requests.mutations()).toHaveLength(0);
+    expect((await slash(h.app.url, 'enable cluster proj-a/us-central1/c1')).text).toMatch(
+      /^:inbox_tray: Queued run/,
+    );
+
+    const redis = connect();
+    try {
+      const audit = new AuditLog(redis, new Keys(h.config.redis.prefix));
+      expect((await audit.recent('proj-a/us-central1/c1', 10)).map((e) => [e.action, e.user])).toEqual([
+        ['request-refused', REQUESTER],
+        ['request-refused', STRANGER],
+      ]);
+      expect((await audit.recent('proj-b/europe-west1/c2', 10)).map((e) => e.action)).toEqual([
+        'request-refused',
+      ]);
+    } finally {
+      redis.disconnect();
+    }
+  }, 60_000);
+});
