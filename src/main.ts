@@ -4,10 +4,9 @@
  */
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { pathToFileURL } from 'node:url';
 import { v1 as containerV1 } from '@google-cloud/container';
-import { App, HTTPReceiver } from '@slack/bolt';
+import { App } from '@slack/bolt';
 import { WebClient } from '@slack/web-api';
 import { Queue, Worker, type Processor } from 'bullmq';
 import { gkehub_v1 } from 'googleapis/build/src/apis/gkehub/v1.js';
@@ -38,6 +37,7 @@ import { anyGlobMatches } from './glob.js';
 import { SlackDirectory } from './slack/directory.js';
 import { AuditLog } from './store/audit.js';
 import { createLogger, type Logger } from './log.js';
+import { slackReceiver, type Route } from './slack/receivers.js';
 import { slackLogger } from './slack/slackLogger.js';
 import { RunNotifier } from './slack/notifier.js';
 import { Keys } from './store/keys.js';
@@ -181,10 +181,10 @@ export async function startMeshops(config: Config, options: StartOptions = {}): 
   const log = options.log ?? createLogger();
   const clock = options.clock ?? { now: () => Date.now() };
   const { prefix } = config.redis;
-  const { botToken, signingSecret } = config.slack;
-  if (!botToken || !signingSecret) {
+  const { botToken, signingSecret, appToken } = config.slack;
+  if (!botToken || (!signingSecret && !appToken)) {
     throw new ConfigError(
-      'slack.botToken (SLACK_BOT_TOKEN) and slack.signingSecret (SLACK_SIGNING_SECRET) are required',
+      'slack.botToken (SLACK_BOT_TOKEN) and either slack.signingSecret (SLACK_SIGNING_SECRET, Slack over HTTP) or slack.appToken (SLACK_APP_TOKEN, Socket Mode) are required',
     );
   }
 
@@ -323,32 +323,31 @@ export async function startMeshops(config: Config, options: StartOptions = {}): 
   if (options.http ?? true) {
     const registry = new Registry();
     collectDefaultMetrics({ register: registry });
-    const receiver = new HTTPReceiver({
-      signingSecret,
-      endpoints: '/slack/events',
-      logger: slackLog,
-      customRoutes: [
-        textRoute('/healthz', () => Promise.resolve([200, 'ok'])),
-        textRoute('/readyz', () =>
-          commands.ping().then(
-            (): [number, string] => [200, 'ready'],
-            (): [number, string] => [503, 'redis not reachable'],
-          ),
+    const routes: Route[] = [
+      textRoute('/healthz', () => Promise.resolve([200, 'ok'])),
+      textRoute('/readyz', () =>
+        commands.ping().then(
+          (): [number, string] => [200, 'ready'],
+          (): [number, string] => [503, 'redis not reachable'],
         ),
-        textRoute('/metrics', async () => [200, await registry.metrics(), registry.contentType]),
-        ...(options.console
-          ? consoleRoutes({
-              sim: options.console.sim,
-              signingSecret,
-              approvers: config.approvals.approvers,
-              botUrl: () => url,
-            })
-          : []),
-      ],
-    });
+      ),
+      textRoute('/metrics', async () => [200, await registry.metrics(), registry.contentType]),
+    ];
+    // The console signs HTTP requests to /slack/events: it is for local mode, which never has an app token.
+    if (options.console && signingSecret) {
+      routes.push(
+        ...consoleRoutes({
+          sim: options.console.sim,
+          signingSecret,
+          approvers: config.approvals.approvers,
+          botUrl: () => url,
+        }),
+      );
+    }
+    const receiving = slackReceiver(config.slack, routes, slackLog);
     const app = new App({
       token: botToken,
-      receiver,
+      receiver: receiving.receiver,
       logger: slackLog,
       clientOptions: { slackApiUrl: config.slack.apiUrl },
     });
@@ -380,9 +379,13 @@ export async function startMeshops(config: Config, options: StartOptions = {}): 
       log.error({ err: error }, 'unhandled error in a Slack listener');
       return Promise.resolve();
     });
-    const server = await app.start(config.http.port);
-    url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-    closers.unshift(() => app.stop());
+    const listening = await receiving.start(app, config.http.port);
+    url = listening.url;
+    closers.unshift(() => listening.stop());
+    log.info(
+      { slack: receiving.mode },
+      receiving.mode === 'socket' ? 'Slack over Socket Mode' : 'Slack over HTTP at /slack/events',
+    );
   }
 
   log.info({ url, worker: workers.length > 0 }, 'meshops started');

@@ -92,6 +92,10 @@ export class SlackRecorder {
   url = 'https://meshops-sim.slack.com/';
   /** Where the Slack server listens, e.g. 'http://127.0.0.1:41239/'; set when it starts. */
   serverUrl: string | undefined;
+  /** The app-level token (xapp-…) apps.connections.open takes: Socket Mode. */
+  readonly appToken = 'xapp-1-A0MESHOPS-sim';
+  /** The WebSocket URL apps.connections.open hands out; a Socket Mode server sets it (test/support/socketMode.ts). */
+  socketModeUrl: string | undefined;
 
   constructor(
     private readonly clock: SimClock,
@@ -206,6 +210,8 @@ export class SlackRecorder {
 
   /** Runs one Web API call; `token` is what the request authenticated with. */
   call(method: string, args: SlackArgs, token: string | undefined): SimResponse {
+    if (method === 'apps.connections.open') return this.openConnection(args, token);
+    if (token === this.appToken) return { status: 200, body: { ok: false, error: 'not_allowed_token_type' } };
     if (token !== this.token) return { status: 200, body: { ok: false, error: 'invalid_auth' } };
     const limit = this.rateLimits.get(method);
     if (limit && limit.remaining > 0) {
@@ -223,6 +229,21 @@ export class SlackRecorder {
       ? { ok: true, ...result.body }
       : { ok: false, error: result.error, ...result.extra };
     return { status: 200, body };
+  }
+
+  /** Socket Mode's handshake: only an app-level token may open a connection, and it gets a WebSocket URL. */
+  private openConnection(args: SlackArgs, token: string | undefined): SimResponse {
+    const error =
+      token === this.token
+        ? 'not_allowed_token_type'
+        : token !== this.appToken
+          ? 'invalid_auth'
+          : !this.socketModeUrl
+            ? 'socket_mode_not_enabled'
+            : undefined;
+    this.record('apps.connections.open', args, error);
+    if (error) return { status: 200, body: { ok: false, error } };
+    return { status: 200, body: { ok: true, url: this.socketModeUrl! } };
   }
 
   private dispatch(method: string, args: SlackArgs): SlackResult {

@@ -67,6 +67,8 @@ export interface HarnessOptions {
   console?: boolean;
   /** Keep every log line (at debug level) in `Harness.logs` instead of printing. */
   captureLogs?: boolean;
+  /** Runs once the emulator is up and before meshops starts (e.g. a Socket Mode server to point it at). */
+  beforeStart?: (sim: Sim) => Promise<void>;
 }
 
 export async function startHarness(
@@ -74,6 +76,7 @@ export async function startHarness(
   options: HarnessOptions = {},
 ): Promise<Harness> {
   const sim = await startSim({ speed: 100, ...simOptions });
+  await options.beforeStart?.(sim);
   const env = contractEnv(sim, options.env);
   const config = loadConfig(env, {
     redis: { prefix: testPrefix() },

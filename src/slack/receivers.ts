@@ -1,0 +1,92 @@
+/**
+ * How Slack's requests reach the listeners: over HTTP at /slack/events (signed requests, a public
+ * URL), or over Socket Mode when SLACK_APP_TOKEN is set (a WebSocket the bot opens, no public URL).
+ * The listeners are the same either way; so are /healthz, /readyz and /metrics, served by the
+ * HTTP receiver itself or, in Socket Mode, by a small server of their own.
+ */
+import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { HTTPReceiver, SocketModeReceiver, type App, type Logger, type Receiver } from '@slack/bolt';
+import type { Config } from '../config.js';
+
+export interface Route {
+  path: string;
+  method: string[];
+  handler: (req: IncomingMessage, res: ServerResponse) => void;
+}
+
+export interface Listening {
+  /** http://127.0.0.1:PORT of the routes (and of /slack/events over HTTP). */
+  url: string;
+  stop(): Promise<void>;
+}
+
+export interface SlackReceiving {
+  receiver: Receiver;
+  mode: 'http' | 'socket';
+  start(app: App, port: number): Promise<Listening>;
+}
+
+function urlOf(address: AddressInfo | string | null): string {
+  return `http://127.0.0.1:${(address as AddressInfo).port}`;
+}
+
+/** The routes alone, for Socket Mode: exact paths, 404 otherwise. */
+function serveRoutes(routes: Route[], port: number): Promise<Listening> {
+  const server = createServer((req, res) => {
+    const path = new URL(req.url ?? '/', 'http://meshops').pathname;
+    const route = routes.find((r) => r.path === path && r.method.includes(req.method ?? 'GET'));
+    if (route) return route.handler(req, res);
+    res.writeHead(404, { 'Content-Type': 'text/plain; charset=utf-8' });
+    res.end('not found');
+  });
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, () =>
+      resolve({
+        url: urlOf(server.address()),
+        stop: () => new Promise<void>((done) => server.close(() => done())),
+      }),
+    );
+  });
+}
+
+export function slackReceiver(slack: Config['slack'], routes: Route[], logger: Logger): SlackReceiving {
+  if (slack.appToken) {
+    const receiver = new SocketModeReceiver({
+      appToken: slack.appToken,
+      logger,
+      // apps.connections.open goes where every other Web API call goes (SLACK_API_URL).
+      installerOptions: { clientOptions: { slackApiUrl: slack.apiUrl } },
+    });
+    return {
+      receiver,
+      mode: 'socket',
+      async start(app, port) {
+        await app.start();
+        const routesServer = await serveRoutes(routes, port);
+        return {
+          url: routesServer.url,
+          async stop() {
+            await app.stop();
+            await routesServer.stop();
+          },
+        };
+      },
+    };
+  }
+  const receiver = new HTTPReceiver({
+    signingSecret: slack.signingSecret ?? '',
+    endpoints: '/slack/events',
+    logger,
+    customRoutes: routes,
+  });
+  return {
+    receiver,
+    mode: 'http',
+    async start(app, port) {
+      const server = (await app.start(port)) as { address(): AddressInfo | string | null };
+      return { url: urlOf(server.address()), stop: () => app.stop().then(() => undefined) };
+    },
+  };
+}

@@ -1,0 +1,64 @@
+/**
+ * slack/manifest.yaml is what an operator pastes into api.slack.com: it must grant every scope
+ * the Web API methods meshops calls need, register /mesh with escaping (the grammar reads
+ * <#C…|name>), and turn on interactivity (the buttons) and Socket Mode.
+ */
+import { readFileSync, readdirSync, statSync } from 'node:fs';
+import { join } from 'node:path';
+import { parse } from 'yaml';
+
+interface Manifest {
+  features: { slash_commands: Array<{ command: string; should_escape: boolean; description: string }> };
+  oauth_config: { scopes: { bot: string[] } };
+  settings: { interactivity: { is_enabled: boolean }; socket_mode_enabled: boolean };
+}
+
+/** The scopes Slack documents for each Web API method meshops calls. */
+const scopesOf: Record<string, string[]> = {
+  'chat.postMessage': ['chat:write'],
+  'chat.postEphemeral': ['chat:write'],
+  'chat.update': ['chat:write'],
+  'chat.getPermalink': [],
+  'conversations.history': ['channels:history', 'groups:history'],
+  'conversations.replies': ['channels:history', 'groups:history'],
+  'usergroups.users.list': ['usergroups:read'],
+};
+
+function sources(dir: string): string[] {
+  return readdirSync(dir).flatMap((name) => {
+    const path = join(dir, name);
+    if (statSync(path).isDirectory()) return name === 'sim' ? [] : sources(path);
+    return path.endsWith('.ts') ? [path] : [];
+  });
+}
+
+describe('slack/manifest.yaml', () => {
+  const manifest = parse(readFileSync('slack/manifest.yaml', 'utf8')) as Manifest;
+
+  it('registers /mesh with escaping, interactivity and Socket Mode', () => {
+    expect(manifest.features.slash_commands).toHaveLength(1);
+    expect(manifest.features.slash_commands[0]).toMatchObject({ command: '/mesh', should_escape: true });
+    expect(manifest.settings.interactivity.is_enabled).toBe(true);
+    expect(manifest.settings.socket_mode_enabled).toBe(true);
+  });
+
+  it('grants the scopes of every Slack method the product calls', () => {
+    const called = new Set(
+      sources('src').flatMap((file) =>
+        [
+          ...readFileSync(file, 'utf8').matchAll(
+            /\b(?:web|client)\.((?:chat|conversations|usergroups|users)\.[a-zA-Z.]+)\(/g,
+          ),
+        ].map((m) => m[1]!),
+      ),
+    );
+    expect(called.size).toBeGreaterThan(5);
+    const unknown = [...called].filter((method) => !(method in scopesOf));
+    expect(unknown).toEqual([]);
+    const granted = new Set(manifest.oauth_config.scopes.bot);
+    const missing = [...called].flatMap((method) => scopesOf[method]!.filter((scope) => !granted.has(scope)));
+    expect(missing).toEqual([]);
+    for (const scope of ['commands', 'chat:write', 'usergroups:read', 'users:read'])
+      expect(granted.has(scope)).toBe(true);
+  });
+});
