@@ -24,11 +24,11 @@ import { CloudOperations } from './cloud/operations.js';
 import { ResourceManagerProjects } from './cloud/projects.js';
 import { ServiceUsage } from './cloud/services.js';
 import { ConfigError, isLocalMode, loadConfig, type Config } from './config.js';
-import { clusterKey } from './workflows/run.js';
 import { consoleRoutes } from './console/server.js';
 import { registerHandlers } from './handlers/index.js';
 import { createOutboxProcessor, OUTBOX_QUEUE, QueuedOutbox, type OutboxJobData } from './jobs/outbox.js';
 import { createQueryProcessor, QUERY_QUEUE, QueryQueue, type QueryJobData } from './jobs/queries.js';
+import { afterRun } from './jobs/afterRun.js';
 import { queueOptions } from './jobs/queueOptions.js';
 import { createRunProcessor } from './jobs/runProcessor.js';
 import { createWatchProcessor, WATCH_QUEUE, WatchScheduler, type WatchJobData } from './jobs/watchers.js';
@@ -233,21 +233,14 @@ export async function startMeshops(config: Config, options: StartOptions = {}): 
       locks: new ClusterLocks(workerRedis, keys, runs),
       workflow,
       log,
-      // A cluster just put on the mesh is watched from its channel, so its upgrades are heard of.
-      onFinished: async (run) => {
-        if (run.status !== 'succeeded' || !config.watch.afterEnable) return;
-        const cluster = clusterKey(run.cluster);
-        const watch = {
-          channel: run.slack.channel,
-          by: run.requester.userId,
-          since: clock.now(),
-          auto: true,
-        };
-        await watches.add(cluster, watch);
-        await watchScheduler.start(cluster);
-        // Told also when the channel watched it already (it does watch it), and once: the event is keyed.
-        await workflow.notifier.emit(run, { type: 'watchStarted', channel: run.slack.channel });
-      },
+      onFinished: afterRun({
+        watches,
+        scheduler: watchScheduler,
+        outbox,
+        notifier: workflow.notifier,
+        clock,
+        watchAfterEnable: config.watch.afterEnable,
+      }),
     });
     /** A worker of one queue; being picked up again after a crash is normal: the records say where to resume. */
     const startWorker = <T>(name: string, process: Processor<T>, concurrency: number): Worker<T> => {

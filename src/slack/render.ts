@@ -339,6 +339,8 @@ export function runEventText(run: RunRecord, event: RunEvent): string {
       return outcomeText(run);
     case 'watchStarted':
       return `:eyes: <#${event.channel}> now watches \`${clusterKey(run.cluster)}\`: you will hear here when Google upgrades its mesh or its health changes. \`/mesh unwatch ${clusterKey(run.cluster)}\` stops it.`;
+    case 'watchesStopped':
+      return `:no_bell: ${event.channels.map((c) => `<#${c}>`).join(', ')} no longer ${event.channels.length === 1 ? 'watches' : 'watch'} \`${clusterKey(run.cluster)}\`: its mesh is no longer managed. \`/mesh watch ${clusterKey(run.cluster)}\` after enabling it again.`;
     case 'started':
     case 'progressed':
     case 'approvalRequested':

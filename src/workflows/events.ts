@@ -36,7 +36,9 @@ export type RunEvent =
   /** The final summary (success, failure with its hint, rejection, expiry). */
   | { type: 'finished' }
   /** After success: the channel now watches the cluster's mesh. */
-  | { type: 'watchStarted'; channel: string };
+  | { type: 'watchStarted'; channel: string }
+  /** After a disable: the channels that watched the cluster no longer do (nothing managed is left to watch). */
+  | { type: 'watchesStopped'; channels: string[] };
 
 /** The idempotency key of an event within its run. Events that update a message have none. */
 export function runEventKey(event: RunEvent): string | null {
@@ -80,5 +82,7 @@ export function runEventKey(event: RunEvent): string | null {
       return 'outcome';
     case 'watchStarted':
       return 'watch';
+    case 'watchesStopped':
+      return 'unwatch:all';
   }
 }
