@@ -16,9 +16,12 @@ type ButtonArgs = SlackActionMiddlewareArgs<BlockAction<ButtonAction>> & AllMidd
 
 const unchanged = 'Your click changed nothing.';
 
-/** Why `user` may not decide on `run`, or null if they may. Checked on every click. */
+/**
+ * Why `user` may not decide on `run`, or null if they may. Checked on every click against the
+ * approvers configured now (not the list the prompt showed): a right taken away counts at once.
+ */
 export async function refusal(run: RunRecord, user: string, deps: HandlerDeps): Promise<string | null> {
-  const approvers = run.approval?.approvers ?? deps.approvals.approvers;
+  const approvers = deps.approvals.approvers;
   if (!(await deps.directory.includes(approvers, user))) {
     const who = approvers.length ? approvers.map(mention).join(', ') : 'nobody (MESHOPS_APPROVERS is empty)';
     return `You are not an approver for meshops. ${unchanged} Approvers: ${who}.`;
