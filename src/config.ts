@@ -27,7 +27,7 @@ export const configSchema = z
       updatesPerSecond: z.number().positive(),
       updateBurst: positiveInt,
     }),
-    http: z.strictObject({ port: z.number().int().min(0).max(65535) }),
+    http: z.strictObject({ port: z.number().int().min(0).max(65535), host: nullableString }),
     redis: z.strictObject({ url: url, prefix: z.string().regex(/^[\w.-]+$/) }),
     google: z.strictObject({
       accessToken: nullableString,
@@ -89,6 +89,22 @@ export type Config = z.infer<typeof configSchema>;
 
 export class ConfigError extends Error {
   override name = 'ConfigError';
+}
+
+/** The world is not as the config says (Redis away, the port taken): one line that names the setting and the fix. */
+export class StartupError extends Error {
+  override name = 'StartupError';
+}
+
+/** A Redis URL fit for a message: any password replaced. */
+export function redactedUrl(raw: string): string {
+  try {
+    const url = new URL(raw);
+    if (url.password) url.password = '***';
+    return url.toString();
+  } catch {
+    return '(unparsable URL)';
+  }
 }
 
 type Env = Record<string, string | undefined>;

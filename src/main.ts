@@ -23,7 +23,7 @@ import { ClientNodeKubeFactory } from './cloud/kube.js';
 import { CloudOperations } from './cloud/operations.js';
 import { ResourceManagerProjects } from './cloud/projects.js';
 import { ServiceUsage } from './cloud/services.js';
-import { ConfigError, isLocalMode, loadConfig, type Config } from './config.js';
+import { ConfigError, isLocalMode, loadConfig, redactedUrl, StartupError, type Config } from './config.js';
 import { consoleRoutes } from './console/server.js';
 import { registerHandlers } from './handlers/index.js';
 import { createOutboxProcessor, OUTBOX_QUEUE, QueuedOutbox, type OutboxJobData } from './jobs/outbox.js';
@@ -192,10 +192,23 @@ export async function startMeshops(config: Config, options: StartOptions = {}): 
   const commands = new Redis(config.redis.url, { maxRetriesPerRequest: 1, connectTimeout: 2000 });
   const workerRedis = new Redis(config.redis.url, { maxRetriesPerRequest: null });
   const closers: Array<() => Promise<unknown>> = [];
+  // Until the first answer, a refused connection is the start-up error below, not a log line per retry.
+  const quiet = () => undefined;
+  for (const connection of [commands, workerRedis]) connection.on('error', quiet);
+  try {
+    await commands.ping();
+  } catch (error) {
+    commands.disconnect();
+    workerRedis.disconnect();
+    const cause = (error as Error & { lastNodeError?: Error }).lastNodeError ?? (error as Error);
+    throw new StartupError(
+      `Redis is not reachable at ${redactedUrl(config.redis.url)} (REDIS_URL): ${cause.message}. Start one (apt-get install redis-server) or set REDIS_URL to a Redis that runs.`,
+    );
+  }
   for (const connection of [commands, workerRedis]) {
+    connection.off('error', quiet);
     connection.on('error', (error: Error) => log.warn({ err: error }, 'redis connection error'));
   }
-  await commands.ping();
 
   const keys = new Keys(prefix);
   /** A producer of one queue on one connection; its errors go to our log, and it is closed with us. */
@@ -313,6 +326,7 @@ export async function startMeshops(config: Config, options: StartOptions = {}): 
   }
 
   let url = '';
+  let boundTo = '';
   if (options.http ?? true) {
     const registry = new Registry();
     collectDefaultMetrics({ register: registry });
@@ -372,8 +386,16 @@ export async function startMeshops(config: Config, options: StartOptions = {}): 
       log.error({ err: error }, 'unhandled error in a Slack listener');
       return Promise.resolve();
     });
-    const listening = await receiving.start(app, config.http.port);
+    const listening = await receiving
+      .start(app, config.http.port, config.http.host)
+      .catch((error: unknown) => {
+        if ((error as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw error;
+        throw new StartupError(
+          `port ${config.http.port} is already in use (PORT): stop what listens there, or set PORT to a free port`,
+        );
+      });
     url = listening.url;
+    boundTo = listening.boundTo;
     closers.unshift(() => listening.stop());
     log.info(
       { slack: receiving.mode },
@@ -381,7 +403,7 @@ export async function startMeshops(config: Config, options: StartOptions = {}): 
     );
   }
 
-  log.info({ url, worker: workers.length > 0 }, 'meshops started');
+  log.info({ url, boundTo, worker: workers.length > 0 }, 'meshops started');
   return {
     url,
     async stop() {
@@ -418,22 +440,15 @@ async function localConfig(config: Config, log: Logger): Promise<{ config: Confi
         approvers: config.approvals.approvers.length ? config.approvals.approvers : ['U0ALICE'],
       },
       polling: { ...config.polling, intervalMs: config.polling.intervalMs ?? 1000 },
+      // The console can click as the approver: only this machine may reach it, unless config says otherwise.
+      http: { ...config.http, host: config.http.host ?? '127.0.0.1' },
     },
   };
 }
 
 async function main(): Promise<void> {
   const log = createLogger();
-  let config: Config;
-  try {
-    config = loadConfig();
-  } catch (error) {
-    if (error instanceof ConfigError) {
-      process.stderr.write(`meshops: ${error.message}\n`);
-      process.exit(2);
-    }
-    throw error;
-  }
+  let config = loadConfig();
   let sim: Sim | undefined;
   if (isLocalMode(config)) {
     const local = await localConfig(config, log);
@@ -463,6 +478,11 @@ async function main(): Promise<void> {
 
 if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   main().catch((error: unknown) => {
+    // A bad setting (exit 2) or a world unlike the settings (exit 1): one line, the setting, the fix.
+    if (error instanceof ConfigError || error instanceof StartupError) {
+      process.stderr.write(`meshops: ${error.message}\n`);
+      process.exit(error instanceof ConfigError ? 2 : 1);
+    }
     process.stderr.write(
       `meshops failed to start: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`,
     );

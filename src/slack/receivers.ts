@@ -18,21 +18,28 @@ export interface Route {
 export interface Listening {
   /** http://127.0.0.1:PORT of the routes (and of /slack/events over HTTP). */
   url: string;
+  /** The address the server is bound to, e.g. `127.0.0.1` or `::` (every interface). */
+  boundTo: string;
   stop(): Promise<void>;
 }
 
 export interface SlackReceiving {
   receiver: Receiver;
   mode: 'http' | 'socket';
-  start(app: App, port: number): Promise<Listening>;
+  /** `host` null: every interface (a deployment); local mode passes 127.0.0.1. */
+  start(app: App, port: number, host: string | null): Promise<Listening>;
 }
 
 function urlOf(address: AddressInfo | string | null): string {
   return `http://127.0.0.1:${(address as AddressInfo).port}`;
 }
 
+function boundTo(address: AddressInfo | string | null): string {
+  return (address as AddressInfo).address;
+}
+
 /** The routes alone, for Socket Mode: exact paths, 404 otherwise. */
-function serveRoutes(routes: Route[], port: number): Promise<Listening> {
+function serveRoutes(routes: Route[], port: number, host: string | null): Promise<Listening> {
   const server = createServer((req, res) => {
     const path = new URL(req.url ?? '/', 'http://meshops').pathname;
     const route = routes.find((r) => r.path === path && r.method.includes(req.method ?? 'GET'));
@@ -42,9 +49,10 @@ function serveRoutes(routes: Route[], port: number): Promise<Listening> {
   });
   return new Promise((resolve, reject) => {
     server.once('error', reject);
-    server.listen(port, () =>
+    server.listen({ port, ...(host ? { host } : {}) }, () =>
       resolve({
         url: urlOf(server.address()),
+        boundTo: boundTo(server.address()),
         stop: () => new Promise<void>((done) => server.close(() => done())),
       }),
     );
@@ -62,11 +70,12 @@ export function slackReceiver(slack: Config['slack'], routes: Route[], logger: L
     return {
       receiver,
       mode: 'socket',
-      async start(app, port) {
+      async start(app, port, host) {
         await app.start();
-        const routesServer = await serveRoutes(routes, port);
+        const routesServer = await serveRoutes(routes, port, host);
         return {
           url: routesServer.url,
+          boundTo: routesServer.boundTo,
           async stop() {
             await app.stop();
             await routesServer.stop();
@@ -84,9 +93,15 @@ export function slackReceiver(slack: Config['slack'], routes: Route[], logger: L
   return {
     receiver,
     mode: 'http',
-    async start(app, port) {
-      const server = (await app.start(port)) as { address(): AddressInfo | string | null };
-      return { url: urlOf(server.address()), stop: () => app.stop().then(() => undefined) };
+    async start(app, port, host) {
+      const server = (await app.start({ port, ...(host ? { host } : {}) })) as {
+        address(): AddressInfo | string | null;
+      };
+      return {
+        url: urlOf(server.address()),
+        boundTo: boundTo(server.address()),
+        stop: () => app.stop().then(() => undefined),
+      };
     },
   };
 }
