@@ -4,9 +4,9 @@
  * is called again later with the same record.
  */
 import { MeshopsError, isMeshopsError } from '../errors.js';
-import { failure, type Step } from './engine.js';
+import { failure, type Step, type StepContext } from './engine.js';
 import { clusterResourceLink } from './names.js';
-import type { PlaneState, ReleaseChannel } from './ports.js';
+import type { ClusterInfo, PlaneState, ReleaseChannel } from './ports.js';
 import type { WorkflowDefinition } from './registry.js';
 import type { EnableFacts, RunRecord, StepName } from './run.js';
 import { awaitOperation, minutes, need, poll, startedOperation } from './steps/common.js';
@@ -58,6 +58,23 @@ const resolve: Step = async (ctx) => {
   return { type: 'next', facts: { cluster, projectNumber, meshRevision }, detail };
 };
 
+/** Reads the cluster's namespaces (the API server must answer) and names every one asked for that is missing. */
+async function namespacesExist(ctx: StepContext, cluster: ClusterInfo): Promise<void> {
+  const asked = ctx.run.options.namespaces;
+  if (asked.length === 0) return;
+  const existing = new Set((await ctx.deps.kube.forCluster(cluster).listNamespaces()).map((ns) => ns.name));
+  const missing = asked.filter((name) => !existing.has(name));
+  if (missing.length) {
+    throw new MeshopsError(
+      'NOT_FOUND',
+      `${missing.length === 1 ? 'namespace' : 'namespaces'} ${missing.map((n) => `\`${n}\``).join(', ')} ${missing.length === 1 ? 'does' : 'do'} not exist in ${ctx.run.cluster.name}; nothing was changed`,
+      {
+        hint: `check the names (\`kubectl get namespaces\`), create them first, or leave them out of namespaces=`,
+      },
+    );
+  }
+}
+
 const preflight: Step = async (ctx) => {
   const { services, notifier, policy } = ctx.deps;
   const { project, location, name } = ctx.run.cluster;
@@ -74,6 +91,8 @@ const preflight: Step = async (ctx) => {
   }
   const waiting = await awaitOperation(ctx, `enabling ${MESH_SERVICE}`);
   if (waiting) return waiting;
+  // Before the first change anywhere: the API server answers and every namespace asked for exists.
+  if (!ctx.run.facts.operation) await namespacesExist(ctx, cluster);
   if (await services.isEnabled(project, MESH_SERVICE)) {
     return { type: 'next', detail: `Workload Identity on; ${MESH_SERVICE} enabled` };
   }

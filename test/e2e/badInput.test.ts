@@ -121,3 +121,30 @@ describe('bad input at /slack/events', () => {
     expect(await (await fetch(`${h.app.url}/metrics`)).text()).toContain('process_cpu_user_seconds_total');
   });
 });
+
+describe('a mistyped namespace', () => {
+  let h: Harness;
+  afterAll(async () => {
+    await h?.stop();
+  });
+
+  it('is found before the first change: no membership, no label, no mesh, nothing enabled', async () => {
+    h = await startHarness({ scenario: 'default' });
+    const queued = await postSigned(
+      h.app.url,
+      slashCommandBody(
+        'enable cluster proj-a/us-central1/c1 namespaces=default,nosuch,shopp',
+        REQUESTER,
+        CHANNEL,
+      ),
+      { secret: SIGNING_SECRET },
+    );
+    expect(await queued.text()).toContain('Queued run');
+    const failed = await waitFor('the run failing', () =>
+      h.sim.slack.messages(CHANNEL).find((m) => m.thread_ts && m.text.startsWith(':x:')),
+    );
+    expect(failed.text).toContain('namespaces `nosuch`, `shopp` do not exist in c1; nothing was changed');
+    expect(failed.text).toContain('kubectl get namespaces');
+    expect(h.sim.requests.mutations()).toEqual([]);
+  });
+});
