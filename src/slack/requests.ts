@@ -25,14 +25,15 @@ function triggerId(): string {
   return `${Date.now()}.${randomBytes(6).toString('hex')}`;
 }
 
-export function slashCommandBody(
+/** The fields Slack sends for `/mesh TEXT`: a form body over HTTP, the payload of an envelope over Socket Mode. */
+export function slashCommandFields(
   text: string,
   user: string,
   channel: string,
   trigger = triggerId(),
   responseUrl = 'http://127.0.0.1:9/commands/response',
-): string {
-  return new URLSearchParams({
+): Record<string, string> {
+  return {
     team_id: 'T0SIM',
     team_domain: 'meshops-sim',
     channel_id: channel,
@@ -44,7 +45,11 @@ export function slashCommandBody(
     api_app_id: 'A0MESHOPS',
     response_url: responseUrl,
     trigger_id: trigger,
-  }).toString();
+  };
+}
+
+export function slashCommandBody(...args: Parameters<typeof slashCommandFields>): string {
+  return new URLSearchParams(slashCommandFields(...args)).toString();
 }
 
 /** A block_actions payload as Slack sends it when a button in a bot message is clicked. */

@@ -5,11 +5,11 @@
  * the membership deleted when asked, and the mesh_id label removed when config says so.
  */
 import { MeshopsError } from '../errors.js';
-import { meshRevisionByChannel } from './enableCluster.js';
 import type { Step, StepContext } from './engine.js';
 import type { Kube } from './ports.js';
 import type { WorkflowDefinition } from './registry.js';
 import { clusterKey, type DisableFacts, type RunRecord, type StepName } from './run.js';
+import { readCluster, setManagement } from './steps/cluster.js';
 import { awaitOperation, need, startedOperation } from './steps/common.js';
 import {
   awaitApproval,
@@ -30,10 +30,9 @@ function unregisterAsked(ctx: { run: RunRecord }): boolean {
 }
 
 const resolve: Step = async (ctx) => {
-  const { gke, projects, fleet, notifier } = ctx.deps;
+  const { fleet, notifier } = ctx.deps;
   const { cluster: ref } = ctx.run;
-  const cluster = await gke.getCluster(ref);
-  const projectNumber = await projects.projectNumber(ref.project);
+  const { cluster, projectNumber, meshRevision } = await readCluster(ctx, { mustRun: false });
   const membership = await fleet.findMembership(ref.project, ref, projectNumber);
   if (!membership) {
     throw new MeshopsError(
@@ -44,7 +43,6 @@ const resolve: Step = async (ctx) => {
       },
     );
   }
-  const meshRevision = meshRevisionByChannel[cluster.releaseChannel];
   await notifier.emit(ctx.run, { type: 'clusterResolved', cluster, projectNumber, meshRevision });
   return {
     type: 'next',
@@ -65,24 +63,6 @@ async function managedNamespaces(kube: Kube): Promise<string[]> {
     .map((ns) => ns.name)
     .sort();
 }
-
-const manual: Step = async (ctx) => {
-  const { fleet, notifier } = ctx.deps;
-  const membershipName = need(factsOf(ctx).membershipName, 'the membership');
-  const waiting = await awaitOperation(ctx, 'turning off managed mesh');
-  if (waiting) return waiting;
-  if (ctx.run.facts.operation) {
-    await notifier.emit(ctx.run, { type: 'managementOff', membership: membershipName });
-    return { type: 'next', detail: 'MANAGEMENT_MANUAL' };
-  }
-  // Only this membership's key: the map merges server-side, other memberships keep their specs.
-  const operation = await fleet.setMeshManagement(
-    ctx.run.cluster.project,
-    membershipName,
-    'MANAGEMENT_MANUAL',
-  );
-  return startedOperation(ctx, operation, 'turning off managed mesh');
-};
 
 const unregister: Step = async (ctx) => {
   const { fleet, notifier } = ctx.deps;
@@ -137,7 +117,7 @@ const steps: Record<StepName, Step> = {
   inject: labelNamespaces,
   restart: restartWorkloads,
   verify: verifyPods,
-  manage: manual,
+  manage: setManagement('MANAGEMENT_MANUAL'),
   unregister,
   unlabel,
   done,

@@ -6,9 +6,10 @@
 import { MeshopsError, isMeshopsError } from '../errors.js';
 import { failure, type Step, type StepContext } from './engine.js';
 import { clusterResourceLink } from './names.js';
-import type { ClusterInfo, PlaneState, ReleaseChannel } from './ports.js';
+import type { ClusterInfo, PlaneState } from './ports.js';
 import type { WorkflowDefinition } from './registry.js';
 import type { EnableFacts, RunRecord, StepName } from './run.js';
+import { readCluster, setManagement } from './steps/cluster.js';
 import { awaitOperation, minutes, need, poll, startedOperation } from './steps/common.js';
 import {
   awaitApproval,
@@ -21,13 +22,7 @@ import {
 
 const MESH_SERVICE = 'mesh.googleapis.com';
 
-export const meshRevisionByChannel: Record<ReleaseChannel, string> = {
-  RAPID: 'asm-managed-rapid',
-  REGULAR: 'asm-managed',
-  STABLE: 'asm-managed-stable',
-  EXTENDED: 'asm-managed-stable',
-  UNSPECIFIED: 'asm-managed',
-};
+export { meshRevisionByChannel } from './steps/cluster.js';
 
 /** `auto` registers the membership in the cluster's region (us-central1-a → us-central1). */
 export function membershipLocation(configured: string, clusterLocation: string): string {
@@ -43,16 +38,8 @@ function factsOf(ctx: { run: RunRecord }): EnableFacts {
 }
 
 const resolve: Step = async (ctx) => {
-  const { gke, projects, notifier } = ctx.deps;
-  const { cluster: ref } = ctx.run;
-  const cluster = await gke.getCluster(ref);
-  if (cluster.status !== 'RUNNING') {
-    throw new MeshopsError('CLUSTER_NOT_RUNNING', `cluster ${ref.name} is ${cluster.status}, not RUNNING`, {
-      hint: 'wait until the cluster is RUNNING and run the command again',
-    });
-  }
-  const projectNumber = await projects.projectNumber(ref.project);
-  const meshRevision = meshRevisionByChannel[cluster.releaseChannel];
+  const { notifier } = ctx.deps;
+  const { cluster, projectNumber, meshRevision } = await readCluster(ctx, { mustRun: true });
   const detail = `${cluster.autopilot ? 'Autopilot' : 'Standard'}, ${cluster.releaseChannel} channel → ${meshRevision}`;
   await notifier.emit(ctx.run, { type: 'clusterResolved', cluster, projectNumber, meshRevision });
   return { type: 'next', facts: { cluster, projectNumber, meshRevision }, detail };
@@ -172,23 +159,6 @@ const feature: Step = async (ctx) => {
   return startedOperation(ctx, operation, 'enabling the servicemesh feature');
 };
 
-const manage: Step = async (ctx) => {
-  const { fleet, notifier } = ctx.deps;
-  const membershipName = need(factsOf(ctx).membershipName, 'the membership');
-  const waiting = await awaitOperation(ctx, 'turning on managed mesh');
-  if (waiting) return waiting;
-  if (ctx.run.facts.operation) {
-    await notifier.emit(ctx.run, { type: 'managementOn', membership: membershipName });
-    return { type: 'next', detail: 'MANAGEMENT_AUTOMATIC' };
-  }
-  const operation = await fleet.setMeshManagement(
-    ctx.run.cluster.project,
-    membershipName,
-    'MANAGEMENT_AUTOMATIC',
-  );
-  return startedOperation(ctx, operation, 'turning on managed mesh');
-};
-
 /** The checklist's one-line detail of a plane: its state, detail codes and implementation. */
 export function describePlane(plane: PlaneState): string {
   const details = plane.details.map((d) => `${d.code}${d.details ? `: ${d.details}` : ''}`).join('; ');
@@ -266,7 +236,7 @@ const steps: Record<StepName, Step> = {
   register,
   label,
   feature,
-  manage,
+  manage: setManagement('MANAGEMENT_AUTOMATIC'),
   controlPlane: awaitPlane('controlPlane'),
   dataPlane: awaitPlane('dataPlane'),
   plan: planInjection('inject'),

@@ -5,9 +5,9 @@
  * sidecar).
  */
 import { MeshopsError } from '../errors.js';
-import { meshRevisionByChannel } from './enableCluster.js';
 import type { Step } from './engine.js';
 import type { WorkflowDefinition } from './registry.js';
+import { readCluster } from './steps/cluster.js';
 import { clusterKey, type StepName } from './run.js';
 import {
   injectionLabel,
@@ -21,17 +21,10 @@ import {
 
 function resolve(mode: InjectionMode): Step {
   return async (ctx) => {
-    const { gke, projects, fleet, notifier } = ctx.deps;
+    const { fleet, notifier } = ctx.deps;
     const { cluster: ref } = ctx.run;
     const key = clusterKey(ref);
-    const cluster = await gke.getCluster(ref);
-    if (cluster.status !== 'RUNNING') {
-      throw new MeshopsError('CLUSTER_NOT_RUNNING', `cluster ${ref.name} is ${cluster.status}, not RUNNING`, {
-        hint: 'wait until the cluster is RUNNING and run the command again',
-      });
-    }
-    const projectNumber = await projects.projectNumber(ref.project);
-    const meshRevision = meshRevisionByChannel[cluster.releaseChannel];
+    const { cluster, projectNumber, meshRevision } = await readCluster(ctx, { mustRun: true });
     if (mode === 'inject') {
       const membership = await fleet.findMembership(ref.project, ref, projectNumber);
       if (!membership) {

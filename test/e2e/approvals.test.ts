@@ -29,7 +29,7 @@ import {
   startHarness,
   type Harness,
 } from '../support/harness.js';
-import { kubeFor } from '../support/inspect.js';
+import { namespaceLabels } from '../support/inspect.js';
 import { connect } from '../support/redis.js';
 import { buttonClickBody, postSigned } from '../support/slackRequests.js';
 import { waitFor } from '../support/wait.js';
@@ -42,10 +42,7 @@ describe('approvals', () => {
     await h?.stop();
   });
 
-  async function labels(namespace: string): Promise<Record<string, string>> {
-    const { core } = await kubeFor(h.sim, C1);
-    return (await core.readNamespace({ name: namespace })).metadata?.labels ?? {};
-  }
+  const labels = (namespace: string) => namespaceLabels(h.sim, C1, namespace);
 
   /** The ephemeral `user` was told last that contains `text`. */
   function toldTo(user: string, text: string): Promise<{ text: string }> {

@@ -4,7 +4,7 @@
  */
 import { click, hasButtons, roots, slash, threadOf, waitForPrompt, waitForReply } from '../support/flows.js';
 import { APPROVER, REQUESTER, STRANGER, startHarness, type Harness } from '../support/harness.js';
-import { kubeFor } from '../support/inspect.js';
+import { namespaceLabels } from '../support/inspect.js';
 import { waitFor } from '../support/wait.js';
 
 const C1 = 'proj-a/us-central1/c1';
@@ -19,10 +19,7 @@ describe('/mesh cancel', () => {
     await h?.stop();
   });
 
-  async function labels(namespace: string): Promise<Record<string, string>> {
-    const { core } = await kubeFor(h.sim, C1);
-    return (await core.readNamespace({ name: namespace })).metadata?.labels ?? {};
-  }
+  const labels = (namespace: string) => namespaceLabels(h.sim, C1, namespace);
 
   it('stops a run waiting for approval: buttons gone, who cancelled said, cluster free, namespaces untouched', async () => {
     h = await startHarness({ scenario: 'default' });

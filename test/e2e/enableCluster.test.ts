@@ -24,7 +24,7 @@ import {
   startHarness,
   type Harness,
 } from '../support/harness.js';
-import { getCluster, getMeshFeature, kubeFor, listMemberships } from '../support/inspect.js';
+import { getCluster, getMeshFeature, kubeFor, namespaceLabels, listMemberships } from '../support/inspect.js';
 import { waitFor } from '../support/wait.js';
 
 const CLUSTER = 'proj-a/us-central1/c1';
@@ -45,9 +45,8 @@ async function runToApproval(h: Harness): Promise<{ root: SlackMessage; prompt: 
   return { root, prompt };
 }
 
-async function labelsOf(h: Harness, namespace: string): Promise<Record<string, string>> {
-  const { core } = await kubeFor(h.sim, CLUSTER);
-  return (await core.readNamespace({ name: namespace })).metadata?.labels ?? {};
+function labelsOf(h: Harness, namespace: string): Promise<Record<string, string>> {
+  return namespaceLabels(h.sim, CLUSTER, namespace);
 }
 
 describe('/mesh enable cluster, end to end', () => {

@@ -6,7 +6,7 @@
 import { APPROVE_ACTION } from '../../src/slack/render.js';
 import { buttonOf, threadOf, waitForPrompt, waitForReply } from '../support/flows.js';
 import { APPROVER, CHANNEL, REQUESTER, STRANGER, startHarness, type Harness } from '../support/harness.js';
-import { buttonClickBody } from '../support/slackRequests.js';
+import { buttonClickBody, slashCommandFields } from '../support/slackRequests.js';
 import { startSocketModeServer, type SocketModeServer } from '../support/socketMode.js';
 import { waitFor } from '../support/wait.js';
 
@@ -21,20 +21,7 @@ describe('Socket Mode', () => {
   });
 
   function command(text: string, user = REQUESTER) {
-    return socket.slashCommand({
-      token: 'unused-in-socket-mode',
-      team_id: 'T0SIM',
-      team_domain: 'meshops-sim',
-      channel_id: CHANNEL,
-      channel_name: 'platform',
-      user_id: user,
-      user_name: user.toLowerCase(),
-      command: '/mesh',
-      text,
-      api_app_id: 'A0MESHOPS',
-      response_url: 'http://127.0.0.1:9/commands/response',
-      trigger_id: `${Date.now()}.${Math.random().toString(36).slice(2)}`,
-    });
+    return socket.slashCommand(slashCommandFields(text, user, CHANNEL));
   }
 
   function clickPayload(user: string, prompt: Parameters<typeof buttonOf>[0]): Record<string, unknown> {

@@ -1,34 +1,22 @@
 import { request } from 'node:https';
 import { PatchStrategy, setHeaderOptions, type V1Pod } from '@kubernetes/client-node';
 import { startSim, type Sim } from '../../src/sim/index.js';
-import { kubeApis, kubeErrorCode, registerAndManage, type KubeApis } from './helpers.js';
+import {
+  kubeApis,
+  kubeErrorCode,
+  registerAndManage,
+  restartDeployment as restart,
+  type KubeApis,
+} from './helpers.js';
 
 const C1 = 'proj-a/us-central1/c1';
 const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
-const strategicPatch = setHeaderOptions('Content-Type', PatchStrategy.StrategicMergePatch);
 
 function containerNames(pod: V1Pod): { containers: string[]; init: string[] } {
   return {
     containers: pod.spec?.containers.map((c) => c.name) ?? [],
     init: pod.spec?.initContainers?.map((c) => c.name) ?? [],
   };
-}
-
-async function restart(apis: KubeApis, namespace: string, name: string): Promise<void> {
-  await apis.apps.patchNamespacedDeployment(
-    {
-      name,
-      namespace,
-      body: {
-        spec: {
-          template: {
-            metadata: { annotations: { 'kubectl.kubernetes.io/restartedAt': new Date().toISOString() } },
-          },
-        },
-      },
-    },
-    strategicPatch,
-  );
 }
 
 /** A raw HTTPS request that trusts only the sim's CA, for what the typed client cannot send. */

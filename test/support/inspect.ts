@@ -61,3 +61,13 @@ export async function kubeFor(sim: Sim, ref: string): Promise<{ core: CoreV1Api;
   });
   return { core: config.makeApiClient(CoreV1Api), apps: config.makeApiClient(AppsV1Api) };
 }
+
+/** A namespace's labels as the cluster's API server reports them. */
+export async function namespaceLabels(
+  sim: Sim,
+  ref: string,
+  namespace: string,
+): Promise<Record<string, string>> {
+  const { core } = await kubeFor(sim, ref);
+  return (await core.readNamespace({ name: namespace })).metadata?.labels ?? {};
+}

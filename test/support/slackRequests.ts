@@ -1,6 +1,6 @@
 import { signedHeaders, signSlackRequest } from '../../src/slack/requests.js';
 
-export { buttonClickBody, slashCommandBody } from '../../src/slack/requests.js';
+export { buttonClickBody, slashCommandBody, slashCommandFields } from '../../src/slack/requests.js';
 export const sign = signSlackRequest;
 
 export interface PostOptions {
