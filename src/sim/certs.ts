@@ -26,11 +26,19 @@ function rsaKeyPair(): KeyPair {
   return { privateKey: forgePrivate, publicKey: forge.pki.setRsaPublicKey(forgePrivate.n, forgePrivate.e) };
 }
 
+/**
+ * 16 random bytes as a DER INTEGER must be positive and minimally encoded: a first byte of 0x01–0x7f is both.
+ * (A leading 00 followed by a byte below 0x80, or a 00 00, is rejected by OpenSSL as "illegal padding".)
+ */
+function serialNumber(): string {
+  const first = 1 + (Number.parseInt(randomHex(1), 16) % 0x7f);
+  return first.toString(16).padStart(2, '0') + randomHex(15);
+}
+
 function newCertificate(publicKey: forge.pki.rsa.PublicKey, now: Date): forge.pki.Certificate {
   const cert = forge.pki.createCertificate();
   cert.publicKey = publicKey;
-  // Leading 00 keeps the serial positive, as X.509 requires.
-  cert.serialNumber = `00${randomHex(15)}`;
+  cert.serialNumber = serialNumber();
   cert.validity.notBefore = new Date(now.getTime() - 60 * 60 * 1000);
   cert.validity.notAfter = new Date(now.getTime() + 5 * 365 * 24 * 60 * 60 * 1000);
   return cert;
