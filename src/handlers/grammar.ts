@@ -2,14 +2,18 @@
  * The shared grammar of `/mesh …`: cluster references, aliases, channels and `key=value` options.
  * Pure: every malformed input becomes a reason the user reads; nothing is guessed.
  */
+import { MAX_NAMESPACES } from '../workflows/steps/namespaceSelection.js';
 import type { ClusterRef } from '../workflows/ports.js';
 
-export const MAX_COMMAND_LENGTH = 1000;
+/** Slack shows at most 4,000 characters of a message; a command longer than that was not typed to be read. */
+export const MAX_COMMAND_LENGTH = 4000;
 
 const projectId = /^[a-z][a-z0-9-]{4,28}[a-z0-9]$/;
 const location = /^[a-z]+-[a-z]+[0-9]+(-[a-z])?$/;
 const clusterName = /^[a-z]([-a-z0-9]{0,38}[a-z0-9])?$/;
 export const namespaceName = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
+/** `team-*`, `*-apps`: namespaces of that shape when the run plans (never a system namespace). */
+const namespacePattern = /^(?=[-a-z0-9]*\*)[-a-z0-9*]{1,63}$/;
 
 /** A reason a verb's arguments were not understood. */
 export interface Invalid {
@@ -45,14 +49,22 @@ export function parseClusterRef(text: string, aliases: Record<string, string>): 
   return { project, location: loc, name };
 }
 
+/** What meshops' run ids look like (`newRunId`): `r`, base-36 time, random hex. */
+export const runIdPattern = /^r[0-9a-z]{4,40}$/;
+
 /** Namespace names, deduplicated; at least one, each a valid name. */
 export function namespaceNames(names: string[], written = names.join(' ')): string[] | Invalid {
   const unique = [...new Set(names)];
-  const bad = unique.find((ns) => !namespaceName.test(ns));
+  const bad = unique.find((ns) => !namespaceName.test(ns) && !namespacePattern.test(ns));
   if (bad !== undefined || unique.length === 0) {
-    return invalid(`${show(bad ?? written)} is not a namespace name (lowercase letters, digits and -)`);
+    return invalid(
+      `${show(bad ?? written)} is not a namespace name (lowercase letters, digits and -) or a pattern such as \`team-*\``,
+    );
   }
-  if (unique.length > 50) return invalid('at most 50 namespaces per run');
+  if (unique.length > MAX_NAMESPACES)
+    return invalid(
+      `${unique.length} namespaces is more than one run takes (at most ${MAX_NAMESPACES}): split them over several runs`,
+    );
   return unique;
 }
 

@@ -6,12 +6,13 @@ import type { Job, Queue } from 'bullmq';
 import type { WebClient } from '@slack/web-api';
 import type { Logger } from '../log.js';
 import type { Outbox } from '../slack/outbox.js';
-import { statusMessage, type LastRun } from '../slack/status.js';
+import { runStatusMessage, statusMessage, type LastRun } from '../slack/status.js';
 import type { AuditLog } from '../store/audit.js';
-import type { MessageStore } from '../store/messages.js';
+import type { MessageContent, MessageStore } from '../store/messages.js';
 import type { RunStore } from '../store/runs.js';
 import { runMessageKey } from '../slack/notifier.js';
 import type { Clock } from '../workflows/ports.js';
+import type { RunRecord } from '../workflows/run.js';
 import {
   fleetContextOf,
   readProject,
@@ -36,23 +37,33 @@ export interface StatusQuery {
   trigger: string;
 }
 
-export type QueryJobData = StatusQuery;
+/** `/mesh status RUN_ID`: a run's record, answered the same way (the run may be long and its plan big). */
+export interface RunQuery extends Omit<StatusQuery, 'kind' | 'cluster'> {
+  kind: 'run';
+  runId: string;
+}
+
+export type QueryJobData = StatusQuery | RunQuery;
 
 export class QueryQueue {
   constructor(private readonly queue: Queue<QueryJobData>) {}
 
-  async status(query: Omit<StatusQuery, 'kind'>): Promise<void> {
-    await this.queue.add(
-      'status',
-      { kind: 'status', ...query },
-      {
-        jobId: `status|${query.trigger}`,
-        attempts: 3,
-        backoff: { type: 'exponential', delay: 1000 },
-        removeOnComplete: true,
-        removeOnFail: { age: 3600 },
-      },
-    );
+  status(query: Omit<StatusQuery, 'kind'>): Promise<void> {
+    return this.add({ kind: 'status', ...query });
+  }
+
+  run(query: Omit<RunQuery, 'kind'>): Promise<void> {
+    return this.add({ kind: 'run', ...query });
+  }
+
+  private async add(query: QueryJobData): Promise<void> {
+    await this.queue.add(query.kind, query, {
+      jobId: `${query.kind}|${query.trigger}`,
+      attempts: 3,
+      backoff: { type: 'exponential', delay: 1000 },
+      removeOnComplete: true,
+      removeOnFail: { age: 3600 },
+    });
   }
 }
 
@@ -76,7 +87,10 @@ export function createQueryProcessor(deps: QueryDeps) {
   /** The cluster's last run and, if its thread is in Slack, a link to it. */
   async function lastRun(cluster: string): Promise<LastRun | null> {
     const run = await runs.latestOfCluster(cluster);
-    if (!run) return null;
+    return run ? withPermalink(run) : null;
+  }
+
+  async function withPermalink(run: RunRecord): Promise<LastRun> {
     const ts = await messages.ts(runMessageKey(run.id, 'root'));
     if (!ts) return { run };
     try {
@@ -88,8 +102,32 @@ export function createQueryProcessor(deps: QueryDeps) {
     }
   }
 
+  function answer(query: QueryJobData, content: MessageContent): Promise<void> {
+    return outbox.send({
+      key: `${query.kind}/${query.trigger}`,
+      op: 'respond',
+      channel: query.channel,
+      user: query.user,
+      responseUrl: query.responseUrl,
+      content,
+      keepSeconds: 3600,
+    });
+  }
+
+  async function answerRun(query: RunQuery): Promise<void> {
+    const run = await runs.get(query.runId);
+    const content: MessageContent = run
+      ? runStatusMessage(run, (await withPermalink(run)).permalink)
+      : {
+          text: `Run \`${query.runId}\` is not known to meshops (finished runs are kept for a while, then forgotten).`,
+        };
+    await answer(query, content);
+    log.info({ runId: query.runId, user: query.user }, 'run status answered');
+  }
+
   return async function processQuery(job: Job<QueryJobData>): Promise<void> {
     const query = job.data;
+    if (query.kind === 'run') return answerRun(query);
     const ref = refOf(query.cluster);
     const reads = await readProject(reader, ref.project);
     const snapshot = await takeSnapshot(reader, ref, fleetContextOf(reads, ref), {
@@ -102,15 +140,7 @@ export function createQueryProcessor(deps: QueryDeps) {
       clock.now(),
       await audit.recent(query.cluster, AUDIT_SHOWN),
     );
-    await outbox.send({
-      key: `status/${query.trigger}`,
-      op: 'respond',
-      channel: query.channel,
-      user: query.user,
-      responseUrl: query.responseUrl,
-      content,
-      keepSeconds: 3600,
-    });
+    await answer(query, content);
     log.info({ cluster: query.cluster, user: query.user }, 'status answered');
   };
 }

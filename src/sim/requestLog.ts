@@ -22,6 +22,14 @@ export interface RequestEntry {
   wallAt: number;
 }
 
+/** A request as it arrives, before it is handled. */
+export interface RequestArrival {
+  api: RequestApi;
+  method: string;
+  path: string;
+  cluster?: string;
+}
+
 /** Every given field must match; `method` ignores case. */
 export interface RequestFilter {
   api?: RequestApi;
@@ -76,6 +84,17 @@ export class RequestLog {
     this.ring = new Array<RequestEntry | undefined>(capacity);
   }
 
+  private readonly arrivals = new Set<(arrival: RequestArrival) => void>();
+
+  /**
+   * `listener` hears of every request as it arrives, before it is handled (a crash trial kills the
+   * client here: the server still applies the request, but nobody reads its answer). Returns an unsubscribe.
+   */
+  onArrival(listener: (arrival: RequestArrival) => void): () => void {
+    this.arrivals.add(listener);
+    return () => this.arrivals.delete(listener);
+  }
+
   /** Called when a request arrives; the returned function records it with the status it was answered. */
   begin(
     api: RequestApi,
@@ -84,6 +103,14 @@ export class RequestLog {
   ): (status: number) => void {
     const at = this.clock.now();
     const wallAt = Date.now();
+    for (const listener of this.arrivals) {
+      listener({
+        api,
+        method: request.method.toUpperCase(),
+        path: request.path,
+        ...(cluster ? { cluster } : {}),
+      });
+    }
     return (status) =>
       this.record({
         api,

@@ -41,6 +41,12 @@ export function truncate(text: string, limit = SECTION_LIMIT): string {
   return text.length <= limit ? text : `${text.slice(0, limit - 1)}…`;
 }
 
+/** The first `max` items and a count of the rest: lists that must stay within a message. */
+export function listed(items: string[], max = 20): string {
+  const shown = items.slice(0, max).join(', ');
+  return items.length > max ? `${shown} and ${items.length - max} more` : shown;
+}
+
 /** Slack shows the reader's local time; clients that cannot see the UTC fallback. */
 function slackDate(ms: number): string {
   const utc = `${new Date(ms).toISOString().slice(0, 16).replace('T', ' ')} UTC`;
@@ -65,7 +71,7 @@ export function rootMessage(run: RunRecord): { text: string; blocks: KnownBlock[
       return `${icon} ${titles[step] ?? step}${detail}`;
     })
     .join('\n');
-  const namespaces = run.options.namespaces.length ? run.options.namespaces.join(', ') : 'none';
+  const namespaces = run.options.namespaces.length ? listed(run.options.namespaces, 10) : 'none';
   const blocks: KnownBlock[] = [
     { type: 'section', text: { type: 'mrkdwn', text: `*${title(run)}*\n${statusLines[run.status]}` } },
     { type: 'section', text: { type: 'mrkdwn', text: truncate(checklist) } },
@@ -83,21 +89,42 @@ export function rootMessage(run: RunRecord): { text: string; blocks: KnownBlock[
 }
 
 /** "Set `a=b`, remove `c`", or "Remove `a` and `b`". */
-function labelChange(plan: InjectionPlan): string {
+export function labelChange(plan: InjectionPlan): string {
   const removed = plan.remove.map((key) => `\`${key}\``).join(' and ');
   return plan.set ? `Set \`${plan.set.key}=${plan.set.value}\`, remove ${removed}` : `Remove ${removed}`;
+}
+
+/** Room the per-namespace lines of a prompt may take, so the whole section stays within 3,000 characters. */
+const NAMESPACE_LINES_BUDGET = 2000;
+
+/** One line per namespace while they fit, then one line that counts the rest and says where they all are. */
+function namespaceLines(run: RunRecord, plan: InjectionPlan): string[] {
+  const lines: string[] = [];
+  let used = 0;
+  for (const [index, ns] of plan.namespaces.entries()) {
+    const line =
+      `• \`${ns.name}\`: ${ns.pods} pod(s), ${ns.workloads.length} workload(s)` +
+      (ns.podDisruptionBudgets ? `, ${ns.podDisruptionBudgets} PodDisruptionBudget(s)` : '') +
+      (ns.settled ? ' — already as wanted, not restarted' : '');
+    if (used + line.length + 1 > NAMESPACE_LINES_BUDGET) {
+      const rest = plan.namespaces.slice(index);
+      const pods = rest.reduce((sum, n) => sum + n.pods, 0);
+      lines.push(
+        `• …and ${rest.length} more namespace(s) with ${pods} pod(s): \`/mesh status ${run.id}\` lists every one.`,
+      );
+      break;
+    }
+    lines.push(line);
+    used += line.length + 1;
+  }
+  return lines;
 }
 
 function approvalSummary(run: RunRecord): string {
   const plan = run.facts.plan;
   if (!plan) return 'Nothing to change.';
   const pods = plan.namespaces.reduce((sum, ns) => sum + ns.pods, 0);
-  const lines = plan.namespaces.map(
-    (ns) =>
-      `• \`${ns.name}\`: ${ns.pods} pod(s), ${ns.workloads.length} workload(s)` +
-      (ns.podDisruptionBudgets ? `, ${ns.podDisruptionBudgets} PodDisruptionBudget(s)` : '') +
-      (ns.settled ? ' — already as wanted, not restarted' : ''),
-  );
+  const lines = namespaceLines(run, plan);
   const restarts = plan.namespaces.filter((ns) => !ns.settled).reduce((sum, ns) => sum + ns.pods, 0);
   if (run.kind === 'disable-cluster') {
     return [
@@ -286,7 +313,7 @@ function planeNote(plane: PlaneState): string {
 }
 
 function namespaceList(plan: InjectionPlan): string {
-  return plan.namespaces.map((ns) => `\`${ns.name}\``).join(', ');
+  return listed(plan.namespaces.map((ns) => `\`${ns.name}\``));
 }
 
 /** The thread reply an event of a run stands for (events that post or update whole messages have their own). */

@@ -6,9 +6,9 @@ import type { KnownBlock } from '@slack/web-api';
 import type { AuditEntry } from '../store/audit.js';
 import type { MessageContent } from '../store/messages.js';
 import type { MeshSnapshot } from '../workflows/snapshot.js';
-import type { RunRecord } from '../workflows/run.js';
+import type { NamespacePlan, RunRecord } from '../workflows/run.js';
 import { describePlane, meshRevisionByChannel } from '../workflows/enableCluster.js';
-import { describeConditions, truncate } from './render.js';
+import { describeConditions, labelChange, listed, rootMessage, truncate } from './render.js';
 import { age } from './time.js';
 
 export interface LastRun {
@@ -18,11 +18,6 @@ export interface LastRun {
 
 function section(text: string): KnownBlock {
   return { type: 'section', text: { type: 'mrkdwn', text: truncate(text) } };
-}
-
-function listed(items: string[], max = 20): string {
-  const shown = items.slice(0, max).join(', ');
-  return items.length > max ? `${shown} and ${items.length - max} more` : shown;
 }
 
 function lastRunLine(last: LastRun | null, now: number): string {
@@ -151,4 +146,65 @@ export function statusMessage(
   const cp = snapshot.controlPlane?.state ?? 'unknown';
   const dp = snapshot.dataPlane?.state ?? 'unknown';
   return { text: `Cloud Service Mesh on ${snapshot.cluster}: control plane ${cp}, data plane ${dp}`, blocks };
+}
+
+/** Slack's limit of blocks in one message; the run's answer keeps two for its head and one for the tail. */
+const MAX_BLOCKS = 50;
+const SECTION_CHARS = 3000;
+
+function planLine(ns: NamespacePlan): string {
+  const workloads = ns.workloads.map((w) => `${w.kind} ${w.name}`).join(', ');
+  return (
+    `• \`${ns.name}\`: ${ns.pods} pod(s)` +
+    (ns.podDisruptionBudgets ? `, ${ns.podDisruptionBudgets} PodDisruptionBudget(s)` : '') +
+    (ns.settled ? ', already as wanted' : '') +
+    (workloads ? ` — ${workloads}` : '')
+  );
+}
+
+/** Lines packed into sections of at most 3,000 characters each (a longer line is cut). */
+function packed(lines: string[], room: number): { blocks: KnownBlock[]; left: number } {
+  const blocks: KnownBlock[] = [];
+  let current = '';
+  let index = 0;
+  for (; index < lines.length; index++) {
+    const line = truncate(lines[index] ?? '', SECTION_CHARS);
+    if (current && current.length + 1 + line.length > SECTION_CHARS) {
+      if (blocks.length + 1 >= room) break;
+      blocks.push(section(current));
+      current = '';
+    }
+    current = current ? `${current}\n${line}` : line;
+  }
+  if (current) blocks.push(section(current));
+  return { blocks, left: lines.length - index };
+}
+
+/**
+ * `/mesh status RUN_ID`: a run's checklist and its whole plan, every namespace with its pods and
+ * workloads, in as many sections as it takes (within Slack's 50 blocks).
+ */
+export function runStatusMessage(run: RunRecord, permalink?: string): MessageContent {
+  const root = rootMessage(run);
+  const plan = run.facts.plan;
+  const blocks: KnownBlock[] = [...root.blocks];
+  if (plan) {
+    const pods = plan.namespaces.reduce((sum, ns) => sum + ns.pods, 0);
+    blocks.push(
+      section(
+        `*Plan* \`${run.approval?.planHash ?? 'not approved yet'}\`: ${labelChange(plan)} on ${plan.namespaces.length} namespace(s), ${pods} pod(s) (${plan.reason}).`,
+      ),
+    );
+    const { blocks: list, left } = packed(plan.namespaces.map(planLine), MAX_BLOCKS - blocks.length - 1);
+    blocks.push(...list);
+    if (left) blocks.push(section(`…and ${left} more namespace(s) that do not fit in one Slack message.`));
+  } else {
+    blocks.push(section('*Plan*: not made yet (it is made just before the approval).'));
+  }
+  if (permalink)
+    blocks.push({
+      type: 'context',
+      elements: [{ type: 'mrkdwn', text: `<${permalink}|Open the run's thread>` }],
+    });
+  return { text: root.text, blocks: blocks.slice(0, MAX_BLOCKS) };
 }

@@ -10,10 +10,12 @@ import type { ClusterInfo, PlaneState } from './ports.js';
 import type { WorkflowDefinition } from './registry.js';
 import type { EnableFacts, RunRecord, StepName } from './run.js';
 import { readCluster, setManagement } from './steps/cluster.js';
+import { resolveNamespaces } from './steps/namespaceSelection.js';
 import { awaitOperation, minutes, need, poll, startedOperation } from './steps/common.js';
 import {
   awaitApproval,
   injectionLabel,
+  plannedNamespaces,
   labelNamespaces,
   planInjection,
   restartWorkloads,
@@ -49,17 +51,8 @@ const resolve: Step = async (ctx) => {
 async function namespacesExist(ctx: StepContext, cluster: ClusterInfo): Promise<void> {
   const asked = ctx.run.options.namespaces;
   if (asked.length === 0) return;
-  const existing = new Set((await ctx.deps.kube.forCluster(cluster).listNamespaces()).map((ns) => ns.name));
-  const missing = asked.filter((name) => !existing.has(name));
-  if (missing.length) {
-    throw new MeshopsError(
-      'NOT_FOUND',
-      `${missing.length === 1 ? 'namespace' : 'namespaces'} ${missing.map((n) => `\`${n}\``).join(', ')} ${missing.length === 1 ? 'does' : 'do'} not exist in ${ctx.run.cluster.name}; nothing was changed`,
-      {
-        hint: `check the names (\`kubectl get namespaces\`), create them first, or leave them out of namespaces=`,
-      },
-    );
-  }
+  const existing = (await ctx.deps.kube.forCluster(cluster).listNamespaces()).map((ns) => ns.name);
+  resolveNamespaces(asked, existing, ctx.run.cluster.name, '; nothing was changed');
 }
 
 const preflight: Step = async (ctx) => {
@@ -218,9 +211,7 @@ const done: Step = (ctx) => {
   const { plan: injection, meshRevision, verifiedPods } = ctx.run.facts;
   const parts = [`Cloud Service Mesh is on for \`${ctx.run.cluster.name}\` (${meshRevision ?? 'managed'})`];
   if (injection) {
-    parts.push(
-      `${injection.namespaces.map((ns) => `\`${ns.name}\``).join(', ')} labelled \`${injectionLabel(injection)}\``,
-    );
+    parts.push(`${plannedNamespaces(injection)} labelled \`${injectionLabel(injection)}\``);
   }
   if (verifiedPods !== undefined) parts.push(`${verifiedPods} pod(s) with istio-proxy`);
   return Promise.resolve({

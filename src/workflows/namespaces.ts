@@ -11,6 +11,7 @@ import { readCluster } from './steps/cluster.js';
 import { clusterKey, type StepName } from './run.js';
 import {
   injectionLabel,
+  plannedNamespaces,
   labelNamespaces,
   planInjection,
   restartWorkloads,
@@ -59,7 +60,7 @@ function resolve(mode: InjectionMode): Step {
 
 const done: Step = (ctx) => {
   const { plan, verifiedPods } = ctx.run.facts;
-  const names = plan?.namespaces.map((ns) => `\`${ns.name}\``).join(', ') ?? 'no namespace';
+  const names = plan ? plannedNamespaces(plan) : 'no namespace';
   const parts = [
     plan?.set ? `${names} labelled \`${injectionLabel(plan)}\`` : `${names} no longer labelled for injection`,
   ];

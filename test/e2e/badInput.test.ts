@@ -27,7 +27,7 @@ describe('bad input at /slack/events', () => {
   it.each([
     ['enable cluster ;;;', 'not a cluster reference'],
     ['frobnicate proj-a/us-central1/c1', 'unknown command `frobnicate`'],
-    [`enable cluster proj-a/us-central1/c1 namespaces=${'a'.repeat(4950)}`, 'the limit is 1000'],
+    [`enable cluster proj-a/us-central1/c1 namespaces=${'a'.repeat(4950)}`, 'the limit is 4000'],
     ['enable cluster プロジェクト/東京/クラスタ', 'not a valid project ID'],
     [
       'enable cluster proj-a/us-central1/c1 namespaces=default restart=perhaps',

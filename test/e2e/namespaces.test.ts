@@ -2,9 +2,21 @@
  * `/mesh inject` and `/mesh uninject` end to end: approval first, then labels, restarts and the
  * sidecars there (or gone); refused before any change where the cluster is not on the mesh.
  */
-import { click, enableAndApprove, slash, threadOf, waitForPrompt, waitForReply } from '../support/flows.js';
+import {
+  ask,
+  click,
+  enableAndApprove,
+  hasButtons,
+  latestThreadOf,
+  runIdOf,
+  slash,
+  threadOf,
+  waitForPrompt,
+  waitForReply,
+} from '../support/flows.js';
 import { APPROVER, startHarness, type Harness } from '../support/harness.js';
 import { kubeFor } from '../support/inspect.js';
+import { waitFor } from '../support/wait.js';
 
 const C1 = 'proj-a/us-central1/c1';
 const C2 = 'proj-b/europe-west1/c2';
@@ -77,5 +89,42 @@ describe('/mesh inject and /mesh uninject', () => {
     expect(failed.text).toContain('is not registered in the fleet');
     expect(failed.text).toContain(`/mesh enable cluster ${C2} namespaces=default`);
     expect(h.sim.requests.mutations()).toHaveLength(mutations);
+  });
+
+  it('inject by pattern over 120 namespaces: the prompt summarises within Block Kit limits, every namespace is labelled, status RUN_ID lists them all', async () => {
+    const cluster = h.sim.world.cluster(C1)!;
+    const teams = Array.from({ length: 120 }, (_, i) => `team-${String(i).padStart(3, '0')}`);
+    for (const name of teams) cluster.addNamespace({ name, deployments: [{ name: 'web' }] });
+
+    expect((await slash(h.app.url, `inject ${C1} team-*`)).text).toMatch(/Queued run/);
+    const thread = () => latestThreadOf(h.sim, `Sidecar injection on \`${C1}\``);
+    const prompt = await waitFor('the approval prompt', () => thread().find(hasButtons));
+    const blocks = (prompt.blocks ?? []) as Array<{ text?: { text: string } }>;
+    expect(blocks.length).toBeLessThanOrEqual(50);
+    for (const block of blocks) expect(block.text?.text.length ?? 0).toBeLessThanOrEqual(3000);
+    const summary = JSON.stringify(prompt.blocks);
+    const runId = runIdOf(prompt);
+    expect(summary).toContain('120 of 120 pod(s) will restart');
+    expect(summary).toMatch(/…and \d+ more namespace\(s\) with \d+ pod\(s\)/);
+    expect(summary).toContain(`/mesh status ${runId}`);
+    // The system namespaces and the other apps were not selected.
+    expect(summary).not.toContain('`shop`');
+
+    expect(await click(h.app.url, APPROVER, prompt)).toBe(200);
+    const done = await waitFor('the run to succeed', () => thread().find((m) => m.text.startsWith(':tada:')));
+    expect(done.text).toContain(
+      '`team-019` and 100 more labelled `istio-injection=enabled`; 120 pod(s) with istio-proxy',
+    );
+    for (const name of [teams[0]!, teams[77]!, teams[119]!]) {
+      const ns = await namespace(name);
+      expect(ns.labels['istio-injection']).toBe('enabled');
+      expect(ns.proxies).toBe(1);
+    }
+    expect((await namespace('kube-system')).labels).not.toHaveProperty('istio-injection');
+
+    const answer = await ask(h.app.url, h.sim, `status ${runId}`);
+    const listing = JSON.stringify(answer.blocks);
+    for (const name of teams) expect(listing).toContain(`\`${name}\`: 1 pod(s)`);
+    expect(listing).toContain('Deployment web');
   });
 });

@@ -75,6 +75,6 @@ describe('/mesh status', () => {
     expect(ack.text).toContain('is not a cluster reference');
     expect(ack.text).toContain('Nothing was started');
     const extra = await slash(h.app.url, `status ${C1} now`);
-    expect(extra.text).toContain('`status` takes only a cluster');
+    expect(extra.text).toContain('`status` takes one cluster or run id');
   });
 });

@@ -67,7 +67,7 @@ describe('parseMeshCommand', () => {
 
   it('refuses a 5,000-character command without echoing it', () => {
     const parsed = parseMeshCommand(`enable cluster ${'x'.repeat(5000)}`);
-    expect(parsed).toEqual({ invalid: 'the command is 5015 characters long; the limit is 1000' });
+    expect(parsed).toEqual({ invalid: 'the command is 5015 characters long; the limit is 4000' });
   });
 
   it('answers help for empty text and help', () => {

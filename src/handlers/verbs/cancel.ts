@@ -1,7 +1,7 @@
 import { workflowOf } from '../../workflows/registry.js';
 import { clusterKey } from '../../workflows/run.js';
 import { cancelled, isRefusal } from '../../workflows/transitions.js';
-import { invalid, show } from '../grammar.js';
+import { invalid, runIdPattern, show } from '../grammar.js';
 import { ephemeral } from '../reply.js';
 import { defineVerb } from '../verb.js';
 
@@ -17,7 +17,7 @@ export const cancelVerb = defineVerb<{ runId: string }>({
   example: 'cancel rmx4jskw103dba6',
   parse([runId, ...rest]) {
     if (!runId) return invalid('which run? `/mesh cancel RUN_ID` (the id is in the run’s thread)');
-    if (!/^r[0-9a-z]{4,40}$/.test(runId)) return invalid(`${show(runId)} is not a run id`);
+    if (!runIdPattern.test(runId)) return invalid(`${show(runId)} is not a run id`);
     if (rest.length) return invalid(`\`cancel\` takes one run id; ${show(rest.join(' '))} is extra`);
     return { runId };
   },

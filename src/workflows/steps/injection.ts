@@ -3,6 +3,7 @@
  * verify. Parameterised by the mode: `inject` sets the injection label (and removes the other one),
  * `uninject` removes both; verify expects istio-proxy in every pod, or in none.
  */
+import { isPattern, resolveNamespaces } from './namespaceSelection.js';
 import { createHash } from 'node:crypto';
 import { MeshopsError } from '../../errors.js';
 import type { Step } from '../engine.js';
@@ -15,6 +16,13 @@ export type InjectionMode = 'inject' | 'uninject';
 const injectionLabels: InjectionLabel[] = ['istio-injection', 'istio.io/rev'];
 
 /** `key=value` of what a plan sets, or what it removes. */
+/** The plan's namespaces for an outcome line: the first 20 and a count of the rest. */
+export function plannedNamespaces(plan: InjectionPlan): string {
+  const names = plan.namespaces.map((ns) => `\`${ns.name}\``);
+  const shown = names.slice(0, 20).join(', ');
+  return names.length > 20 ? `${shown} and ${names.length - 20} more` : shown;
+}
+
 export function injectionLabel(plan: InjectionPlan): string {
   return plan.set ? `${plan.set.key}=${plan.set.value}` : `no ${plan.remove.join(' or ')}`;
 }
@@ -41,6 +49,37 @@ async function revisionInUse(kube: Kube, namespaces: NamespacePlan[]): Promise<s
     .sort()[0];
 }
 
+/** Namespaces read at once while planning: a plan of hundreds should not take hundreds of round trips in a row. */
+const PLAN_CONCURRENCY = 8;
+
+/** `fn` over `items`, at most `limit` at a time; the results in the order of `items`. */
+async function inParallel<T, R>(
+  items: readonly T[],
+  limit: number,
+  fn: (item: T) => Promise<R>,
+): Promise<R[]> {
+  const results: R[] = new Array<R>(items.length);
+  let next = 0;
+  const lane = async (): Promise<void> => {
+    while (next < items.length) {
+      const index = next++;
+      results[index] = await fn(items[index] as T);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(limit, items.length) }, lane));
+  return results;
+}
+
+/** The namespaces a command named; patterns (`team-*`) are matched against the cluster's list. */
+async function askedNamespaces(kube: Kube, asked: string[], cluster: string): Promise<string[]> {
+  if (!asked.some(isPattern)) return asked;
+  return resolveNamespaces(
+    asked,
+    (await kube.listNamespaces()).map((ns) => ns.name),
+    cluster,
+  );
+}
+
 export interface PlanOptions {
   /** The namespaces to change; default: the ones the command named. */
   namespacesOf?: (kube: Kube) => Promise<string[]>;
@@ -53,12 +92,13 @@ export function planInjection(mode: InjectionMode, options: PlanOptions = {}): S
   return async (ctx) => {
     const { kube: kubeFactory, notifier, policy } = ctx.deps;
     const kube = kubeFactory.forCluster(need(ctx.run.facts.cluster, 'the cluster'));
-    const namespaces = options.namespacesOf ? await options.namespacesOf(kube) : ctx.run.options.namespaces;
+    const namespaces = options.namespacesOf
+      ? await options.namespacesOf(kube)
+      : await askedNamespaces(kube, ctx.run.options.namespaces, ctx.run.cluster.name);
     if (namespaces.length === 0 && !options.always) {
       return { type: 'next', skipped: true, detail: 'no namespaces asked for' };
     }
-    const plans: NamespacePlan[] = [];
-    for (const name of namespaces) {
+    const plans = await inParallel(namespaces, PLAN_CONCURRENCY, async (name): Promise<NamespacePlan> => {
       const ns = await kube.getNamespace(name);
       if (!ns) {
         throw new MeshopsError('NOT_FOUND', `namespace ${name} does not exist in ${ctx.run.cluster.name}`, {
@@ -69,7 +109,7 @@ export function planInjection(mode: InjectionMode, options: PlanOptions = {}): S
       const pods = (await kube.listPods(name)).filter(
         (pod) => pod.phase === 'Running' || pod.phase === 'Pending',
       );
-      plans.push({
+      return {
         name,
         currentLabels: ns.labels,
         workloads: workloads.map(({ kind, name: workload, replicas }) => ({
@@ -81,8 +121,8 @@ export function planInjection(mode: InjectionMode, options: PlanOptions = {}): S
         podDisruptionBudgets: await kube.countPodDisruptionBudgets(name),
         // Every pod already as wanted: nothing of this namespace needs to restart.
         settled: pods.every((pod) => pod.hasIstioProxy === (mode === 'inject')),
-      });
-    }
+      };
+    });
     let injection: InjectionPlan;
     if (mode === 'uninject') {
       injection = {

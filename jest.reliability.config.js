@@ -1,0 +1,9 @@
+/** The slow reliability suites (`npm run test:reliability`, which .ci/run also runs): crash trials. */
+import base from './jest.config.js';
+
+export default {
+  ...base,
+  testMatch: ['<rootDir>/test/reliability/**/*.slow.test.ts'],
+  testPathIgnorePatterns: ['/node_modules/'],
+  testTimeout: 1_800_000,
+};
