@@ -23,6 +23,7 @@ import { ClientNodeKubeFactory } from './cloud/kube.js';
 import { CloudOperations } from './cloud/operations.js';
 import { ResourceManagerProjects } from './cloud/projects.js';
 import { ServiceUsage } from './cloud/services.js';
+import { redisWarnings } from './store/redisHealth.js';
 import { ConfigError, isLocalMode, loadConfig, redactedUrl, StartupError, type Config } from './config.js';
 import { consoleRoutes } from './console/server.js';
 import { registerHandlers } from './handlers/index.js';
@@ -205,6 +206,7 @@ export async function startMeshops(config: Config, options: StartOptions = {}): 
       `Redis is not reachable at ${redactedUrl(config.redis.url)} (REDIS_URL): ${cause.message}. Start one (apt-get install redis-server) or set REDIS_URL to a Redis that runs.`,
     );
   }
+  for (const warning of await redisWarnings(commands).catch(() => [])) log.warn({ redis: 'config' }, warning);
   for (const connection of [commands, workerRedis]) {
     connection.off('error', quiet);
     connection.on('error', (error: Error) => log.warn({ err: error }, 'redis connection error'));

@@ -14,4 +14,14 @@ export function registerHandlers(app: App, deps: HandlerDeps): void {
     { type: 'block_actions', action_id: REJECT_ACTION },
     decideAction(false, deps),
   );
+  // Any other button (from an old message, a forged or mangled payload) is acked at once, so Slack
+  // shows no error after 3 s, and changes nothing.
+  const known = new RegExp(`^(?!(${APPROVE_ACTION}|${REJECT_ACTION})$)`);
+  app.action({ type: 'block_actions', action_id: known }, async ({ ack, body }) => {
+    await ack();
+    deps.log.info(
+      { user: body.user.id, actions: body.actions.map((a) => a.action_id) },
+      'unknown action ignored',
+    );
+  });
 }

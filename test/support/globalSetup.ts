@@ -37,15 +37,30 @@ function ping(port: number): Promise<boolean> {
   });
 }
 
-/** Starts redis-server on `port` (a free one by default): tests that restart Redis reuse the port. */
-export async function startRedisServer(port?: number): Promise<TestRedis> {
+/**
+ * Starts redis-server on `port` (a free one by default): tests that restart Redis reuse the port.
+ * `args` come last, so they override the defaults (no persistence).
+ */
+export async function startRedisServer(port?: number, args: string[] = []): Promise<TestRedis> {
   port ??= await freePort();
   const dir = mkdtempSync(join(tmpdir(), 'meshops-redis-'));
   let child: ChildProcess;
   try {
     child = spawn(
       'redis-server',
-      ['--port', String(port), '--bind', '127.0.0.1', '--save', '', '--appendonly', 'no', '--dir', dir],
+      [
+        '--port',
+        String(port),
+        '--bind',
+        '127.0.0.1',
+        '--save',
+        '',
+        '--appendonly',
+        'no',
+        '--dir',
+        dir,
+        ...args,
+      ],
       { stdio: 'ignore' },
     );
   } catch (error) {

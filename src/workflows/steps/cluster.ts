@@ -2,6 +2,7 @@
 import { MeshopsError } from '../../errors.js';
 import type { Step, StepContext } from '../engine.js';
 import type { ClusterInfo, ReleaseChannel } from '../ports.js';
+import { membershipKeyWithNumber } from '../names.js';
 import { awaitOperation, need, startedOperation } from './common.js';
 
 /** The managed control-plane revision each GKE release channel gets (seed 003). */
@@ -54,6 +55,16 @@ export function setManagement(management: Management): Step {
     if (ctx.run.facts.operation) {
       await notifier.emit(ctx.run, { type: on ? 'managementOn' : 'managementOff', membership });
       return { type: 'next', detail: management };
+    }
+    // A crash after the PATCH reached Google but before its operation was saved: the feature already says so.
+    const projectNumber = 'projectNumber' in facts ? facts.projectNumber : undefined;
+    if (projectNumber) {
+      const feature = await fleet.readMeshFeature(ctx.run.cluster.project);
+      const current = feature.memberships[membershipKeyWithNumber(membership, projectNumber)]?.management;
+      if (current === management) {
+        await notifier.emit(ctx.run, { type: on ? 'managementOn' : 'managementOff', membership });
+        return { type: 'next', detail: `${management} (already set)` };
+      }
     }
     const operation = await fleet.setMeshManagement(ctx.run.cluster.project, membership, management);
     return startedOperation(ctx, operation, what);
