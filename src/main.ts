@@ -24,6 +24,7 @@ import { CloudOperations } from './cloud/operations.js';
 import { ResourceManagerProjects } from './cloud/projects.js';
 import { ServiceUsage } from './cloud/services.js';
 import { redisWarnings } from './store/redisHealth.js';
+import { stopWorkers } from './jobs/stopWorkers.js';
 import { ConfigError, isLocalMode, loadConfig, redactedUrl, StartupError, type Config } from './config.js';
 import { consoleRoutes } from './console/server.js';
 import { registerHandlers } from './handlers/index.js';
@@ -67,6 +68,9 @@ export interface Meshops {
   url: string;
   stop(): Promise<void>;
 }
+
+/** Jobs in flight get this long to finish their step when meshops stops (Kubernetes allows 30 s by default). */
+const WORKER_STOP_GRACE_MS = 10_000;
 
 export function newRunId(): string {
   return `r${Date.now().toString(36)}${randomBytes(3).toString('hex')}`;
@@ -324,7 +328,7 @@ export async function startMeshops(config: Config, options: StartOptions = {}): 
       }),
       config.watch.concurrency,
     );
-    closers.unshift(() => Promise.all(workers.map((w) => w.close())));
+    closers.unshift(() => stopWorkers(workers, WORKER_STOP_GRACE_MS, log));
   }
 
   let url = '';

@@ -41,9 +41,14 @@ function ping(port: number): Promise<boolean> {
  * Starts redis-server on `port` (a free one by default): tests that restart Redis reuse the port.
  * `args` come last, so they override the defaults (no persistence).
  */
-export async function startRedisServer(port?: number, args: string[] = []): Promise<TestRedis> {
+export async function startRedisServer(
+  port?: number,
+  args: string[] = [],
+  dataDir?: string,
+): Promise<TestRedis> {
   port ??= await freePort();
-  const dir = mkdtempSync(join(tmpdir(), 'meshops-redis-'));
+  // A given directory outlives the server (a restart with AOF reads it back); our own is removed.
+  const dir = dataDir ?? mkdtempSync(join(tmpdir(), 'meshops-redis-'));
   let child: ChildProcess;
   try {
     child = spawn(
@@ -91,7 +96,7 @@ export async function startRedisServer(port?: number, args: string[] = []): Prom
         child.once('exit', () => resolve());
         child.kill('SIGTERM');
       });
-      rmSync(dir, { recursive: true, force: true });
+      if (!dataDir) rmSync(dir, { recursive: true, force: true });
     },
   };
 }
