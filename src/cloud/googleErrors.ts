@@ -133,6 +133,20 @@ export function classify(error: unknown): Classified {
   return { message };
 }
 
+/** The narrowest predefined role meshops' calls need that holds `permission`. */
+const rolesByPermission: Array<[RegExp, string]> = [
+  [/^gkehub\.(memberships|features|operations)\./, 'roles/gkehub.admin'],
+  [/^container\.clusters\.(get|list|update)$/, 'roles/container.clusterAdmin'],
+  [/^container\./, 'roles/container.admin'],
+  [/^serviceusage\.services\./, 'roles/serviceusage.serviceUsageAdmin'],
+  [/^resourcemanager\.projects\.get$/, 'roles/browser'],
+  [/^meshconfig\./, 'roles/meshconfig.admin'],
+];
+
+function roleFor(permission: string): string | undefined {
+  return rolesByPermission.find(([pattern]) => pattern.test(permission))?.[1];
+}
+
 function safeJson(text: string): unknown {
   try {
     return JSON.parse(text);
@@ -179,11 +193,20 @@ export function wrapCloudError(
         'UNAUTHENTICATED',
         'the credentials were refused: check MESHOPS_GCP_ACCESS_TOKEN or the ADC identity',
       );
-    case 403:
+    case 403: {
+      const permission = c.metadata?.permission ?? /Permission '([a-zA-Z.]+)' denied/.exec(c.message)?.[1];
+      const role = permission ? roleFor(permission) : undefined;
+      if (permission && role) {
+        return make(
+          'PERMISSION_DENIED',
+          `the bot's identity lacks \`${permission}\`: grant it ${role}${project ? ` on ${project}` : ''} (\`gcloud projects add-iam-policy-binding ${project ?? 'PROJECT'} --member=serviceAccount:BOT_SA --role=${role}\`)`,
+        );
+      }
       return make(
         'PERMISSION_DENIED',
         `grant the bot's identity roles/gkehub.admin, roles/container.admin and roles/serviceusage.serviceUsageAdmin${project ? ` on ${project}` : ''}`,
       );
+    }
     case 404:
       return make('NOT_FOUND', `check that ${resource} exists and the name is spelled right`);
     case 409:

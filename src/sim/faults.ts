@@ -17,6 +17,8 @@ export interface FaultRule {
   reason?: string;
   /** With reason SERVICE_DISABLED: the API reported as disabled (default: the faulted API itself). */
   service?: string;
+  /** With a 403: the IAM permission denied, as Google names it (e.g. gkehub.memberships.create). */
+  permission?: string;
 }
 
 export interface FiredFault {
@@ -26,6 +28,7 @@ export interface FiredFault {
   path: string;
   reason?: string;
   service?: string;
+  permission?: string;
   retryAfterSeconds?: number;
 }
 
@@ -107,6 +110,7 @@ export class FaultInjector {
         path,
         ...(rule.reason === undefined ? {} : { reason: rule.reason }),
         ...(rule.service === undefined ? {} : { service: rule.service }),
+        ...(rule.permission === undefined ? {} : { permission: rule.permission }),
         ...(rule.retryAfterSeconds === undefined ? {} : { retryAfterSeconds: rule.retryAfterSeconds }),
       };
       this.history.push(fired);

@@ -147,6 +147,18 @@ function faultError(
       if (fault.reason === 'SERVICE_DISABLED') {
         return withHeaders(serviceDisabled(fault.service ?? service, consumer));
       }
+      if (fault.permission) {
+        // As IAM answers: the permission and the resource, in the message and in ErrorInfo's metadata.
+        const resource = fault.path.replace(/^\/v[0-9a-z]+\//, '').replace(/:[a-zA-Z]+$/, '');
+        return withHeaders(
+          new GoogleApiError(
+            403,
+            'PERMISSION_DENIED',
+            `Permission '${fault.permission}' denied on resource '//${service}/${resource}' (or it may not exist).`,
+            [errorInfo('IAM_PERMISSION_DENIED', { permission: fault.permission, resource })],
+          ),
+        );
+      }
       return withHeaders(
         new GoogleApiError(
           403,

@@ -134,6 +134,13 @@ export class SlackRecorder {
     this.channels.add(channel);
   }
 
+  private downUntil = 0;
+
+  /** Slack's Web API is down for `ms` of wall-clock time: every call answers HTTP 503 and changes nothing. */
+  outage(ms: number): void {
+    this.downUntil = Date.now() + ms;
+  }
+
   /** The next `times` calls of `method` answer HTTP 429 with Retry-After. */
   rateLimit(method: string, times: number, retryAfterSeconds: number): void {
     this.rateLimits.set(method, { remaining: times, retryAfterSeconds });
@@ -213,6 +220,10 @@ export class SlackRecorder {
     if (method === 'apps.connections.open') return this.openConnection(args, token);
     if (token === this.appToken) return { status: 200, body: { ok: false, error: 'not_allowed_token_type' } };
     if (token !== this.token) return { status: 200, body: { ok: false, error: 'invalid_auth' } };
+    if (Date.now() < this.downUntil) {
+      this.record(method, args, 'http_503');
+      return { status: 503, body: { ok: false, error: 'service_unavailable' } };
+    }
     const limit = this.rateLimits.get(method);
     if (limit && limit.remaining > 0) {
       limit.remaining -= 1;

@@ -68,4 +68,26 @@ describe('faults during a run', () => {
     );
     expect(h.sim.faults.fired).toBe(1);
   });
+
+  it('stops at the step Google refused with the permission it named and the role that grants it, without retrying', async () => {
+    h = await startHarness({ scenario: 'default' });
+    h.sim.faults.add({
+      api: 'gkehub',
+      status: 403,
+      method: 'POST',
+      pathIncludes: '/memberships',
+      permission: 'gkehub.memberships.create',
+      times: 100,
+    });
+    expect((await slash(h.app.url, 'enable cluster proj-a/us-central1/c1')).text).toMatch(/Queued run/);
+    const failed = await waitForReply(h.sim, ':x: Failed');
+    expect(failed.text).toContain("Permission 'gkehub.memberships.create' denied");
+    expect(failed.text).toContain(
+      "*What to do:* the bot's identity lacks `gkehub.memberships.create`: grant it roles/gkehub.admin on proj-a",
+    );
+    expect(failed.text).toContain('PERMISSION_DENIED');
+    expect(h.sim.faults.fired).toBe(1);
+    // The cluster is free again: the next command is queued, not refused as busy.
+    expect((await slash(h.app.url, 'enable cluster proj-a/us-central1/c1')).text).toMatch(/Queued run/);
+  });
 });
