@@ -3,19 +3,18 @@
  * verify. Parameterised by the mode: `inject` sets the injection label (and removes the other one),
  * `uninject` removes both; verify expects istio-proxy in every pod, or in none.
  */
-import { isPattern, resolveNamespaces } from './namespaceSelection.js';
 import { createHash } from 'node:crypto';
 import { MeshopsError } from '../../errors.js';
 import type { Step } from '../engine.js';
 import type { Kube } from '../ports.js';
 import type { ApprovalState, InjectionLabel, InjectionPlan, NamespacePlan } from '../run.js';
 import { minutes, need, poll } from './common.js';
+import { isPattern, resolveNamespaces } from './namespaceSelection.js';
 
 export type InjectionMode = 'inject' | 'uninject';
 
 const injectionLabels: InjectionLabel[] = ['istio-injection', 'istio.io/rev'];
 
-/** `key=value` of what a plan sets, or what it removes. */
 /** The plan's namespaces for an outcome line: the first 20 and a count of the rest. */
 export function plannedNamespaces(plan: InjectionPlan): string {
   const names = plan.namespaces.map((ns) => `\`${ns.name}\``);
@@ -23,6 +22,7 @@ export function plannedNamespaces(plan: InjectionPlan): string {
   return names.length > 20 ? `${shown} and ${names.length - 20} more` : shown;
 }
 
+/** `key=value` of what a plan sets, or what it removes. */
 export function injectionLabel(plan: InjectionPlan): string {
   return plan.set ? `${plan.set.key}=${plan.set.value}` : `no ${plan.remove.join(' or ')}`;
 }
