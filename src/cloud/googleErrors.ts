@@ -18,7 +18,20 @@ interface Classified {
   metadata?: Record<string, string>;
   retryAfterSeconds?: number;
   networkCode?: string;
+  /** A TLS verification failure (Node's code), e.g. UNABLE_TO_VERIFY_LEAF_SIGNATURE. */
+  tlsCode?: string;
 }
+
+/** The certificate did not check out: not worth retrying, and not the far side's fault. */
+const tlsCodes = new Set([
+  'UNABLE_TO_VERIFY_LEAF_SIGNATURE',
+  'UNABLE_TO_GET_ISSUER_CERT_LOCALLY',
+  'SELF_SIGNED_CERT_IN_CHAIN',
+  'DEPTH_ZERO_SELF_SIGNED_CERT',
+  'CERT_HAS_EXPIRED',
+  'ERR_TLS_CERT_ALTNAME_INVALID',
+  'CERT_SIGNATURE_FAILURE',
+]);
 
 /** gRPC status numbers, as gax's REST fallback reports them. */
 const grpcStatus: Record<number, [string, number]> = {
@@ -90,6 +103,10 @@ export function classify(error: unknown): Classified {
   const cause = record(e.cause);
   const causeCode = typeof cause?.code === 'string' && networkCodes.has(cause.code) ? cause.code : undefined;
   if (networkCode || causeCode) return { message, networkCode: networkCode ?? causeCode };
+  const tls = [e.code, cause?.code].find(
+    (code): code is string => typeof code === 'string' && tlsCodes.has(code),
+  );
+  if (tls) return { message, tlsCode: tls };
 
   // gaxios: error.response = { status, data, headers }. Through google-gax's REST fallback the
   // Google error body arrives as the message text instead of response.data.
@@ -175,6 +192,12 @@ export function wrapCloudError(
     new MeshopsError(code, `${where}: ${c.message}`, { ...options, ...(hint ? { hint } : {}), retryable });
 
   if (c.networkCode) return make('UNAVAILABLE', `could not reach the API (${c.networkCode})`, true);
+  if (c.tlsCode) {
+    return make(
+      'FAILED_PRECONDITION',
+      `the server's certificate does not check out (${c.tlsCode}): the endpoint answers with a certificate that the CA GKE reports for the cluster did not sign, or for another name. Is something (a proxy, another cluster) at that address?`,
+    );
+  }
   const status = c.httpStatus ?? 0;
   if (status === 429 || c.status === 'RESOURCE_EXHAUSTED')
     return make('RATE_LIMITED', 'quota or rate limit: retrying', true);

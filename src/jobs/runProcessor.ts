@@ -57,9 +57,27 @@ export function createRunProcessor({ store, locks, workflow, log, onFinished }: 
       try {
         advanced = await advance(run, definition, workflow);
       } catch (error) {
-        const lastAttempt = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
+        const attempt = job.attemptsMade + 1;
+        const attempts = job.opts.attempts ?? 1;
+        const lastAttempt = attempt >= attempts;
         log.warn({ runId, step: run.step, err: error, lastAttempt }, 'step failed with a retryable error');
-        if (!lastAttempt) throw error;
+        if (!lastAttempt) {
+          // A first retry is quick and quiet; trouble that lasts is said in the thread (attempts 2, 4, 6…).
+          if (attempt % 2 === 0) {
+            const backoff = job.opts.backoff;
+            const base = typeof backoff === 'object' ? (backoff.delay ?? 0) : (backoff ?? 0);
+            const problem = asMeshopsError(error);
+            await notifier.emit(run, {
+              type: 'retrying',
+              step: run.step,
+              attempt,
+              attempts,
+              retryInMs: base * 2 ** (attempt - 1),
+              reason: problem.hint ?? problem.message,
+            });
+          }
+          throw error;
+        }
         advanced = stepApplied(run, failure(asMeshopsError(error)), clock.now(), definition.order);
       }
       try {

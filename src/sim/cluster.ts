@@ -93,6 +93,11 @@ export class SimCluster {
   /** `127.0.0.1:PORT`, as GKE gives `endpoint` (an address without scheme). */
   endpoint = '';
   readonly caPem: string;
+  /**
+   * Set by SimWorld.breakClusterAccess: clusters.get reports an endpoint where nothing listens, or a
+   * CA that did not sign the API server's certificate.
+   */
+  brokenAccess: { endpoint?: string; caPem?: string } | undefined;
   /** Set by SimWorld.setReleaseChannel while (and after) the managed revision follows a new channel. */
   channelSwitch: ChannelSwitch | undefined;
   /** Set by SimWorld.degradeMesh, cleared by recoverMesh. */

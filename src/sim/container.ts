@@ -79,7 +79,9 @@ function zonesOf(location: string): string[] {
 function clusterResource(world: SimWorld, cluster: SimCluster): JsonObject {
   const resource: JsonObject = {
     name: cluster.name,
-    masterAuth: { clusterCaCertificate: Buffer.from(cluster.caPem).toString('base64') },
+    masterAuth: {
+      clusterCaCertificate: Buffer.from(cluster.brokenAccess?.caPem ?? cluster.caPem).toString('base64'),
+    },
     loggingService: 'logging.googleapis.com/kubernetes',
     monitoringService: 'monitoring.googleapis.com/kubernetes',
     network: 'default',
@@ -92,7 +94,7 @@ function clusterResource(world: SimWorld, cluster: SimCluster): JsonObject {
     releaseChannel: cluster.releaseChannel === 'UNSPECIFIED' ? {} : { channel: cluster.releaseChannel },
     selfLink: `https://container.googleapis.com/v1/projects/${cluster.project}/locations/${cluster.location}/clusters/${cluster.name}`,
     zone: cluster.location,
-    endpoint: cluster.endpoint,
+    endpoint: cluster.brokenAccess?.endpoint ?? cluster.endpoint,
     initialClusterVersion: cluster.masterVersion,
     currentMasterVersion: cluster.masterVersion,
     currentNodeVersion: cluster.masterVersion,

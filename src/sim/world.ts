@@ -1,4 +1,5 @@
 import type { SimClock } from './clock.js';
+import { createCertificates } from './certs.js';
 import { SimCluster } from './cluster.js';
 import type { Labels } from './kubeTypes.js';
 import type { RunningServer } from './http.js';
@@ -402,6 +403,18 @@ export class SimWorld {
     const cluster = this.requireCluster(ref);
     cluster.meshHealth = undefined;
     if (cluster.mesh.behaviour !== 'normal') cluster.mesh = { ...cluster.mesh, behaviour: 'normal' };
+  }
+
+  /**
+   * What GKE reports for reaching a cluster's API server goes wrong: 'unreachable' gives an endpoint
+   * where nothing listens (a private endpoint seen from outside), 'wrong-ca' a CA that did not sign the
+   * server's certificate; null mends it.
+   */
+  breakClusterAccess(ref: string, how: 'unreachable' | 'wrong-ca' | null): void {
+    const cluster = this.requireCluster(ref);
+    if (how === null) cluster.brokenAccess = undefined;
+    else if (how === 'unreachable') cluster.brokenAccess = { endpoint: '127.0.0.1:9' };
+    else cluster.brokenAccess = { caPem: createCertificates().caPem };
   }
 
   async close(): Promise<void> {

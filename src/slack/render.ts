@@ -362,6 +362,8 @@ export function runEventText(run: RunRecord, event: RunEvent): string {
       return `:arrows_counterclockwise: Restarted ${event.count} workload(s) (rollout restart at ${event.restartedAt}).`;
     case 'podsVerified':
       return `:white_check_mark: All ${event.pods} pod(s) run ${event.withProxy ? 'with' : 'without'} \`istio-proxy\`.`;
+    case 'retrying':
+      return `:hourglass_flowing_sand: *${workflowOf(run.kind).titles[event.step] ?? event.step}* did not go through (attempt ${event.attempt} of ${event.attempts}): ${event.reason}. Trying again in ${minutes(event.retryInMs)}; after attempt ${event.attempts} the run fails.`;
     case 'finished':
       return outcomeText(run);
     case 'watchStarted':

@@ -4,7 +4,7 @@
  * runs again after a crash emits the same event under the same key, and nothing is posted twice.
  */
 import type { ClusterInfo, MeshCondition, PlaneState } from './ports.js';
-import type { InjectionPlan } from './run.js';
+import type { InjectionPlan, StepName } from './run.js';
 
 export type Plane = 'controlPlane' | 'dataPlane';
 
@@ -33,6 +33,8 @@ export type RunEvent =
   | { type: 'namespacesLabelled'; plan: InjectionPlan }
   | { type: 'workloadsRestarted'; count: number; restartedAt: string }
   | { type: 'podsVerified'; pods: number; withProxy: boolean }
+  /** A step keeps failing with an error worth retrying (Google or the cluster unavailable): said now and then. */
+  | { type: 'retrying'; step: StepName; attempt: number; attempts: number; retryInMs: number; reason: string }
   /** The final summary (success, failure with its hint, rejection, expiry). */
   | { type: 'finished' }
   /** After success: the channel now watches the cluster's mesh. */
@@ -78,6 +80,8 @@ export function runEventKey(event: RunEvent): string | null {
       return 'restart';
     case 'podsVerified':
       return 'verify';
+    case 'retrying':
+      return `retry:${event.step}:${event.attempt}`;
     case 'finished':
       return 'outcome';
     case 'watchStarted':

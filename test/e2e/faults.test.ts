@@ -90,4 +90,33 @@ describe('faults during a run', () => {
     // The cluster is free again: the next command is queued, not refused as busy.
     expect((await slash(h.app.url, 'enable cluster proj-a/us-central1/c1')).text).toMatch(/Queued run/);
   });
+
+  it("says in the thread that a cluster's API server cannot be reached while it retries, before any change; cancel stops it", async () => {
+    h = await startHarness({ scenario: 'default' });
+    h.sim.world.breakClusterAccess('proj-a/us-central1/c1', 'unreachable');
+    const queued = await slash(h.app.url, 'enable cluster proj-a/us-central1/c1 namespaces=default');
+    const runId = /run `(r[0-9a-z]+)`/.exec(queued.text)?.[1] ?? '';
+    const retrying = await waitForReply(h.sim, ':hourglass_flowing_sand: *Preflight', undefined, 30_000);
+    expect(retrying.text).toContain('did not go through (attempt 2 of 8)');
+    expect(retrying.text).toContain("could not reach the cluster's API server at 127.0.0.1:9 (ECONNREFUSED)");
+    expect(retrying.text).toContain('authorized networks');
+    expect(retrying.text).toMatch(/Trying again in \d+ s/);
+    expect(h.sim.requests.mutations()).toEqual([]);
+    expect((await slash(h.app.url, `cancel ${runId}`)).text).toContain('Cancelled run');
+  });
+
+  it("stops a cluster whose API server's certificate the reported CA did not sign at preflight, before any change, saying why", async () => {
+    h = await startHarness({ scenario: 'default' });
+    h.sim.world.breakClusterAccess('proj-a/us-central1/c1', 'wrong-ca');
+    expect((await slash(h.app.url, 'enable cluster proj-a/us-central1/c1 namespaces=default')).text).toMatch(
+      /Queued run/,
+    );
+    const failed = await waitForReply(h.sim, ':x: Failed', undefined, 30_000);
+    expect(failed.text).toContain('Failed at *Preflight');
+    expect(failed.text).toMatch(
+      /the server's certificate does not check out \((CERT_SIGNATURE_FAILURE|UNABLE_TO_VERIFY_LEAF_SIGNATURE)\)/,
+    );
+    expect(failed.text).toContain('FAILED_PRECONDITION');
+    expect(h.sim.requests.mutations()).toEqual([]);
+  });
 });
