@@ -19,11 +19,16 @@ export async function admitRun(
   deps: HandlerDeps,
 ): Promise<RunRecord | EphemeralReply> {
   const { runs, locks, triggers, queue, clock, log } = deps;
-  const refused = await accessRefusal(request, cluster, deps);
-  if (refused) return ephemeral(`:no_entry: Not started: ${refused}. Nothing was changed.`);
+  // The trigger first: a replay (Slack retries after 3 s) is answered, not judged and audited again.
   const id = deps.newRunId();
   const claimed = await triggers.claim(request.triggerId, id);
-  if (claimed !== id) return ephemeral(`This request was already received: run \`${claimed}\`.`);
+  if (claimed !== id) {
+    return (await runs.get(claimed))
+      ? ephemeral(`This request was already received: run \`${claimed}\`.`)
+      : ephemeral('This request was already received, and it started nothing. Nothing was changed.');
+  }
+  const refused = await accessRefusal(request, cluster, deps);
+  if (refused) return ephemeral(`:no_entry: Not started: ${refused}. Nothing was changed.`);
   const run = startRun(kind, {
     id,
     now: clock.now(),

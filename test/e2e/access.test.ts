@@ -67,4 +67,32 @@ describe('who may ask', () => {
       redis.disconnect();
     }
   }, 60_000);
+
+  it('a replayed refused request is answered again, but judged and audited once', async () => {
+    const body = slashCommandBody(
+      'enable cluster proj-a/us-central1/c3',
+      STRANGER,
+      CHANNEL,
+      'trigger-refused-1',
+    );
+    const send = async () =>
+      (
+        JSON.parse(await (await postSigned(h.app.url, body, { secret: SIGNING_SECRET })).text()) as {
+          text: string;
+        }
+      ).text;
+    expect(await send()).toContain(':no_entry: Not started: you may not ask meshops for changes');
+    expect(await send()).toBe(
+      'This request was already received, and it started nothing. Nothing was changed.',
+    );
+    const redis = connect();
+    try {
+      const audit = new AuditLog(redis, new Keys(h.config.redis.prefix));
+      expect((await audit.recent('proj-a/us-central1/c3', 10)).map((e) => [e.action, e.user])).toEqual([
+        ['request-refused', STRANGER],
+      ]);
+    } finally {
+      redis.disconnect();
+    }
+  });
 });
