@@ -3,7 +3,9 @@
  * Slack limits: 50 blocks per message, 3000 characters per section text.
  */
 import type { KnownBlock } from '@slack/web-api';
+import { listed } from '../text.js';
 import { describePlane } from '../workflows/enableCluster.js';
+import { plannedNamespaces } from '../workflows/steps/injection.js';
 import type { Plane, RunEvent } from '../workflows/events.js';
 import type { MeshCondition, PlaneState } from '../workflows/ports.js';
 import { workflowOf } from '../workflows/registry.js';
@@ -39,12 +41,6 @@ const statusLines: Record<RunRecord['status'], string> = {
 
 export function truncate(text: string, limit = SECTION_LIMIT): string {
   return text.length <= limit ? text : `${text.slice(0, limit - 1)}…`;
-}
-
-/** The first `max` items and a count of the rest: lists that must stay within a message. */
-export function listed(items: string[], max = 20): string {
-  const shown = items.slice(0, max).join(', ');
-  return items.length > max ? `${shown} and ${items.length - max} more` : shown;
 }
 
 /** Slack shows the reader's local time; clients that cannot see the UTC fallback. */
@@ -312,10 +308,6 @@ function planeNote(plane: PlaneState): string {
     : '';
 }
 
-function namespaceList(plan: InjectionPlan): string {
-  return listed(plan.namespaces.map((ns) => `\`${ns.name}\``));
-}
-
 /** The thread reply an event of a run stands for (events that post or update whole messages have their own). */
 export function runEventText(run: RunRecord, event: RunEvent): string {
   switch (event.type) {
@@ -356,8 +348,8 @@ export function runEventText(run: RunRecord, event: RunEvent): string {
       return `:hourglass_flowing_sand: Still waiting for an approver; the request expires <!date^${Math.floor(event.expiresAt / 1000)}^{date_short_pretty} {time}|in ${minutes(event.remainingMs)}>.`;
     case 'namespacesLabelled':
       return event.plan.set
-        ? `:syringe: Labelled ${namespaceList(event.plan)} with \`${event.plan.set.key}=${event.plan.set.value}\` (removed ${event.plan.remove.map((k) => `\`${k}\``).join(', ')}).`
-        : `:scissors: Removed ${event.plan.remove.map((k) => `\`${k}\``).join(' and ')} from ${namespaceList(event.plan)}.`;
+        ? `:syringe: Labelled ${plannedNamespaces(event.plan)} with \`${event.plan.set.key}=${event.plan.set.value}\` (removed ${event.plan.remove.map((k) => `\`${k}\``).join(', ')}).`
+        : `:scissors: Removed ${event.plan.remove.map((k) => `\`${k}\``).join(' and ')} from ${plannedNamespaces(event.plan)}.`;
     case 'workloadsRestarted':
       return `:arrows_counterclockwise: Restarted ${event.count} workload(s) (rollout restart at ${event.restartedAt}).`;
     case 'podsVerified':

@@ -8,7 +8,8 @@ import type { MessageContent } from '../store/messages.js';
 import type { MeshSnapshot } from '../workflows/snapshot.js';
 import type { NamespacePlan, RunRecord } from '../workflows/run.js';
 import { describePlane, meshRevisionByChannel } from '../workflows/enableCluster.js';
-import { describeConditions, labelChange, listed, rootMessage, truncate } from './render.js';
+import { listed } from '../text.js';
+import { describeConditions, labelChange, rootMessage, truncate } from './render.js';
 import { age } from './time.js';
 
 export interface LastRun {

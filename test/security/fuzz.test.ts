@@ -6,7 +6,7 @@
  */
 import fc from 'fast-check';
 import { Redis } from 'ioredis';
-import { parseMeshCommand } from '../../src/handlers/registry.js';
+import { parseMeshCommand, verbs as registeredVerbs } from '../../src/handlers/registry.js';
 import { APPROVE_ACTION, REJECT_ACTION } from '../../src/slack/render.js';
 import {
   buttonOf,
@@ -27,18 +27,8 @@ import {
 } from '../support/harness.js';
 import { buttonClickBody, postSigned, slashCommandBody } from '../support/slackRequests.js';
 
-const verbs = [
-  'enable',
-  'inject',
-  'uninject',
-  'disable',
-  'status',
-  'watch',
-  'unwatch',
-  'list',
-  'cancel',
-  'help',
-];
+/** Every verb the registry knows, as a user would type it. */
+const verbs = registeredVerbs.map((verb) => verb.name);
 
 /** Command-shaped text: a verb, then tokens that look like references, options, channels and noise. */
 const commandText = fc

@@ -5,6 +5,7 @@
  */
 import { createHash } from 'node:crypto';
 import { MeshopsError } from '../../errors.js';
+import { listed } from '../../text.js';
 import type { Step } from '../engine.js';
 import type { Kube } from '../ports.js';
 import type { ApprovalState, InjectionLabel, InjectionPlan, NamespacePlan } from '../run.js';
@@ -17,9 +18,7 @@ const injectionLabels: InjectionLabel[] = ['istio-injection', 'istio.io/rev'];
 
 /** The plan's namespaces for an outcome line: the first 20 and a count of the rest. */
 export function plannedNamespaces(plan: InjectionPlan): string {
-  const names = plan.namespaces.map((ns) => `\`${ns.name}\``);
-  const shown = names.slice(0, 20).join(', ');
-  return names.length > 20 ? `${shown} and ${names.length - 20} more` : shown;
+  return listed(plan.namespaces.map((ns) => `\`${ns.name}\``));
 }
 
 /** `key=value` of what a plan sets, or what it removes. */
