@@ -11,10 +11,9 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { loadConfig } from '../src/config.js';
 import { startSim } from '../src/sim/index.js';
-import { startMeshopsProcess, writeConfigFile } from '../test/support/child.js';
+import { processEnv, startMeshopsProcess } from '../test/support/child.js';
 import { slash, threadOf } from '../test/support/flows.js';
 import { startRedisServer } from '../test/support/globalSetup.js';
-import { contractEnv, fastOutbox } from '../test/support/harness.js';
 import { waitFor } from '../test/support/wait.js';
 
 const HOUR = 3_600_000;
@@ -43,18 +42,11 @@ async function trial(setting: Setting, redisUrl: string, prefix: string): Promis
     scenario: 'default',
     timings: { controlPlaneActiveAfter: HOUR, dataPlaneProvisioningAfter: HOUR + 30_000 },
   });
-  const env = contractEnv(
-    sim,
-    {
-      MESHOPS_CONFIG: writeConfigFile({
-        redis: { prefix },
-        worker: { lockDurationMs: setting.lockDurationMs, stalledIntervalMs: setting.stalledIntervalMs },
-        outbox: fastOutbox,
-      }),
-      MESHOPS_POLL_INTERVAL_MS: '200',
-    },
+  const env = processEnv(sim, {
+    prefix,
     redisUrl,
-  );
+    worker: { lockDurationMs: setting.lockDurationMs, stalledIntervalMs: setting.stalledIntervalMs },
+  });
   const first = await startMeshopsProcess(env);
   let second: Awaited<ReturnType<typeof startMeshopsProcess>> | undefined;
   try {

@@ -3,10 +3,9 @@
  * flight and started again. Each change is told exactly once in each watching channel.
  */
 import { startSim, type Sim, type SlackMessage } from '../../src/sim/index.js';
-import { startMeshopsProcess, writeConfigFile, type MeshopsProcess } from '../support/child.js';
+import { processEnv, startMeshopsProcess, type MeshopsProcess } from '../support/child.js';
 import { enableAndApprove, slash } from '../support/flows.js';
-import { CHANNEL, contractEnv, fastOutbox } from '../support/harness.js';
-import { testPrefix } from '../support/redis.js';
+import { CHANNEL } from '../support/harness.js';
 import { waitFor } from '../support/wait.js';
 
 const C1 = 'proj-a/us-central1/c1';
@@ -39,15 +38,7 @@ describe('the watcher in two processes, one killed mid-read', () => {
 
   it('tells each change once, across processes and a kill', async () => {
     sim = await startSim({ speed: 100, scenario: 'upgrades' });
-    const env = contractEnv(sim, {
-      MESHOPS_CONFIG: writeConfigFile({
-        redis: { prefix: testPrefix() },
-        worker: { concurrency: 20, lockDurationMs: 2000, stalledIntervalMs: 1000 },
-        outbox: fastOutbox,
-        google: { retry: { attempts: 4, baseDelayMs: 50, maxDelayMs: 500 } },
-      }),
-      MESHOPS_POLL_INTERVAL_MS: '200',
-    });
+    const env = processEnv(sim, { worker: { concurrency: 20 } });
     const a = await startMeshopsProcess(env);
     const b = await startMeshopsProcess(env);
     processes.push(a, b);

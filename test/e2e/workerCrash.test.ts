@@ -3,11 +3,10 @@
  * run finishes: one root message, one membership, no step message twice.
  */
 import { startSim, type Sim } from '../../src/sim/index.js';
-import { startMeshopsProcess, writeConfigFile, type MeshopsProcess } from '../support/child.js';
+import { processEnv, startMeshopsProcess, type MeshopsProcess } from '../support/child.js';
 import { click, roots, slash, threadOf, waitForPrompt, waitForReply } from '../support/flows.js';
-import { APPROVER, contractEnv, fastOutbox } from '../support/harness.js';
+import { APPROVER } from '../support/harness.js';
 import { listMemberships } from '../support/inspect.js';
-import { testPrefix } from '../support/redis.js';
 import { waitFor } from '../support/wait.js';
 
 const HOUR = 3_600_000;
@@ -28,15 +27,7 @@ describe('a worker killed mid-run', () => {
       scenario: 'default',
       timings: { controlPlaneActiveAfter: HOUR, dataPlaneProvisioningAfter: HOUR + 30_000 },
     });
-    const env = contractEnv(sim, {
-      MESHOPS_CONFIG: writeConfigFile({
-        redis: { prefix: testPrefix() },
-        worker: { lockDurationMs: 2000, stalledIntervalMs: 1000 },
-        outbox: fastOutbox,
-        google: { retry: { attempts: 4, baseDelayMs: 50, maxDelayMs: 500 } },
-      }),
-      MESHOPS_POLL_INTERVAL_MS: '200',
-    });
+    const env = processEnv(sim);
     const first = await startMeshopsProcess(env);
     processes.push(first);
 

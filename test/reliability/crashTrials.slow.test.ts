@@ -10,10 +10,9 @@
  */
 import { startSim, type Sim } from '../../src/sim/index.js';
 import type { RequestEntry } from '../../src/sim/requestLog.js';
-import { startMeshopsProcess, writeConfigFile, type MeshopsProcess } from '../support/child.js';
+import { processEnv, startMeshopsProcess, type MeshopsProcess } from '../support/child.js';
 import { click, hasButtons, roots, slash, threadOf } from '../support/flows.js';
-import { APPROVER, contractEnv, fastOutbox } from '../support/harness.js';
-import { testPrefix } from '../support/redis.js';
+import { APPROVER } from '../support/harness.js';
 import { waitFor } from '../support/wait.js';
 
 const TRIALS = Number(process.env.CRASH_TRIALS ?? 50);
@@ -97,15 +96,7 @@ function problemsOf(sim: Sim): string[] {
 
 async function trial(index: number, kill: KillPoint | null): Promise<TrialResult> {
   const sim = await startSim({ speed: 100, scenario: 'default' });
-  const env = contractEnv(sim, {
-    MESHOPS_CONFIG: writeConfigFile({
-      redis: { prefix: testPrefix() },
-      worker: { lockDurationMs: 2000, stalledIntervalMs: 1000 },
-      outbox: fastOutbox,
-      google: { retry: { attempts: 4, baseDelayMs: 50, maxDelayMs: 500 } },
-    }),
-    MESHOPS_POLL_INTERVAL_MS: '100',
-  });
+  const env = processEnv(sim, { pollIntervalMs: 100 });
   const processes: MeshopsProcess[] = [];
   let current = await startMeshopsProcess(env);
   processes.push(current);

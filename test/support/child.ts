@@ -3,6 +3,9 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { stringify } from 'yaml';
+import type { Sim } from '../../src/sim/index.js';
+import { contractEnv, fastOutbox } from './harness.js';
+import { testPrefix } from './redis.js';
 
 export interface MeshopsProcess {
   url: string;
@@ -15,6 +18,36 @@ export function writeConfigFile(config: Record<string, unknown>): string {
   const file = join(mkdtempSync(join(tmpdir(), 'meshops-config-')), 'meshops.yaml');
   writeFileSync(file, stringify(config));
   return file;
+}
+
+export interface ProcessSettings {
+  /** Worker settings over a 2 s lock and a 1 s stalled check, so a killed worker's job moves on fast. */
+  worker?: Record<string, number>;
+  pollIntervalMs?: number;
+  /** Default: a fresh one, so processes started with the same env share their Redis keys. */
+  prefix?: string;
+  redisUrl?: string;
+}
+
+/**
+ * The environment of meshops processes that a test kills and starts again: the runtime contract
+ * pointed at `sim`, Slack paced fast, Google retried quickly, a short worker lock.
+ */
+export function processEnv(sim: Sim, settings: ProcessSettings = {}): Record<string, string> {
+  const config = {
+    redis: { prefix: settings.prefix ?? testPrefix() },
+    worker: { lockDurationMs: 2000, stalledIntervalMs: 1000, ...settings.worker },
+    outbox: fastOutbox,
+    google: { retry: { attempts: 4, baseDelayMs: 50, maxDelayMs: 500 } },
+  };
+  return contractEnv(
+    sim,
+    {
+      MESHOPS_CONFIG: writeConfigFile(config),
+      MESHOPS_POLL_INTERVAL_MS: String(settings.pollIntervalMs ?? 200),
+    },
+    ...(settings.redisUrl ? [settings.redisUrl] : []),
+  );
 }
 
 /**
