@@ -28,6 +28,7 @@ export const configSchema = z
       updateBurst: positiveInt,
     }),
     http: z.strictObject({ port: z.number().int().min(0).max(65535), host: nullableString }),
+    role: z.enum(['all', 'web', 'worker']),
     redis: z.strictObject({ url: url, prefix: z.string().regex(/^[\w.-]+$/) }),
     google: z.strictObject({
       accessToken: nullableString,
@@ -77,6 +78,8 @@ export const configSchema = z
       concurrency: positiveInt,
       lockDurationMs: positiveInt,
       stalledIntervalMs: positiveInt,
+      attempts: positiveInt,
+      retryDelayMs: positiveInt,
     }),
     aliases: z.record(
       z.string(),
@@ -127,6 +130,7 @@ const envOverrides: ReadonlyArray<[string, string[], (raw: string) => unknown]> 
   ['MESHOPS_TWO_APPROVERS', ['approvals', 'twoApprovers'], toList],
   ['MESHOPS_NOTIFY_CHANNEL', ['notify', 'channel'], String],
   ['MESHOPS_POLL_INTERVAL_MS', ['polling', 'intervalMs'], toNumber],
+  ['MESHOPS_ROLE', ['role'], String],
 ];
 
 function toNumber(raw: string): unknown {

@@ -8,7 +8,7 @@ import { pathToFileURL } from 'node:url';
 import { v1 as containerV1 } from '@google-cloud/container';
 import { App } from '@slack/bolt';
 import { WebClient } from '@slack/web-api';
-import { Queue, Worker, type Processor } from 'bullmq';
+import { Queue, Worker, type Processor, type WorkerOptions } from 'bullmq';
 import { gkehub_v1 } from 'googleapis/build/src/apis/gkehub/v1.js';
 import { serviceusage_v1 } from 'googleapis/build/src/apis/serviceusage/v1.js';
 import { cloudresourcemanager_v3 } from 'googleapis/build/src/apis/cloudresourcemanager/v3.js';
@@ -28,7 +28,13 @@ import { stopWorkers } from './jobs/stopWorkers.js';
 import { ConfigError, isLocalMode, loadConfig, redactedUrl, StartupError, type Config } from './config.js';
 import { consoleRoutes } from './console/server.js';
 import { registerHandlers } from './handlers/index.js';
-import { createOutboxProcessor, OUTBOX_QUEUE, QueuedOutbox, type OutboxJobData } from './jobs/outbox.js';
+import {
+  createOutboxProcessor,
+  OUTBOX_QUEUE,
+  outboxWorkerSettings,
+  QueuedOutbox,
+  type OutboxJobData,
+} from './jobs/outbox.js';
 import { createQueryProcessor, QUERY_QUEUE, QueryQueue, type QueryJobData } from './jobs/queries.js';
 import { afterRun } from './jobs/afterRun.js';
 import { queueOptions } from './jobs/queueOptions.js';
@@ -39,7 +45,7 @@ import { anyGlobMatches } from './glob.js';
 import { SlackDirectory } from './slack/directory.js';
 import { AuditLog } from './store/audit.js';
 import { createLogger, type Logger } from './log.js';
-import { slackReceiver, type Route } from './slack/receivers.js';
+import { serveRoutes, slackReceiver, type Listening, type Route } from './slack/receivers.js';
 import { slackLogger } from './slack/slackLogger.js';
 import { RunNotifier } from './slack/notifier.js';
 import { Keys } from './store/keys.js';
@@ -187,9 +193,13 @@ export async function startMeshops(config: Config, options: StartOptions = {}): 
   const clock = options.clock ?? { now: () => Date.now() };
   const { prefix } = config.redis;
   const { botToken, signingSecret, appToken } = config.slack;
-  if (!botToken || (!signingSecret && !appToken)) {
+  // The worker role only sends messages; the Slack receiver needs a way to hear Slack too.
+  const receivesSlack = config.role !== 'worker';
+  if (!botToken || (receivesSlack && !signingSecret && !appToken)) {
     throw new ConfigError(
-      'slack.botToken (SLACK_BOT_TOKEN) and either slack.signingSecret (SLACK_SIGNING_SECRET, Slack over HTTP) or slack.appToken (SLACK_APP_TOKEN, Socket Mode) are required',
+      receivesSlack
+        ? 'slack.botToken (SLACK_BOT_TOKEN) and either slack.signingSecret (SLACK_SIGNING_SECRET, Slack over HTTP) or slack.appToken (SLACK_APP_TOKEN, Socket Mode) are required'
+        : 'slack.botToken (SLACK_BOT_TOKEN) is required: the worker role posts to Slack',
     );
   }
 
@@ -235,7 +245,7 @@ export async function startMeshops(config: Config, options: StartOptions = {}): 
   const commandOutbox = new QueuedOutbox(outboxQueue, commandStore.messages);
 
   const workers: Worker[] = [];
-  if (options.worker ?? true) {
+  if (options.worker ?? config.role !== 'web') {
     const runs = new RunStore(workerRedis, keys);
     const messages = new MessageStore(workerRedis, keys);
     // The workers' own producer waits for Redis rather than failing fast.
@@ -262,7 +272,12 @@ export async function startMeshops(config: Config, options: StartOptions = {}): 
       }),
     });
     /** A worker of one queue; being picked up again after a crash is normal: the records say where to resume. */
-    const startWorker = <T>(name: string, process: Processor<T>, concurrency: number): Worker<T> => {
+    const startWorker = <T>(
+      name: string,
+      process: Processor<T>,
+      concurrency: number,
+      settings?: WorkerOptions['settings'],
+    ): Worker<T> => {
       const worker = new Worker<T>(name, process, {
         connection: workerRedis,
         prefix,
@@ -270,6 +285,7 @@ export async function startMeshops(config: Config, options: StartOptions = {}): 
         lockDuration: config.worker.lockDurationMs,
         stalledInterval: config.worker.stalledIntervalMs,
         maxStalledCount: 1000,
+        ...(settings ? { settings } : {}),
       });
       worker.on('error', (error) => log.error({ err: error, queue: name }, 'worker error'));
       worker.on('stalled', (jobId) =>
@@ -293,6 +309,7 @@ export async function startMeshops(config: Config, options: StartOptions = {}): 
       OUTBOX_QUEUE,
       createOutboxProcessor({ store: messages, outbox, web: outboxWeb, pacing: config.outbox, log }),
       config.outbox.concurrency,
+      outboxWorkerSettings,
     );
     // A message recorded just before a crash, whose job was never added, is found and sent.
     await workerOutboxQueue.upsertJobScheduler(
@@ -333,10 +350,11 @@ export async function startMeshops(config: Config, options: StartOptions = {}): 
 
   let url = '';
   let boundTo = '';
-  if (options.http ?? true) {
+  /** /healthz, /readyz (Redis answers) and /metrics, whatever the role. */
+  const healthRoutes = (): Route[] => {
     const registry = new Registry();
     collectDefaultMetrics({ register: registry });
-    const routes: Route[] = [
+    return [
       textRoute('/healthz', () => Promise.resolve([200, 'ok'])),
       textRoute('/readyz', () =>
         commands.ping().then(
@@ -346,6 +364,17 @@ export async function startMeshops(config: Config, options: StartOptions = {}): 
       ),
       textRoute('/metrics', async () => [200, await registry.metrics(), registry.contentType]),
     ];
+  };
+  /** A taken port is the operator's to fix: say which setting. */
+  const listened = (starting: Promise<Listening>): Promise<Listening> =>
+    starting.catch((error: unknown) => {
+      if ((error as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw error;
+      throw new StartupError(
+        `port ${config.http.port} is already in use (PORT): stop what listens there, or set PORT to a free port`,
+      );
+    });
+  if ((options.http ?? true) && receivesSlack) {
+    const routes = healthRoutes();
     // The console signs HTTP requests to /slack/events: it is for local mode, which never has an app token.
     if (options.console && signingSecret) {
       routes.push(
@@ -370,7 +399,7 @@ export async function startMeshops(config: Config, options: StartOptions = {}): 
       triggers: new Triggers(commands, keys),
       outbox: commandOutbox,
       notifier: new RunNotifier(commandOutbox),
-      queue: new RunQueue(queue),
+      queue: new RunQueue(queue, config.worker),
       queries: new QueryQueue(queryQueue),
       watches: new WatchStore(commands, keys),
       watchScheduler: new WatchScheduler(watchQueue, watchIntervalMs),
@@ -392,14 +421,7 @@ export async function startMeshops(config: Config, options: StartOptions = {}): 
       log.error({ err: error }, 'unhandled error in a Slack listener');
       return Promise.resolve();
     });
-    const listening = await receiving
-      .start(app, config.http.port, config.http.host)
-      .catch((error: unknown) => {
-        if ((error as NodeJS.ErrnoException).code !== 'EADDRINUSE') throw error;
-        throw new StartupError(
-          `port ${config.http.port} is already in use (PORT): stop what listens there, or set PORT to a free port`,
-        );
-      });
+    const listening = await listened(receiving.start(app, config.http.port, config.http.host));
     url = listening.url;
     boundTo = listening.boundTo;
     closers.unshift(() => listening.stop());
@@ -407,9 +429,16 @@ export async function startMeshops(config: Config, options: StartOptions = {}): 
       { slack: receiving.mode },
       receiving.mode === 'socket' ? 'Slack over Socket Mode' : 'Slack over HTTP at /slack/events',
     );
+  } else if (options.http ?? true) {
+    // The worker role: probes and metrics, and nothing Slack could send to.
+    const listening = await listened(serveRoutes(healthRoutes(), config.http.port, config.http.host));
+    url = listening.url;
+    boundTo = listening.boundTo;
+    closers.unshift(() => listening.stop());
+    log.info('worker role: no Slack receiver here; /healthz, /readyz and /metrics only');
   }
 
-  log.info({ url, boundTo, worker: workers.length > 0 }, 'meshops started');
+  log.info({ url, boundTo, role: config.role, worker: workers.length > 0 }, 'meshops started');
   return {
     url,
     async stop() {
@@ -448,6 +477,8 @@ async function localConfig(config: Config, log: Logger): Promise<{ config: Confi
       polling: { ...config.polling, intervalMs: config.polling.intervalMs ?? 1000 },
       // The console can click as the approver: only this machine may reach it, unless config says otherwise.
       http: { ...config.http, host: config.http.host ?? '127.0.0.1' },
+      // The emulated world lives in this process: so must the receiver and the workers.
+      role: 'all',
     },
   };
 }

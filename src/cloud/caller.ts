@@ -1,4 +1,4 @@
-import { wrapCloudError } from './googleErrors.js';
+import { wrapCloudError, type UnreachableHint } from './googleErrors.js';
 import { sleep, withRetry, type RetryPolicy, type Sleep } from './retry.js';
 
 /** One place where every cloud call gets its error context and its retries. */
@@ -8,13 +8,19 @@ export class CloudCaller {
     private readonly wait: Sleep = sleep,
   ) {}
 
-  call<T>(call: string, resource: string, project: string | undefined, fn: () => Promise<T>): Promise<T> {
+  call<T>(
+    call: string,
+    resource: string,
+    project: string | undefined,
+    fn: () => Promise<T>,
+    unreachable?: UnreachableHint,
+  ): Promise<T> {
     return withRetry(
       async () => {
         try {
           return await fn();
         } catch (error) {
-          throw wrapCloudError(error, call, resource, project);
+          throw wrapCloudError(error, call, resource, project, unreachable);
         }
       },
       this.policy,

@@ -172,14 +172,21 @@ function safeJson(text: string): unknown {
   }
 }
 
+/** What an adapter says when its server cannot be reached at all, given the network error's code. */
+export type UnreachableHint = (networkCode: string) => string;
+
+const unreachableApi: UnreachableHint = (code) => `could not reach the API (${code})`;
+
 /**
- * Wraps an error from `call` on `resource`. `project` lets the hint name the exact fix.
+ * Wraps an error from `call` on `resource`. `project` lets the hint name the exact fix; `unreachable`
+ * says what usually keeps meshops from this adapter's server.
  */
 export function wrapCloudError(
   error: unknown,
   call: string,
   resource: string,
   project?: string,
+  unreachable: UnreachableHint = unreachableApi,
 ): MeshopsError {
   if (error instanceof MeshopsError) return error;
   const c = classify(error);
@@ -191,7 +198,7 @@ export function wrapCloudError(
   const make = (code: ErrorCode, hint: string | undefined, retryable = false) =>
     new MeshopsError(code, `${where}: ${c.message}`, { ...options, ...(hint ? { hint } : {}), retryable });
 
-  if (c.networkCode) return make('UNAVAILABLE', `could not reach the API (${c.networkCode})`, true);
+  if (c.networkCode) return make('UNAVAILABLE', unreachable(c.networkCode), true);
   if (c.tlsCode) {
     return make(
       'FAILED_PRECONDITION',

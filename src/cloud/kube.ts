@@ -12,7 +12,7 @@ import {
   type SecurityAuthentication,
   type V1Pod,
 } from '@kubernetes/client-node';
-import { isMeshopsError, MeshopsError } from '../errors.js';
+import { isMeshopsError } from '../errors.js';
 import type {
   ClusterAccess,
   ControlPlaneRevisionInfo,
@@ -170,22 +170,17 @@ export class ClientNodeKube implements Kube {
     return this.apis;
   }
 
-  private async call<T>(what: string, resource: string, fn: (apis: Apis) => Promise<T>): Promise<T> {
-    try {
-      return await this.caller.call(what, `${resource} on ${this.access.endpoint}`, undefined, () =>
-        fn(this.client()),
-      );
-    } catch (error) {
-      // Retried already: say what usually keeps a bot from a cluster's API server.
-      if (isMeshopsError(error, 'UNAVAILABLE') && error.hint?.startsWith('could not reach')) {
-        throw new MeshopsError('UNAVAILABLE', error.message, {
-          cause: error,
-          retryable: true,
-          hint: `meshops could not reach the cluster's API server at ${this.access.endpoint} (${error.hint.replace(/^could not reach the API \((.*)\)$/, '$1')}): if the cluster has only a private endpoint, run meshops where it can reach it, or add meshops' address to the cluster's authorized networks`,
-        });
-      }
-      throw error;
-    }
+  private call<T>(what: string, resource: string, fn: (apis: Apis) => Promise<T>): Promise<T> {
+    const endpoint = this.access.endpoint;
+    return this.caller.call(
+      what,
+      `${resource} on ${endpoint}`,
+      undefined,
+      () => fn(this.client()),
+      // What usually keeps a bot from a cluster's API server.
+      (code) =>
+        `meshops could not reach the cluster's API server at ${endpoint} (${code}): if the cluster has only a private endpoint, run meshops where it can reach it, or add meshops' address to the cluster's authorized networks`,
+    );
   }
 
   async getNamespace(name: string): Promise<NamespaceInfo | null> {

@@ -39,10 +39,25 @@ function jobId(kind: 'send' | 'update', key: string, version?: number): string {
   return `${kind}|${key.replace(/:/g, '|')}${version === undefined ? '' : `|${version}`}`;
 }
 
+/** The longest wait between two tries of a message while Slack does not answer. */
+const MAX_RETRY_MS = 10_000;
+const RETRY_BACKOFF = 'outbox';
+
+/**
+ * A Slack outage is waited out with tries after about 1, 2, 4, 8 s, then every 10 s (±20 %, so a
+ * backlog does not arrive at once): once Slack answers again, every message is out within seconds,
+ * not after an exponential wait that has grown to minutes. The outbox's workers take this as their
+ * BullMQ `settings`.
+ */
+export const outboxWorkerSettings = {
+  backoffStrategy: (attemptsMade: number): number =>
+    Math.round(Math.min(1000 * 2 ** (attemptsMade - 1), MAX_RETRY_MS) * (0.8 + Math.random() * 0.4)),
+};
+
 const jobOptions = {
-  // A Slack outage is waited out: about an hour of exponential backoff, then the job is kept as failed.
-  attempts: 12,
-  backoff: { type: 'exponential', delay: 1000 },
+  // About an hour of tries (4 quick ones, then one every 10 s), then the job is kept as failed.
+  attempts: 364,
+  backoff: { type: RETRY_BACKOFF },
   removeOnComplete: true,
   removeOnFail: { age: 7 * 86_400 },
 };
@@ -109,6 +124,8 @@ export interface OutboxDeps {
 
 /** A message waiting for its predecessor or its thread root is looked at again after this long. */
 const WAIT_FOR_ORDER_MS = 250;
+/** A replacement claimed longer ago than this was left by a crash (a post takes well under a second). */
+const REPLACEMENT_STALE_MS = 15_000;
 /** Slack errors that say the message can never be sent as it is. */
 const permanentErrors = new Set([
   'channel_not_found',
@@ -159,19 +176,19 @@ export function createOutboxProcessor(deps: OutboxDeps) {
   const doFetch = deps.fetch ?? fetch;
 
   /** The ts of a message we may have sent before a crash, found by the key in its metadata. */
-  async function lookup(key: string, spec: OutgoingMessage, threadTs: string | undefined, since: number) {
+  async function lookup(key: string, channel: string, threadTs: string | undefined, since: number) {
     const oldest = String(Math.floor(since / 1000) - 5);
     try {
       const page = threadTs
         ? await web.conversations.replies({
-            channel: spec.channel,
+            channel,
             ts: threadTs,
             oldest,
             include_all_metadata: true,
             limit: 200,
           })
         : await web.conversations.history({
-            channel: spec.channel,
+            channel,
             oldest,
             include_all_metadata: true,
             limit: 200,
@@ -271,10 +288,10 @@ export function createOutboxProcessor(deps: OutboxDeps) {
       }
       if (slot > now()) throw new Park(slot);
       if (message.state === 'sending' && message.claimedAt !== undefined) {
-        const ts = await lookup(key, spec, threadTs, message.claimedAt);
+        const ts = await lookup(key, spec.channel, threadTs, message.claimedAt);
         if (ts) {
           log.info({ key, ts }, 'an interrupted send had reached Slack; not sending it again');
-          await store.markSent(key, ts, spec.keepSeconds, message.updateVersion);
+          await store.markSent(key, ts, spec.keepSeconds, message.updateVersion, threadTs);
           return;
         }
       }
@@ -304,7 +321,7 @@ export function createOutboxProcessor(deps: OutboxDeps) {
       // Anything else (network, 5xx): the outcome is unknown; the next attempt looks before sending.
       throw error;
     }
-    await store.markSent(key, ts, spec.keepSeconds, message.updateVersion);
+    await store.markSent(key, ts, spec.keepSeconds, message.updateVersion, threadTs);
     if (message.next) await outbox.wake(message.next);
   }
 
@@ -346,12 +363,53 @@ export function createOutboxProcessor(deps: OutboxDeps) {
         return;
       }
       if (code === 'slack_webapi_platform_error' && slack?.error === 'message_not_found') {
-        log.warn({ key }, 'the message to update is gone; leaving it');
-        await store.markUpdated(key, version);
+        await replace(key, { ...message, ts: message.ts }, message.update, version);
         return;
       }
       throw error;
     }
+    await store.markUpdated(key, version);
+  }
+
+  /**
+   * Someone deleted the message an update is for (a thread's root, a prompt): its new content goes out as
+   * a reply in the thread (which stays when its parent is deleted), and the reply's ts is kept, so later
+   * updates, and clicks on its buttons, go to it. One job posts it (updates of other versions wait, then
+   * edit the reply); a post a crash left unknown is looked up by its key before it is tried again.
+   */
+  async function replace(
+    key: string,
+    message: StoredMessage & { ts: string },
+    content: MessageContent,
+    version: number,
+  ): Promise<void> {
+    const thread = message.threadTs ?? message.ts;
+    const replacementKey = `${key}#${message.ts}`;
+    const claim = await store.claimReplacement(key, message.ts, now(), REPLACEMENT_STALE_MS);
+    // Replaced already, or being replaced: once the new ts is stored, this update edits it.
+    if (claim.state === 'moved') throw new Park(now());
+    if (claim.state === 'busy') throw new Park(now() + WAIT_FOR_ORDER_MS);
+    if (claim.state === 'stale') {
+      const ts = await lookup(replacementKey, message.channel, thread, claim.since);
+      if (ts) {
+        await store.replaced(key, ts);
+        throw new Park(now());
+      }
+    }
+    const result = await web.chat.postMessage({
+      channel: message.channel,
+      thread_ts: thread,
+      text: content.text,
+      ...(content.blocks ? { blocks: content.blocks } : {}),
+      unfurl_links: false,
+      metadata: { event_type: MESSAGE_EVENT_TYPE, event_payload: { key: replacementKey } },
+    });
+    if (!result.ts) throw new Error('Slack answered chat.postMessage without a ts');
+    log.warn(
+      { key, ts: message.ts, replacement: result.ts },
+      'the message to update was deleted; posted it again in its thread',
+    );
+    await store.replaced(key, result.ts);
     await store.markUpdated(key, version);
   }
 

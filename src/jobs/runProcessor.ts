@@ -1,6 +1,7 @@
 import { DelayedError, type Job } from 'bullmq';
-import { asMeshopsError } from '../errors.js';
+import { asMeshopsError, MeshopsError } from '../errors.js';
 import type { Logger } from '../log.js';
+import { age } from '../slack/time.js';
 import type { ClusterLocks } from '../store/locks.js';
 import { VersionConflict, type RunStore } from '../store/runs.js';
 import { advance, type WorkflowDeps } from '../workflows/engine.js';
@@ -41,6 +42,16 @@ export function createRunProcessor({ store, locks, workflow, log, onFinished }: 
     return started;
   }
 
+  /** The last attempt's error, saying that it was the last and for how long the step kept failing. */
+  function gaveUp(run: RunRecord, error: unknown, attempts: number): MeshopsError {
+    const problem = asMeshopsError(error);
+    return new MeshopsError(
+      problem.code,
+      `${problem.message} (still failing after ${attempts} attempts over ${age(clock.now() - run.attempt.since)})`,
+      { cause: problem, ...(problem.hint ? { hint: problem.hint } : {}) },
+    );
+  }
+
   return async function processRun(job: Job<RunJobData>, token?: string): Promise<void> {
     const runId = job.data.runId;
     let run = await store.get(runId);
@@ -78,7 +89,7 @@ export function createRunProcessor({ store, locks, workflow, log, onFinished }: 
           }
           throw error;
         }
-        advanced = stepApplied(run, failure(asMeshopsError(error)), clock.now(), definition.order);
+        advanced = stepApplied(run, failure(gaveUp(run, error, attempts)), clock.now(), definition.order);
       }
       try {
         run = await store.save(advanced.run);

@@ -8,8 +8,17 @@ export interface RunJobData {
 }
 
 /** Producer side of the run queue: one job per run, its id the run id. */
+/** How often a step failing with a retryable error is tried, and the first delay (doubling after). */
+export interface RunRetry {
+  attempts: number;
+  retryDelayMs: number;
+}
+
 export class RunQueue {
-  constructor(private readonly queue: Queue<RunJobData>) {}
+  constructor(
+    private readonly queue: Queue<RunJobData>,
+    private readonly retry: RunRetry = { attempts: 8, retryDelayMs: 5000 },
+  ) {}
 
   async enqueue(runId: string): Promise<void> {
     await this.queue.add(
@@ -18,8 +27,8 @@ export class RunQueue {
       {
         jobId: runId,
         // Retryable cloud errors (after the adapters' own retries) fail the attempt; the record says where to resume.
-        attempts: 8,
-        backoff: { type: 'exponential', delay: 5000 },
+        attempts: this.retry.attempts,
+        backoff: { type: 'exponential', delay: this.retry.retryDelayMs },
         removeOnComplete: { age: 7 * 86_400 },
         removeOnFail: { age: 30 * 86_400 },
       },

@@ -13,7 +13,7 @@ import {
 import { ok, param, Router, type SimRequest } from './http.js';
 import { randomHex } from './ids.js';
 import { isJsonObject, type JsonObject } from './json.js';
-import { OperationStore } from './operations.js';
+import { OperationStore, type OperationError } from './operations.js';
 import { resourceLinkFor, type SimMembership, type SimProject, type SimWorld } from './world.js';
 
 export const gkehubService = 'gkehub.googleapis.com';
@@ -32,6 +32,8 @@ export interface HubContext {
     target: string;
     doneAt: number;
     response: () => JsonObject;
+    /** Set: the operation ends with this error instead (world.operationFaults). */
+    error?: OperationError;
   }): JsonObject;
 }
 
@@ -138,6 +140,7 @@ function createMembership(ctx: HubContext, req: SimRequest): JsonObject {
     }
   }
   const now = world.clock.now();
+  const error = world.operationFaults.take('gkehub', 'create', name);
   const membership = world.addMembership({
     name,
     project: project.id,
@@ -149,12 +152,15 @@ function createMembership(ctx: HubContext, req: SimRequest): JsonObject {
     createdAt: now,
     readyAt: now + world.timings.membershipCreate,
   });
+  // A creation that fails leaves no membership once its operation has ended.
+  if (error) membership.goneAt = membership.readyAt;
   return ctx.startOperation({
     project,
     location,
     verb: 'create',
     target: name,
     doneAt: membership.readyAt,
+    ...(error ? { error } : {}),
     response: () => ({
       '@type': 'type.googleapis.com/google.cloud.gkehub.v1.Membership',
       ...membershipResource(world, membership),
@@ -218,7 +224,7 @@ export function gkehubRouter(world: SimWorld): Router {
   const ctx: HubContext = {
     world,
     operations,
-    startOperation({ project, location, verb, target, doneAt, response }) {
+    startOperation({ project, location, verb, target, doneAt, response, error }) {
       const createdAt = world.clock.now();
       const id = `operation-${createdAt}-${randomHex(6)}-${randomHex(4)}-${randomHex(4)}-${randomHex(4)}`;
       return operations.add({
@@ -236,6 +242,7 @@ export function gkehubRouter(world: SimWorld): Router {
           apiVersion: 'v1',
         }),
         response,
+        ...(error ? { error } : {}),
       });
     },
   };

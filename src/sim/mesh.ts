@@ -130,6 +130,8 @@ export function computeMeshState(inputs: MeshInputs): MeshMembershipState {
           details: `Provisioning of ${revision} has stalled; this will be retried.`,
         },
       ],
+      // What keeps it from coming up (degradeMesh), as the feature's conditions name it.
+      conditions: inputs.degradedBy ? [{ ...inputs.degradedBy }] : [],
       code: 'ERROR',
       description: `Revision(s) stalled: ${revision}.`,
     };

@@ -130,6 +130,24 @@ export class SlackRecorder {
     return this.messages(channel).filter((m) => m.thread_ts === ts && m.ts !== ts);
   }
 
+  /**
+   * A person deletes a message in Slack's client. A thread parent with replies becomes a tombstone ("This
+   * message was deleted.") and its thread stays; anything else is gone. Either way chat.update on it
+   * answers message_not_found from then on.
+   */
+  deleteMessage(channel: string, ts: string): void {
+    const message = this.posted.find((m) => m.channel === channel && m.ts === ts);
+    if (!message) throw new Error(`no message ${ts} in ${channel}`);
+    if (this.posted.some((m) => m.channel === channel && m.thread_ts === ts && m.ts !== ts)) {
+      message.text = 'This message was deleted.';
+      message.subtype = 'tombstone';
+      delete message.blocks;
+      delete message.metadata;
+    } else {
+      this.posted.splice(this.posted.indexOf(message), 1);
+    }
+  }
+
   addChannel(channel: string): void {
     this.channels.add(channel);
   }
@@ -360,7 +378,7 @@ export class SlackRecorder {
     const ts = str(args, 'ts');
     if (!channel) return fail('channel_not_found');
     const message = this.posted.find((m) => m.channel === channel && m.ts === ts);
-    if (!message) return fail('message_not_found');
+    if (!message || message.subtype === 'tombstone') return fail('message_not_found');
     const content = this.content(args);
     if ('ok' in content) return content;
     const metadata = parseMetadata(args.metadata);

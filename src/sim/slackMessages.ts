@@ -27,6 +27,8 @@ export interface SlackMessage {
   /** The bot user that posted it. */
   user: string;
   metadata?: SlackMetadata;
+  /** 'tombstone': a thread parent someone deleted; its replies stay and it can no longer be edited. */
+  subtype?: 'tombstone';
 }
 
 export type SlackArgs = Record<string, JsonValue>;
@@ -79,6 +81,7 @@ export function messageObject(message: SlackMessage, withMetadata = false): Json
     team: slackTeam.team_id,
     ts: message.ts,
     ...(message.thread_ts ? { thread_ts: message.thread_ts } : {}),
+    ...(message.subtype ? { subtype: message.subtype } : {}),
     ...(message.blocks ? { blocks: message.blocks } : {}),
     ...(message.edits > 0 ? { edited: { user: message.user, ts: message.ts } } : {}),
     ...(withMetadata && message.metadata

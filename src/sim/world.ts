@@ -6,6 +6,7 @@ import type { RunningServer } from './http.js';
 import { uuid } from './ids.js';
 import type { ManagedMeshView } from './injection.js';
 import type { JsonObject } from './json.js';
+import { OperationFaults } from './operations.js';
 import {
   channelProxyVersions,
   computeMeshState,
@@ -123,7 +124,9 @@ export class SimWorld {
   private readonly linkedCluster = new Map<string, SimCluster | undefined>();
   private readonly allMemberships = new Map<string, SimMembership>();
   readonly features = new Map<string, SimFeature>();
-  private readonly servers: RunningServer[] = [];
+  /** Long-running operations that will end with an error (see OperationFaults). */
+  readonly operationFaults = new OperationFaults();
+  private readonly servers = new Map<SimCluster, RunningServer>();
 
   constructor(private readonly context: WorldContext) {}
 
@@ -182,7 +185,7 @@ export class SimWorld {
       },
     );
     const server = await this.context.serveCluster(cluster);
-    this.servers.push(server);
+    this.servers.set(cluster, server);
     cluster.endpoint = `${this.context.advertisedHost}:${server.port}`;
     this.clusters.push(cluster);
     this.clusterIndex.set(cluster.ref, cluster);
@@ -417,7 +420,21 @@ export class SimWorld {
     else cluster.brokenAccess = { caPem: createCertificates().caPem };
   }
 
+  /**
+   * Someone deletes the cluster (gcloud container clusters delete): GKE no longer knows it, its API
+   * server stops answering, and memberships that point at it stay, reporting `clusterMissing`.
+   */
+  async deleteCluster(ref: string): Promise<void> {
+    const cluster = this.requireCluster(ref);
+    this.clusters.splice(this.clusters.indexOf(cluster), 1);
+    this.clusterIndex.delete(cluster.ref);
+    this.linkedCluster.clear();
+    const server = this.servers.get(cluster);
+    this.servers.delete(cluster);
+    await server?.close();
+  }
+
   async close(): Promise<void> {
-    await Promise.all(this.servers.map((server) => server.close()));
+    await Promise.all([...this.servers.values()].map((server) => server.close()));
   }
 }

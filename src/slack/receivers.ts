@@ -38,8 +38,8 @@ function boundTo(address: AddressInfo | string | null): string {
   return (address as AddressInfo).address;
 }
 
-/** The routes alone, for Socket Mode: exact paths, 404 otherwise. */
-function serveRoutes(routes: Route[], port: number, host: string | null): Promise<Listening> {
+/** The routes alone, for Socket Mode and the worker role: exact paths, 404 otherwise. */
+export function serveRoutes(routes: Route[], port: number, host: string | null): Promise<Listening> {
   const server = createServer((req, res) => {
     const path = new URL(req.url ?? '/', 'http://meshops').pathname;
     const route = routes.find((r) => r.path === path && r.method.includes(req.method ?? 'GET'));

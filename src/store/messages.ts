@@ -42,6 +42,10 @@ export interface StoredMessage {
   prev?: string;
   next?: string;
   ts?: string;
+  /** The ts of the thread it was posted in (a reply): where a replacement goes if it is deleted. */
+  threadTs?: string;
+  /** When a replacement for it (deleted in Slack) was last posted: a crash leaves that unknown until looked up. */
+  replacingAt?: number;
   queuedAt: number;
   /** When a send was last attempted: a crash after it leaves the outcome unknown until looked up. */
   claimedAt?: number;
@@ -101,6 +105,7 @@ return 'new'`;
  */
 const markSentScript = `
 redis.call('HSET', KEYS[1], 'state', 'sent', 'ts', ARGV[1])
+if ARGV[6] ~= '' then redis.call('HSET', KEYS[1], 'thr', ARGV[6]) end
 redis.call('HDEL', KEYS[1], 'spec', 'slotAt')
 redis.call('ZREM', KEYS[2], ARGV[2])
 if ARGV[3] ~= '' then
@@ -115,6 +120,15 @@ if newest <= shown then
 end
 redis.call('EXPIRE', KEYS[1], ARGV[4])
 return 1`;
+
+/** See MessageStore.claimReplacement. */
+const claimReplacementScript = `
+if redis.call('HGET', KEYS[1], 'ts') ~= ARGV[1] then return {'moved', ''} end
+local at = redis.call('HGET', KEYS[1], 'rpl')
+if at and tonumber(ARGV[2]) - tonumber(at) < tonumber(ARGV[3]) then return {'busy', at} end
+redis.call('HSET', KEYS[1], 'rpl', ARGV[2])
+if at then return {'stale', at} end
+return {'claimed', ''}`;
 
 /** Slack shows update version ARGV[1] now. */
 const markUpdatedScript = `
@@ -229,6 +243,8 @@ export class MessageStore {
       ...(fields.prev ? { prev: fields.prev } : {}),
       ...(fields.next ? { next: fields.next } : {}),
       ...(fields.ts ? { ts: fields.ts } : {}),
+      ...(fields.thr ? { threadTs: fields.thr } : {}),
+      ...(fields.rpl ? { replacingAt: Number(fields.rpl) } : {}),
       queuedAt: Number(fields.queuedAt ?? 0),
       ...(fields.claimedAt ? { claimedAt: Number(fields.claimedAt) } : {}),
       ...(fields.slotAt ? { slotAt: Number(fields.slotAt) } : {}),
@@ -277,7 +293,13 @@ export class MessageStore {
       .exec();
   }
 
-  async markSent(key: string, ts: string, keepSeconds: number, contentVersion?: number): Promise<void> {
+  async markSent(
+    key: string,
+    ts: string,
+    keepSeconds: number,
+    contentVersion?: number,
+    threadTs?: string,
+  ): Promise<void> {
     await this.redis.eval(
       markSentScript,
       2,
@@ -288,7 +310,40 @@ export class MessageStore {
       contentVersion === undefined ? '' : String(contentVersion),
       String(keepSeconds),
       updateMember(key),
+      threadTs ?? '',
     );
+  }
+
+  /**
+   * About to post a replacement for the message at `deletedTs`, deleted in Slack (see the outbox's
+   * update). 'moved': it was replaced already (read it again); 'busy': another job is posting one right
+   * now; 'stale': a claim older than `staleMs` was left by a crash (look it up first); else 'claimed'.
+   */
+  async claimReplacement(
+    key: string,
+    deletedTs: string,
+    now: number,
+    staleMs: number,
+  ): Promise<{ state: 'claimed' | 'moved' | 'busy' } | { state: 'stale'; since: number }> {
+    const [state, since] = (await this.redis.eval(
+      claimReplacementScript,
+      1,
+      this.keys.message(key),
+      deletedTs,
+      String(now),
+      String(staleMs),
+    )) as [string, string];
+    if (state === 'stale') return { state, since: Number(since) };
+    return { state: state as 'claimed' | 'moved' | 'busy' };
+  }
+
+  /** The replacement is in Slack at `ts`: updates (and clicks) go to it from now on. */
+  async replaced(key: string, ts: string): Promise<void> {
+    await this.redis
+      .multi()
+      .hset(this.keys.message(key), 'ts', ts)
+      .hdel(this.keys.message(key), 'rpl')
+      .exec();
   }
 
   async markUpdated(key: string, version: number): Promise<void> {

@@ -158,6 +158,9 @@ export function describePlane(plane: PlaneState): string {
   return `*${plane.state}*${details ? ` (${details})` : ''}${plane.implementation ? ` — ${plane.implementation}` : ''}`;
 }
 
+/** Every this many polls of a plane, the cluster is read too (it may have been deleted meanwhile). */
+const CLUSTER_CHECK_EVERY = 5;
+
 const planeLabels = { controlPlane: 'Control plane', dataPlane: 'Data plane' } as const;
 
 /**
@@ -192,13 +195,28 @@ function awaitPlane(plane: 'controlPlane' | 'dataPlane'): Step {
     const state = facts[plane]!;
     const label = planeLabels[plane];
     if (state.state === 'ACTIVE') return { type: 'next', facts, detail: describePlane(state) };
+    // The fleet goes on reporting a cluster someone deleted: look at the cluster itself now and then
+    // (GKE's NOT_FOUND ends the run, see the engine).
+    if (ctx.run.attempt.polls % CLUSTER_CHECK_EVERY === CLUSTER_CHECK_EVERY - 1) {
+      await ctx.deps.gke.getCluster(ctx.run.cluster);
+    }
     if (ctx.elapsedMs > policy.provisioningTimeoutMs) {
+      // What Google last said is in the failure itself, not only somewhere up the thread.
+      const conditions = mesh?.conditions ?? [];
+      const said = [
+        ...state.details.map((d) => `${d.code}${d.details ? `: ${d.details}` : ''}`),
+        ...conditions.map((c) => `condition ${c.code}: ${c.details}`),
+      ];
+      const docs = conditions.flatMap((c) => (c.documentationLink ? [c.documentationLink] : []));
       return failure(
         new MeshopsError(
           'PROVISIONING_FAILED',
-          `${label} still ${state.state} after ${minutes(policy.provisioningTimeoutMs)}`,
+          `${label} still ${state.state} after ${minutes(policy.provisioningTimeoutMs)}${said.length > 0 ? ` (${said.join('; ')})` : ''}`,
           {
-            hint: `check \`gcloud container fleet mesh describe --project ${ctx.run.cluster.project}\` and the conditions above`,
+            hint:
+              docs.length > 0
+                ? `fix what the condition names (${docs.join(', ')}), then run the command again: the steps already done are skipped`
+                : `check \`gcloud container fleet mesh describe --project ${ctx.run.cluster.project}\` and the states above`,
           },
         ),
       );

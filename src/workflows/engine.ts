@@ -1,8 +1,9 @@
 /**
  * The step machine: run one step of a run against the ports, return the next record and what the
- * runner should do with the job. No I/O of its own; the runner saves and parks.
+ * runner should do with the job. Its only I/O of its own is through the ports (a failed step's check
+ * that the cluster still exists); the runner saves and parks.
  */
-import { asMeshopsError } from '../errors.js';
+import { asMeshopsError, isMeshopsError, MeshopsError } from '../errors.js';
 import type {
   Clock,
   Fleet,
@@ -60,13 +61,53 @@ export interface StepContext {
 
 export type Step = (ctx: StepContext) => Promise<StepResult>;
 
+/** `gcloud container fleet memberships delete` for a membership's full name. */
+function unregisterCommand(membership: string): string {
+  const [, project, , location, , name] = membership.split('/');
+  return `gcloud container fleet memberships delete ${name} --location ${location} --project ${project}`;
+}
+
+/**
+ * A cluster deleted mid-run shows up as an API server that does not answer (retryable) or as GKE's
+ * NOT_FOUND. Once the run has read its cluster, such an error costs one more read of it: a cluster that
+ * is gone ends the run at once, saying so and what it left behind, instead of minutes of retries.
+ */
+async function clusterGone(
+  run: RunRecord,
+  deps: WorkflowDeps,
+  error: MeshopsError,
+  where: string,
+): Promise<MeshopsError | undefined> {
+  if (!run.facts.cluster || !(error.retryable || error.code === 'CLUSTER_NOT_FOUND')) return undefined;
+  if (error.code !== 'CLUSTER_NOT_FOUND') {
+    try {
+      await deps.gke.getCluster(run.cluster);
+      return undefined;
+    } catch (readError) {
+      if (!isMeshopsError(readError, 'CLUSTER_NOT_FOUND')) return undefined;
+    }
+  }
+  const { project, location, name } = run.cluster;
+  const membership = 'membershipName' in run.facts ? run.facts.membershipName : undefined;
+  return new MeshopsError(
+    'CLUSTER_NOT_FOUND',
+    `cluster ${project}/${location}/${name} no longer exists: it was deleted while this run was at “${where}”`,
+    {
+      cause: error,
+      hint: membership
+        ? `its fleet membership ${membership} is left behind: remove it with \`${unregisterCommand(membership)}\``
+        : 'nothing was left behind in the fleet',
+    },
+  );
+}
+
 /**
  * Runs the current step once. Retryable errors (429/5xx after the adapter's own retries) are thrown
  * to the runner, which lets BullMQ try the job again; anything else ends the run with its hint.
  */
 export async function advance(
   run: RunRecord,
-  workflow: Pick<WorkflowDefinition, 'order' | 'steps'>,
+  workflow: Pick<WorkflowDefinition, 'order' | 'steps'> & Partial<Pick<WorkflowDefinition, 'titles'>>,
   deps: WorkflowDeps,
 ): Promise<Advanced> {
   const now = deps.clock.now();
@@ -77,8 +118,10 @@ export async function advance(
     result = await step({ run, deps, now, elapsedMs: now - run.attempt.since });
   } catch (error) {
     const meshopsError = asMeshopsError(error);
-    if (meshopsError.retryable) throw meshopsError;
-    result = failure(meshopsError);
+    const gone = await clusterGone(run, deps, meshopsError, workflow.titles?.[run.step] ?? run.step);
+    if (gone) result = failure(gone);
+    else if (meshopsError.retryable) throw meshopsError;
+    else result = failure(meshopsError);
   }
   return stepApplied(run, result, now, workflow.order);
 }

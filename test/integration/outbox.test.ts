@@ -10,6 +10,7 @@ import {
   createOutboxProcessor,
   MESSAGE_EVENT_TYPE,
   OUTBOX_QUEUE,
+  outboxWorkerSettings,
   QueuedOutbox,
   type OutboxJobData,
 } from '../../src/jobs/outbox.js';
@@ -60,7 +61,7 @@ describe('the outbox', () => {
     worker = new Worker<OutboxJobData>(
       OUTBOX_QUEUE,
       createOutboxProcessor({ store, outbox, web, pacing, log: createLogger('silent') }),
-      { connection: redis, prefix: queue.opts.prefix!, concurrency: 8 },
+      { connection: redis, prefix: queue.opts.prefix!, concurrency: 8, settings: outboxWorkerSettings },
     );
   }
 
@@ -165,5 +166,69 @@ describe('the outbox', () => {
     expect((await store.get('x/1'))?.state).toBe('failed');
     expect((await store.get('x/1'))?.error).toBe('invalid_blocks');
     expect(posted().map((m) => m.text)).toEqual(['here']);
+  });
+
+  it.each([
+    ['a thread root with replies (left as a tombstone)', 'd/root'],
+    ['a reply', 'd/1'],
+  ])(
+    'an update of %s someone deleted goes out as a new reply in its thread, and later updates edit that reply',
+    async (_what, deleted) => {
+      startWorker();
+      await outbox.send(message('d/root', 'root v0', { chain: 'd' }));
+      await outbox.send(message('d/1', 'reply v0', { chain: 'd', thread: 'd/root' }));
+      await waitFor('both sent', () => posted().length === 2);
+      const rootTs = (await store.ts('d/root'))!;
+      const oldTs = (await store.ts(deleted))!;
+      sim.slack.deleteMessage(CHANNEL, oldTs);
+
+      await outbox.update(deleted, { text: 'v1' }, 1);
+      await waitFor('the replacement', () => posted().find((m) => m.text === 'v1'));
+      const replacement = posted().find((m) => m.text === 'v1')!;
+      expect(replacement.thread_ts).toBe(rootTs);
+      expect(await store.ts(deleted)).toBe(replacement.ts);
+
+      await outbox.update(deleted, { text: 'v2' }, 2);
+      await waitFor(
+        'the replacement edited',
+        () => posted().find((m) => m.ts === replacement.ts)?.text === 'v2',
+      );
+      expect(posted().filter((m) => m.text.startsWith('v'))).toHaveLength(1);
+      expect(sim.slack.calls.filter((c) => c.method === 'chat.update').map((c) => c.error ?? 'ok')).toEqual([
+        'message_not_found',
+        'ok',
+      ]);
+    },
+  );
+
+  it('a replacement that reached Slack before a crash is found by its key and not posted again', async () => {
+    startWorker();
+    await outbox.send(message('e/root', 'root', { chain: 'e' }));
+    await outbox.send(message('e/1', 'prompt v0', { chain: 'e', thread: 'e/root' }));
+    await waitFor('both sent', () => posted().length === 2);
+    await worker!.close();
+    const rootTs = (await store.ts('e/root'))!;
+    sim.slack.deleteMessage(CHANNEL, (await store.ts('e/1'))!);
+    // What a worker does before it dies: claim the replacement, then Slack accepts it...
+    const deletedTs = (await store.ts('e/1'))!;
+    expect(await store.claimReplacement('e/1', deletedTs, Date.now() - 60_000, 15_000)).toEqual({
+      state: 'claimed',
+    });
+    const sent = await web.chat.postMessage({
+      channel: CHANNEL,
+      thread_ts: rootTs,
+      text: 'prompt v1',
+      metadata: { event_type: MESSAGE_EVENT_TYPE, event_payload: { key: `e/1#${deletedTs}` } },
+    });
+    // ...and it is killed before it stores the new ts. Another worker takes the update over.
+    startWorker();
+    await outbox.update('e/1', { text: 'prompt v2' }, 2);
+    await waitFor(
+      'the found replacement edited',
+      () => posted().find((m) => m.ts === sent.ts)?.text === 'prompt v2',
+    );
+    expect(await store.ts('e/1')).toBe(sent.ts);
+    expect(posted().filter((m) => m.text.startsWith('prompt'))).toHaveLength(1);
+    expect((await store.get('e/1'))?.replacingAt).toBeUndefined();
   });
 });

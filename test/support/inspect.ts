@@ -21,7 +21,7 @@ export interface ClusterJson {
 
 export interface MembershipJson {
   name: string;
-  endpoint?: { gkeCluster?: { resourceLink?: string } };
+  endpoint?: { gkeCluster?: { resourceLink?: string; clusterMissing?: boolean } };
   authority?: { issuer?: string };
 }
 

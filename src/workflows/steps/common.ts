@@ -33,7 +33,7 @@ export async function awaitOperation(ctx: StepContext, what: string): Promise<St
   if (status.done && status.error) {
     return failure(
       new MeshopsError('OPERATION_FAILED', `${what} failed: ${status.error}`, {
-        hint: `see operation ${operation.name}`,
+        hint: `Google ended operation ${operation.name} with this error and nothing after it was done; running the command again is safe (the steps already done are skipped)`,
       }),
     );
   }
