@@ -57,8 +57,10 @@ export function processEnv(sim: Sim, settings: ProcessSettings = {}): Record<str
 export async function startMeshopsProcess(
   env: Record<string, string>,
   timeoutMs = 30_000,
+  /** Node's own flags, e.g. --cpu-prof (which NODE_OPTIONS may not carry). */
+  nodeArgs: string[] = [],
 ): Promise<MeshopsProcess> {
-  const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
+  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', 'src/main.ts'], {
     cwd: process.cwd(),
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],

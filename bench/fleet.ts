@@ -1,0 +1,337 @@
+/**
+ * Fleet onboarding: N emulated clusters in P projects, each onboarded by its own `/mesh enable cluster`
+ * from one of C channels, against one meshops process (a child process, so its memory is its own),
+ * approvals clicked by a scripted approver as soon as the prompts appear. First one cluster alone (its
+ * critical path), then all N at once. Reports wall time over the critical path, Google calls per cluster
+ * (mutations and reads), Slack calls per cluster, ack latency of the commands, the bot's peak RSS, and
+ * Redis memory per run in flight and per finished run. Prints a table and writes bench/results/fleet.json.
+ *
+ *   npm run bench:fleet -- [--clusters 100] [--projects 10] [--channels 20] [--pacing fast|slack] [--speed 20]
+ *
+ * `--pacing slack` keeps the outbox at Slack's pace (about one message per second per channel, as
+ * config/default.yaml does in production); `fast` lifts it, to see what meshops itself costs.
+ * The poll interval is fixed at 500 ms (MESHOPS_POLL_INTERVAL_MS), the emulator runs `speed` times real time.
+ */
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { Redis } from 'ioredis';
+import { startSim, type ClusterSpec, type ProjectSpec, type Sim } from '../src/sim/index.js';
+import { APPROVE_ACTION } from '../src/slack/render.js';
+import { Keys } from '../src/store/keys.js';
+import { RunStore } from '../src/store/runs.js';
+import { isTerminal } from '../src/workflows/run.js';
+import { startMeshopsProcess, writeConfigFile, type MeshopsProcess } from '../test/support/child.js';
+import { buttonOf } from '../test/support/flows.js';
+import { startRedisServer } from '../test/support/globalSetup.js';
+import { APPROVER, contractEnv, fastOutbox, REQUESTER, SIGNING_SECRET } from '../test/support/harness.js';
+import { buttonClickBody, postSigned, slashCommandBody } from '../test/support/slackRequests.js';
+
+function arg(name: string, fallback: string): string {
+  const index = process.argv.indexOf(`--${name}`);
+  return index >= 0 ? (process.argv[index + 1] ?? fallback) : fallback;
+}
+
+const clusterCount = Number(arg('clusters', '100'));
+const projectCount = Number(arg('projects', '10'));
+const channelCount = Number(arg('channels', '20'));
+const pacing = arg('pacing', 'fast') as 'fast' | 'slack';
+const speed = Number(arg('speed', '20'));
+/** `all`: one process receives Slack and runs the workers; `split`: MESHOPS_ROLE=web and =worker, two processes. */
+const roles = arg('roles', 'all') as 'all' | 'split';
+const POLL_MS = 500;
+
+function percentile(values: number[], p: number): number {
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] ?? 0;
+}
+
+/** Peak and current resident memory of a process, from /proc (Linux). */
+function memoryOf(pid: number): { peakMb: number; rssMb: number } {
+  const status = readFileSync(`/proc/${pid}/status`, 'utf8');
+  const kb = (field: string) => Number(new RegExp(`${field}:\\s+(\\d+)`).exec(status)?.[1] ?? 0);
+  return { peakMb: kb('VmHWM') / 1024, rssMb: kb('VmRSS') / 1024 };
+}
+
+/** The bot's V8 heap in use and its memory outside the heap (buffers, TLS), from its /metrics. */
+async function heapOf(url: string): Promise<{ usedMb: number; externalMb: number }> {
+  const text = await (await fetch(`${url}/metrics`)).text();
+  const value = (name: string) => Number(new RegExp(`^${name} (\\S+)`, 'm').exec(text)?.[1] ?? 0) / 2 ** 20;
+  return { usedMb: value('nodejs_heap_size_used_bytes'), externalMb: value('nodejs_external_memory_bytes') };
+}
+
+async function usedMemory(redis: Redis): Promise<number> {
+  return Number(/used_memory:(\d+)/.exec(await redis.info('memory'))?.[1] ?? 0);
+}
+
+function world(count: number): { projects: ProjectSpec[]; clusters: ClusterSpec[] } {
+  const projects: ProjectSpec[] = Array.from({ length: projectCount }, (_, p) => ({
+    id: `fleet-${String(p).padStart(2, '0')}`,
+    number: String(300000000000 + p),
+  }));
+  const clusters: ClusterSpec[] = Array.from({ length: count }, (_, i) => ({
+    project: projects[i % projectCount]!.id,
+    location: 'us-central1',
+    name: `c${Math.floor(i / projectCount)}`,
+    workloadIdentity: true,
+    releaseChannel: 'REGULAR',
+    namespaces: [
+      { name: 'default', deployments: [{ name: 'web', replicas: 2 }] },
+      { name: 'kube-system' },
+      { name: 'istio-system' },
+    ],
+  }));
+  return { projects, clusters };
+}
+
+interface Outcome {
+  clusters: number;
+  wallMs: number;
+  /** Until the last Slack message of the last run was delivered. */
+  slackDoneMs: number;
+  failed: number;
+  ackP50Ms: number;
+  ackP99Ms: number;
+  ackMaxMs: number;
+  googleCallsPerCluster: number;
+  googleMutationsPerCluster: number;
+  kubernetesCallsPerCluster: number;
+  slackCallsPerCluster: number;
+  idleRssMb: number;
+  peakRssMb: number;
+  idleHeap: { usedMb: number; externalMb: number };
+  peakHeap: { usedMb: number; externalMb: number };
+  redisPerRunInFlightKb: number;
+  redisPerFinishedRunKb: number;
+}
+
+/** Clicks Approve on every prompt not clicked yet, as the approver. */
+async function approveAll(sim: Sim, url: string, channels: string[], clicked: Set<string>): Promise<void> {
+  for (const channel of channels) {
+    for (const message of sim.slack.messages(channel)) {
+      if (clicked.has(message.ts)) continue;
+      const button = buttonOf(message, APPROVE_ACTION);
+      if (!button) continue;
+      clicked.add(message.ts);
+      const body = buttonClickBody({
+        user: APPROVER,
+        actionId: APPROVE_ACTION,
+        value: button.value,
+        blockId: button.blockId,
+        channel,
+        messageTs: message.ts,
+        ...(message.thread_ts ? { threadTs: message.thread_ts } : {}),
+      });
+      void postSigned(url, body, { secret: SIGNING_SECRET });
+    }
+  }
+}
+
+async function onboard(count: number, redisUrl: string, prefix: string): Promise<Outcome> {
+  const { projects, clusters } = world(count);
+  const sim = await startSim({ speed, scenario: { projects, clusters } });
+  const channels = Array.from({ length: Math.min(channelCount, count) }, (_, i) => `C0FLEET${i}`);
+  for (const channel of channels) sim.slack.addChannel(channel);
+  const config = {
+    redis: { prefix },
+    ...(pacing === 'fast' ? { outbox: fastOutbox } : {}),
+    google: { retry: { attempts: 6, baseDelayMs: 200, maxDelayMs: 5000 } },
+  };
+  const env = contractEnv(sim, {
+    REDIS_URL: redisUrl,
+    MESHOPS_CONFIG: writeConfigFile(config),
+    MESHOPS_POLL_INTERVAL_MS: String(POLL_MS),
+  });
+  const redis = new Redis(redisUrl);
+  const store = new RunStore(redis, new Keys(prefix));
+  let bot: MeshopsProcess | undefined;
+  let worker: MeshopsProcess | undefined;
+  try {
+    // e.g. BENCH_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof' to profile the bot.
+    const nodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
+    bot = await startMeshopsProcess(
+      roles === 'split' ? { ...env, MESHOPS_ROLE: 'web' } : env,
+      60_000,
+      nodeArgs,
+    );
+    if (roles === 'split') {
+      worker = await startMeshopsProcess({ ...env, MESHOPS_ROLE: 'worker' }, 60_000, nodeArgs);
+    }
+    // The process whose memory is measured: the one that runs the workflows.
+    const pid = (worker ?? bot).child.pid!;
+    const metricsUrl = (worker ?? bot).url;
+    await new Promise((r) => setTimeout(r, 1000));
+    const idle = memoryOf(pid);
+    const redisBefore = await usedMemory(redis);
+    sim.requests.clear();
+
+    const started = performance.now();
+    const acks: number[] = [];
+    const runIds = await Promise.all(
+      clusters.map(async (cluster, i) => {
+        const channel = channels[i % channels.length]!;
+        const text = `enable cluster ${cluster.project}/${cluster.location}/${cluster.name} namespaces=default`;
+        const sent = performance.now();
+        const res = await postSigned(bot!.url, slashCommandBody(text, REQUESTER, channel), {
+          secret: SIGNING_SECRET,
+        });
+        acks.push(performance.now() - sent);
+        const body = (await res.json()) as { text?: string };
+        const id = /run `(r[0-9a-z]+)`/.exec(body.text ?? '')?.[1];
+        if (!id) throw new Error(`no run queued for ${text}: ${body.text}`);
+        return id;
+      }),
+    );
+
+    const clicked = new Set<string>();
+    const open = new Set(runIds);
+    let failed = 0;
+    let peakInFlightBytes = 0;
+    const idleHeap = await heapOf(metricsUrl);
+    let peakHeap = idleHeap;
+    let wallMs = 0;
+    for (;;) {
+      await approveAll(sim, bot.url, channels, clicked);
+      for (const id of [...open]) {
+        const run = await store.get(id);
+        if (run && isTerminal(run)) {
+          open.delete(id);
+          if (run.status !== 'succeeded') failed += 1;
+        }
+      }
+      if (open.size > count / 2) {
+        peakInFlightBytes = Math.max(peakInFlightBytes, (await usedMemory(redis)) - redisBefore);
+        const heap = await heapOf(metricsUrl);
+        if (heap.usedMb > peakHeap.usedMb) peakHeap = heap;
+      }
+      if (open.size === 0) {
+        wallMs = performance.now() - started;
+        break;
+      }
+      if (performance.now() - started > 20 * 60_000)
+        throw new Error(`${open.size} runs still open after 20 min`);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    // Slack is caught up when every run's last message (its summary) is out.
+    const summaries = () =>
+      channels.reduce(
+        (sum, channel) => sum + sim.slack.messages(channel).filter((m) => /^:(tada|x):/.test(m.text)).length,
+        0,
+      );
+    while (summaries() < count && performance.now() - started < 30 * 60_000) {
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    const slackDoneMs = performance.now() - started;
+    const memory = memoryOf(pid);
+    const redisAfter = await usedMemory(redis);
+    const totals = sim.requests.totals();
+    const google = totals.filter((t) => t.api !== 'kubernetes' && t.api !== 'slack');
+    const sum = (rows: typeof totals) => rows.reduce((n, t) => n + t.count, 0);
+    return {
+      clusters: count,
+      wallMs,
+      slackDoneMs,
+      failed,
+      ackP50Ms: percentile(acks, 50),
+      ackP99Ms: percentile(acks, 99),
+      ackMaxMs: Math.max(...acks),
+      googleCallsPerCluster: sum(google) / count,
+      googleMutationsPerCluster: sum(google.filter((t) => t.method !== 'GET')) / count,
+      kubernetesCallsPerCluster: sum(totals.filter((t) => t.api === 'kubernetes')) / count,
+      slackCallsPerCluster: sim.slack.calls.length / count,
+      idleRssMb: idle.rssMb,
+      peakRssMb: memory.peakMb,
+      idleHeap,
+      peakHeap,
+      redisPerRunInFlightKb: peakInFlightBytes / count / 1024,
+      redisPerFinishedRunKb: (redisAfter - redisBefore) / count / 1024,
+    };
+  } finally {
+    await bot?.kill('SIGTERM');
+    await worker?.kill('SIGTERM');
+    await redis.quit();
+    await sim.close();
+  }
+}
+
+function round(value: number, digits = 1): number {
+  return Math.round(value * 10 ** digits) / 10 ** digits;
+}
+
+async function main(): Promise<void> {
+  const redisServer = await startRedisServer();
+  try {
+    console.error(
+      `one cluster alone, then ${clusterCount}; outbox pacing: ${pacing}; emulator ×${speed}; roles: ${roles}`,
+    );
+    const single = await onboard(1, redisServer.url, 'bench-fleet-1');
+    const fleet = await onboard(clusterCount, redisServer.url, `bench-fleet-${clusterCount}`);
+    const rows: Array<[string, string, string]> = [
+      ['wall time', `${round(single.wallMs / 1000)} s`, `${round(fleet.wallMs / 1000)} s`],
+      ['wall time / one cluster alone', '1.0×', `${round(fleet.wallMs / single.wallMs, 2)}×`],
+      [
+        'until Slack showed every summary',
+        `${round(single.slackDoneMs / 1000)} s`,
+        `${round(fleet.slackDoneMs / 1000)} s`,
+      ],
+      ['failed runs', String(single.failed), String(fleet.failed)],
+      [
+        'ack p50 / p99 / max',
+        '—',
+        `${round(fleet.ackP50Ms)} / ${round(fleet.ackP99Ms)} / ${round(fleet.ackMaxMs)} ms`,
+      ],
+      [
+        'Google calls per cluster (mutations)',
+        `${round(single.googleCallsPerCluster)} (${round(single.googleMutationsPerCluster)})`,
+        `${round(fleet.googleCallsPerCluster)} (${round(fleet.googleMutationsPerCluster)})`,
+      ],
+      [
+        'Kubernetes calls per cluster',
+        `${round(single.kubernetesCallsPerCluster)}`,
+        `${round(fleet.kubernetesCallsPerCluster)}`,
+      ],
+      [
+        'Slack calls per cluster',
+        `${round(single.slackCallsPerCluster)}`,
+        `${round(fleet.slackCallsPerCluster)}`,
+      ],
+      [
+        'bot RSS idle → peak',
+        `${round(single.idleRssMb)} → ${round(single.peakRssMb)} MB`,
+        `${round(fleet.idleRssMb)} → ${round(fleet.peakRssMb)} MB`,
+      ],
+      [
+        'bot RSS per run in flight',
+        '—',
+        `${round(((fleet.peakRssMb - fleet.idleRssMb) * 1024) / fleet.clusters)} KB`,
+      ],
+      [
+        'bot V8 heap used / external, idle → busiest',
+        `${round(single.idleHeap.usedMb)} / ${round(single.idleHeap.externalMb)} MB`,
+        `${round(fleet.idleHeap.usedMb)} / ${round(fleet.idleHeap.externalMb)} → ${round(fleet.peakHeap.usedMb)} / ${round(fleet.peakHeap.externalMb)} MB`,
+      ],
+      ['Redis per run in flight', '—', `${round(fleet.redisPerRunInFlightKb)} KB`],
+      [
+        'Redis per finished run',
+        `${round(single.redisPerFinishedRunKb)} KB`,
+        `${round(fleet.redisPerFinishedRunKb)} KB`,
+      ],
+    ];
+    const width = Math.max(...rows.map((r) => r[0].length));
+    console.log(`\n| ${'measure'.padEnd(width)} | 1 cluster | ${clusterCount} clusters |`);
+    console.log(`|${'-'.repeat(width + 2)}|---|---|`);
+    for (const [name, one, many] of rows) console.log(`| ${name.padEnd(width)} | ${one} | ${many} |`);
+    mkdirSync('bench/results', { recursive: true });
+    writeFileSync(
+      'bench/results/fleet.json',
+      JSON.stringify(
+        { date: new Date().toISOString(), pacing, speed, pollMs: POLL_MS, single, fleet },
+        null,
+        2,
+      ),
+    );
+    console.log('\nwritten to bench/results/fleet.json');
+  } finally {
+    await redisServer.stop();
+  }
+}
+
+await main();
