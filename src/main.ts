@@ -259,7 +259,7 @@ export async function startMeshops(config: Config, options: StartOptions = {}): 
     );
     const processor = createRunProcessor({
       store: runs,
-      locks: new ClusterLocks(workerRedis, keys, runs),
+      locks: new ClusterLocks(workerRedis, keys),
       workflow,
       log,
       onFinished: afterRun({
@@ -395,7 +395,7 @@ export async function startMeshops(config: Config, options: StartOptions = {}): 
     });
     registerHandlers(app, {
       runs: commandStore.runs,
-      locks: new ClusterLocks(commands, keys, commandStore.runs),
+      locks: new ClusterLocks(commands, keys),
       triggers: new Triggers(commands, keys),
       outbox: commandOutbox,
       notifier: new RunNotifier(commandOutbox),

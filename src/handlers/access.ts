@@ -8,7 +8,7 @@ import type { CommandRequest } from './verb.js';
 /**
  * Who may ask for a change (config `access`): requesters by user or user group, the channels the
  * bot takes commands in, the projects it may change. An empty list lets everyone. Returns why
- * not, or null; a refusal is audited for the cluster and changes nothing.
+ * not, or null; the caller audits a refusal (auditRefusal), once per request.
  */
 export async function accessRefusal(
   request: CommandRequest,
@@ -24,14 +24,21 @@ export async function accessRefusal(
   } else if (projects.length && !anyGlobMatches(projects, cluster.project)) {
     why = `project \`${cluster.project}\` is not one meshops may change (config access.projects: ${projects.map((p) => `\`${p}\``).join(', ')})`;
   }
-  if (why) {
-    deps.log.info({ user: request.userId, cluster: clusterKey(cluster), why }, 'request refused');
-    await deps.audit.append(clusterKey(cluster), {
-      at: deps.clock.now(),
-      action: 'request-refused',
-      user: request.userId,
-      reason: why,
-    });
-  }
   return why;
+}
+
+/** A refused request in the cluster's audit trail: changes nothing else. */
+export async function auditRefusal(
+  request: CommandRequest,
+  cluster: ClusterRef,
+  why: string,
+  deps: HandlerDeps,
+): Promise<void> {
+  deps.log.info({ user: request.userId, cluster: clusterKey(cluster), why }, 'request refused');
+  await deps.audit.append(clusterKey(cluster), {
+    at: deps.clock.now(),
+    action: 'request-refused',
+    user: request.userId,
+    reason: why,
+  });
 }

@@ -1,4 +1,4 @@
-import { accessRefusal } from './access.js';
+import { accessRefusal, auditRefusal } from './access.js';
 import type { ClusterRef } from '../workflows/ports.js';
 import { startRun } from '../workflows/registry.js';
 import { clusterKey, type RunRecord, type WorkflowKind } from '../workflows/run.js';
@@ -6,10 +6,17 @@ import type { HandlerDeps } from './deps.js';
 import { ephemeral, type EphemeralReply } from './reply.js';
 import type { CommandRequest } from './verb.js';
 
+/** The answer to a request Slack delivered again: what the first delivery started, if anything. */
+async function replayAnswer(claimant: string, deps: HandlerDeps): Promise<EphemeralReply> {
+  return (await deps.runs.get(claimant))
+    ? ephemeral(`This request was already received: run \`${claimant}\`.`)
+    : ephemeral('This request was already received, and it started nothing. Nothing was changed.');
+}
+
 /**
  * A new run, admitted: the trigger claimed (a replayed request starts nothing twice), the record
- * written, the cluster locked (one run per cluster) and the job enqueued. Returns the run, or the
- * answer that says why nothing started.
+ * written and the cluster locked (one run per cluster), all in one Redis round trip, then the job
+ * enqueued. Returns the run, or the answer that says why nothing started.
  */
 export async function admitRun(
   kind: WorkflowKind,
@@ -19,16 +26,15 @@ export async function admitRun(
   deps: HandlerDeps,
 ): Promise<RunRecord | EphemeralReply> {
   const { runs, locks, triggers, queue, clock, log } = deps;
-  // The trigger first: a replay (Slack retries after 3 s) is answered, not judged and audited again.
   const id = deps.newRunId();
-  const claimed = await triggers.claim(request.triggerId, id);
-  if (claimed !== id) {
-    return (await runs.get(claimed))
-      ? ephemeral(`This request was already received: run \`${claimed}\`.`)
-      : ephemeral('This request was already received, and it started nothing. Nothing was changed.');
-  }
   const refused = await accessRefusal(request, cluster, deps);
-  if (refused) return ephemeral(`:no_entry: Not started: ${refused}. Nothing was changed.`);
+  if (refused) {
+    // A replay (Slack retries after 3 s) is answered as one, not judged and audited again.
+    const claimed = await triggers.claim(request.triggerId, id);
+    if (claimed !== id) return replayAnswer(claimed, deps);
+    await auditRefusal(request, cluster, refused, deps);
+    return ephemeral(`:no_entry: Not started: ${refused}. Nothing was changed.`);
+  }
   const run = startRun(kind, {
     id,
     now: clock.now(),
@@ -36,15 +42,13 @@ export async function admitRun(
     cluster,
     options,
   });
-  // Record first, then the lock: a lock whose holder has no record is known to be stale.
-  await runs.create(run);
-  const holder = await locks.lock(run);
-  if (holder !== id) {
-    await runs.remove(run);
-    const other = await runs.get(holder);
+  const admitted = await runs.admit(run, request.triggerId);
+  if (admitted.state === 'replay') return replayAnswer(admitted.claimant, deps);
+  if (admitted.state === 'busy') {
+    const other = await runs.get(admitted.holder);
     const where = other ? ` in <#${other.slack.channel}>` : '';
     return ephemeral(
-      `A run is already going for \`${clusterKey(cluster)}\`: run \`${holder}\`${where}. Follow its thread; one run per cluster at a time.`,
+      `A run is already going for \`${clusterKey(cluster)}\`: run \`${admitted.holder}\`${where}. Follow its thread; one run per cluster at a time.`,
     );
   }
   try {
@@ -58,7 +62,7 @@ export async function admitRun(
     { runId: id, kind, cluster: clusterKey(cluster), requester: request.userId, options },
     'run queued',
   );
-  return run;
+  return admitted.run;
 }
 
 export function isReply(value: RunRecord | EphemeralReply): value is EphemeralReply {

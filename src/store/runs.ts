@@ -22,6 +22,38 @@ redis.call('ZADD', KEYS[3], ARGV[2], ARGV[3])
 redis.call('ZADD', KEYS[4], ARGV[2], ARGV[3])
 return 1`;
 
+/**
+ * Admission in one step: claim the Slack trigger (a replay starts nothing), take the cluster's lock
+ * unless an active run holds it (a finished holder's lock is taken over), create and index the record.
+ * KEYS: trigger, run, runsByTime, activeRuns, runsOfCluster, clusterLock.
+ * ARGV: run id, record JSON, createdAt, trigger TTL (s).
+ */
+const admitRun = `
+if not redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[4], 'NX') then
+  return {'replay', redis.call('GET', KEYS[1]) or ''}
+end
+local holder = redis.call('GET', KEYS[6])
+if holder and holder ~= ARGV[1] and redis.call('ZSCORE', KEYS[4], holder) then
+  return {'busy', holder}
+end
+if redis.call('EXISTS', KEYS[2]) == 1 then return {'exists', ''} end
+redis.call('HSET', KEYS[2], 'v', '1', 'json', ARGV[2])
+redis.call('ZADD', KEYS[3], ARGV[3], ARGV[1])
+redis.call('ZADD', KEYS[4], ARGV[3], ARGV[1])
+redis.call('ZADD', KEYS[5], ARGV[3], ARGV[1])
+redis.call('SET', KEYS[6], ARGV[1])
+return {'admitted', ''}`;
+
+/** How long a Slack trigger_id is remembered: Slack retries within minutes, replays are refused for a day. */
+const TRIGGER_TTL_SECONDS = 86_400;
+
+export type Admission =
+  | { state: 'admitted'; run: RunRecord }
+  /** The trigger was claimed before, by this run id (whose record may not exist: it started nothing). */
+  | { state: 'replay'; claimant: string }
+  /** Another active run holds the cluster. */
+  | { state: 'busy'; holder: string };
+
 export class VersionConflict extends MeshopsError {
   constructor(runId: string) {
     super('CONFLICT', `run ${runId} was changed by someone else; re-read it`, { retryable: true });
@@ -55,6 +87,32 @@ export class RunStore {
     );
     if (created !== 1) throw new MeshopsError('ALREADY_EXISTS', `run ${run.id} already exists`);
     return stored;
+  }
+
+  /**
+   * Admits a new run in one Redis round trip (see admitRun): the trigger claimed, the cluster locked,
+   * the record created at version 1 and indexed, or nothing written but the trigger's claim.
+   */
+  async admit(run: RunRecord, triggerId: string): Promise<Admission> {
+    const stored = { ...run, version: 1 };
+    const [state, other] = (await this.redis.eval(
+      admitRun,
+      6,
+      this.keys.trigger(triggerId),
+      this.keys.run(run.id),
+      this.keys.runsByTime(),
+      this.keys.activeRuns(),
+      this.keys.runsOfCluster(clusterKey(run.cluster)),
+      this.keys.clusterLock(clusterKey(run.cluster)),
+      run.id,
+      JSON.stringify(stored),
+      String(run.createdAt),
+      String(TRIGGER_TTL_SECONDS),
+    )) as [string, string];
+    if (state === 'replay') return { state, claimant: other };
+    if (state === 'busy') return { state, holder: other };
+    if (state !== 'admitted') throw new MeshopsError('ALREADY_EXISTS', `run ${run.id} already exists`);
+    return { state, run: stored };
   }
 
   async get(id: string): Promise<RunRecord | null> {

@@ -29,7 +29,7 @@ describe('run records, locks and triggers on a real Redis', () => {
   beforeEach(() => {
     const keys = new Keys(testPrefix());
     store = new RunStore(redis, keys);
-    locks = new ClusterLocks(redis, keys, store);
+    locks = new ClusterLocks(redis, keys);
     triggers = new Triggers(redis, keys);
   });
   afterAll(async () => {
@@ -63,17 +63,27 @@ describe('run records, locks and triggers on a real Redis', () => {
     expect(Object.keys(final.facts)).toHaveLength(10);
   });
 
-  it('one lock per cluster; a finished holder is taken over', async () => {
-    const a = await store.create(run('b1'));
-    const b = await store.create(run('b2'));
-    expect(await locks.lock(a)).toBe('b1');
-    expect(await locks.lock(b)).toBe('b1');
-    expect(await locks.lock(run('b3', 'other'))).toBe('b3');
-    await store.save({ ...a, status: 'succeeded' });
-    await store.create(run('b4'));
-    expect(await locks.lock(b)).toBe('b2');
-    await locks.unlock(a); // not the holder any more: must not release b2's lock
-    expect(await locks.lock((await store.get('b4'))!)).toBe('b2');
+  it('admits in one step: one run per cluster, a replayed trigger starts nothing, a finished holder is taken over', async () => {
+    const a = await store.admit(run('b1'), 't-b1');
+    expect(a).toMatchObject({ state: 'admitted', run: { id: 'b1', version: 1 } });
+    expect(await store.get('b1')).toMatchObject({ id: 'b1', version: 1 });
+    // Slack delivers the same request again: the first run is named, nothing new is written.
+    expect(await store.admit(run('b1x'), 't-b1')).toEqual({ state: 'replay', claimant: 'b1' });
+    expect(await store.get('b1x')).toBeNull();
+    // Another request for the same cluster while b1 runs: refused, its trigger remembered as starting nothing.
+    expect(await store.admit(run('b2'), 't-b2')).toEqual({ state: 'busy', holder: 'b1' });
+    expect(await store.get('b2')).toBeNull();
+    expect(await store.admit(run('b2y'), 't-b2')).toEqual({ state: 'replay', claimant: 'b2' });
+    expect(await store.admit(run('b3', 'other'), 't-b3')).toMatchObject({ state: 'admitted' });
+    expect((await store.active()).map((r) => r.id)).toEqual(['b1', 'b3']);
+    // Once b1 has finished, its lock is taken over by the next run of the cluster.
+    await store.save({ ...(await store.require('b1')), status: 'succeeded' });
+    expect(await store.admit(run('b4'), 't-b4')).toMatchObject({ state: 'admitted' });
+    const b4 = await store.require('b4');
+    await locks.unlock((await store.require('b1'))); // not the holder any more: must not release b4's lock
+    expect(await store.admit(run('b5'), 't-b5')).toEqual({ state: 'busy', holder: 'b4' });
+    await locks.unlock(b4);
+    expect(await store.admit(run('b6'), 't-b6')).toMatchObject({ state: 'admitted' });
   });
 
   it('claims a trigger id once', async () => {
