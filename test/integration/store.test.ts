@@ -80,7 +80,7 @@ describe('run records, locks and triggers on a real Redis', () => {
     await store.save({ ...(await store.require('b1')), status: 'succeeded' });
     expect(await store.admit(run('b4'), 't-b4')).toMatchObject({ state: 'admitted' });
     const b4 = await store.require('b4');
-    await locks.unlock((await store.require('b1'))); // not the holder any more: must not release b4's lock
+    await locks.unlock(await store.require('b1')); // not the holder any more: must not release b4's lock
     expect(await store.admit(run('b5'), 't-b5')).toEqual({ state: 'busy', holder: 'b4' });
     await locks.unlock(b4);
     expect(await store.admit(run('b6'), 't-b6')).toMatchObject({ state: 'admitted' });
