@@ -58,6 +58,31 @@ async function heapOf(url: string): Promise<{ usedMb: number; externalMb: number
   return { usedMb: value('nodejs_heap_size_used_bytes'), externalMb: value('nodejs_external_memory_bytes') };
 }
 
+/** Redis bytes by kind of key (run, msg, BullMQ queue…), from MEMORY USAGE of every key under `prefix`. */
+async function keyBreakdown(
+  redis: Redis,
+  prefix: string,
+): Promise<Record<string, { keys: number; kb: number }>> {
+  const out: Record<string, { keys: number; kb: number }> = {};
+  let cursor = '0';
+  do {
+    const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 1000);
+    cursor = next;
+    for (const key of keys) {
+      const parts = key.slice(prefix.length + 1).split(':');
+      // BullMQ's keys are PREFIX:QUEUE:ID or PREFIX:QUEUE:KIND.
+      const kind =
+        ['runs', 'outbox', 'queries', 'watches'].includes(parts[0] ?? '') && parts.length > 1
+          ? `bullmq ${parts[0]}:${/^[a-z-]+$/.test(parts[1] ?? '') ? parts[1] : 'job'}`
+          : (parts[0] ?? key);
+      const entry = (out[kind] ??= { keys: 0, kb: 0 });
+      entry.keys += 1;
+      entry.kb += Number((await redis.call('MEMORY', 'USAGE', key)) ?? 0) / 1024;
+    }
+  } while (cursor !== '0');
+  return out;
+}
+
 async function usedMemory(redis: Redis): Promise<number> {
   return Number(/used_memory:(\d+)/.exec(await redis.info('memory'))?.[1] ?? 0);
 }
@@ -101,6 +126,8 @@ interface Outcome {
   peakHeap: { usedMb: number; externalMb: number };
   redisPerRunInFlightKb: number;
   redisPerFinishedRunKb: number;
+  /** What the finished runs left in Redis, by kind of key. */
+  redisKeys: Record<string, { keys: number; kb: number }>;
 }
 
 /** Clicks Approve on every prompt not clicked yet, as the approver. */
@@ -243,6 +270,7 @@ async function onboard(count: number, redisUrl: string, prefix: string): Promise
       peakHeap,
       redisPerRunInFlightKb: peakInFlightBytes / count / 1024,
       redisPerFinishedRunKb: (redisAfter - redisBefore) / count / 1024,
+      redisKeys: await keyBreakdown(redis, prefix),
     };
   } finally {
     await bot?.kill('SIGTERM');
@@ -328,6 +356,12 @@ async function main(): Promise<void> {
         2,
       ),
     );
+    console.log(`\nwhat ${clusterCount} finished runs left in Redis, by kind of key:`);
+    for (const [kind, { keys, kb }] of Object.entries(fleet.redisKeys).sort((a, b) => b[1].kb - a[1].kb)) {
+      console.log(
+        `  ${kind.padEnd(24)} ${String(keys).padStart(6)} keys ${round(kb / clusterCount, 2)} KB per run`,
+      );
+    }
     console.log('\nwritten to bench/results/fleet.json');
   } finally {
     await redisServer.stop();

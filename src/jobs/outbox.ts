@@ -279,6 +279,12 @@ export function createOutboxProcessor(deps: OutboxDeps) {
       const before = await store.state(message.prev);
       if (before === 'queued' || before === 'sending') throw new Park(now() + WAIT_FOR_ORDER_MS);
     }
+    if (spec.op === 'compact') {
+      // Every message before it in the chain is out (or refused for good): its records can go.
+      const deleted = await store.compactChain(key, spec.chain ?? '', spec.keep ?? []);
+      log.debug({ chain: spec.chain, deleted }, 'compacted a finished thread');
+      return;
+    }
     const threadTs = await threadOf(spec);
     if (spec.op === 'post') {
       let slot = message.slotAt;

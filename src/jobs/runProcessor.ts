@@ -33,6 +33,7 @@ export function createRunProcessor({ store, locks, workflow, log, onFinished }: 
     await locks.unlock(run);
     log.info({ runId: run.id, status: run.status, outcome: run.outcome }, 'run finished');
     await onFinished?.(run);
+    await notifier.emit(run, { type: 'closed' });
   }
 
   async function startThread(run: RunRecord): Promise<RunRecord> {

@@ -29,7 +29,8 @@ export class RunQueue {
         // Retryable cloud errors (after the adapters' own retries) fail the attempt; the record says where to resume.
         attempts: this.retry.attempts,
         backoff: { type: 'exponential', delay: this.retry.retryDelayMs },
-        removeOnComplete: { age: 7 * 86_400 },
+        // The record is the truth and outlives the job: a finished job is only Redis memory.
+        removeOnComplete: true,
         removeOnFail: { age: 30 * 86_400 },
       },
     );

@@ -37,6 +37,17 @@ export class RunNotifier implements Notifier {
       case 'finished':
         await this.post(run, 'outcome', { text: truncate(runEventText(run, event), 3900) }, { thread: root });
         return this.outbox.update(root, rootMessage(run), run.version);
+      case 'closed':
+        // Behind everything the thread sends: then only the root and the prompt are kept, for their updates.
+        return this.outbox.send({
+          key: runMessageKey(run.id, 'closed'),
+          op: 'compact',
+          channel: run.slack.channel,
+          chain: `run/${run.id}`,
+          keep: [root, runMessageKey(run.id, 'approval')],
+          content: { text: '' },
+          keepSeconds: 3600,
+        });
       default: {
         const key = runEventKey(event);
         if (key === null) return;

@@ -367,6 +367,7 @@ export function runEventText(run: RunRecord, event: RunEvent): string {
     case 'approvalRequested':
     case 'approvalProgressed':
     case 'approvalClosed':
+    case 'closed':
       return rootMessage(run).text;
   }
 }

@@ -66,9 +66,9 @@ export class Keys {
     return `${this.prefix}:index:watches`;
   }
 
-  /** Stream (capped): one cluster's approval decisions, refused clicks and cancels, for `/mesh status`. */
+  /** List (capped, newest first): one cluster's approval decisions, refused clicks and cancels, for `/mesh status`. */
   audit(cluster: string): string {
-    return `${this.prefix}:audit:${cluster}`;
+    return `${this.prefix}:auditlog:${cluster}`;
   }
 
   /** Sorted set of one fleet project's watched clusters: what its watcher reads each interval. */

@@ -8,7 +8,8 @@ export interface MessageContent {
   blocks?: KnownBlock[];
 }
 
-export type MessageOp = 'post' | 'ephemeral' | 'respond';
+/** `compact`: not a message but a marker at the end of a chain (see MessageStore.compactChain). */
+export type MessageOp = 'post' | 'ephemeral' | 'respond' | 'compact';
 
 /** One message for the outbox. `key` is its idempotency key: a key already queued is never queued twice. */
 export interface OutgoingMessage {
@@ -30,6 +31,8 @@ export interface OutgoingMessage {
   content: MessageContent;
   /** How long the record (its ts, for updates and links) is kept after it was sent. */
   keepSeconds: number;
+  /** With op compact: the chain's messages whose records stay (they may still be updated). */
+  keep?: string[];
 }
 
 export type MessageState = 'queued' | 'sending' | 'sent' | 'failed';
@@ -181,6 +184,36 @@ while key and dropped < 1000 do
   key = redis.call('HGET', msg, 'prev')
 end
 return dropped`;
+
+/**
+ * The chain behind marker ARGV[2] has been sent: its records go, except those named in ARGV[4..]
+ * (messages still updated, e.g. a thread's root), which keep only what an update needs. Then the
+ * marker and the chain's tail go too. Returns how many records were deleted.
+ */
+const compactChainScript = `
+local keep = {}
+for i = 4, #ARGV do keep[ARGV[i]] = true end
+local key = redis.call('HGET', ARGV[1] .. ARGV[2], 'prev')
+local deleted = 0
+local seen = 0
+while key and seen < 1000 do
+  seen = seen + 1
+  local msg = ARGV[1] .. key
+  local state = redis.call('HGET', msg, 'state')
+  if state == 'queued' or state == 'sending' then break end
+  local prev = redis.call('HGET', msg, 'prev')
+  if keep[key] then
+    redis.call('HDEL', msg, 'prev', 'next', 'claimedAt', 'queuedAt', 'slotAt')
+  elseif state then
+    redis.call('DEL', msg)
+    deleted = deleted + 1
+  end
+  key = prev
+end
+if redis.call('GET', KEYS[1]) == ARGV[2] then redis.call('DEL', KEYS[1]) end
+redis.call('DEL', ARGV[1] .. ARGV[2])
+redis.call('ZREM', KEYS[2], ARGV[2])
+return deleted`;
 
 function num(value: string | undefined): number | undefined {
   return value === undefined || value === '' ? undefined : Number(value);
@@ -354,6 +387,25 @@ export class MessageStore {
       this.keys.unsentMessages(),
       String(version),
       updateMember(key),
+    );
+  }
+
+  /**
+   * Compacts the chain that `marker` ends (everything before it has been sent): see compactChainScript.
+   * Returns how many records were deleted.
+   */
+  async compactChain(marker: string, chain: string, keep: string[]): Promise<number> {
+    return Number(
+      await this.redis.eval(
+        compactChainScript,
+        2,
+        this.keys.chainTail(chain),
+        this.keys.unsentMessages(),
+        this.keys.message(''),
+        marker,
+        'unused',
+        ...keep,
+      ),
     );
   }
 

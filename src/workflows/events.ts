@@ -40,7 +40,9 @@ export type RunEvent =
   /** After success: the channel now watches the cluster's mesh. */
   | { type: 'watchStarted'; channel: string }
   /** After a disable: the channels that watched the cluster no longer do (nothing managed is left to watch). */
-  | { type: 'watchesStopped'; channels: string[] };
+  | { type: 'watchesStopped'; channels: string[] }
+  /** Nothing more will be said in the thread: what its messages left in Redis can be compacted. */
+  | { type: 'closed' };
 
 /** The idempotency key of an event within its run. Events that update a message have none. */
 export function runEventKey(event: RunEvent): string | null {
@@ -48,6 +50,7 @@ export function runEventKey(event: RunEvent): string | null {
     case 'progressed':
     case 'approvalProgressed':
     case 'approvalClosed':
+    case 'closed':
       return null;
     case 'started':
       return 'root';

@@ -24,6 +24,26 @@ export interface Advanced {
   moved: boolean;
 }
 
+/**
+ * What a finished run keeps of its facts: what it found and did, not what it needed to act (the
+ * cluster's CA and endpoint, the label fingerprint, the operation it waited on).
+ */
+export function finishedFacts<F extends RunRecord['facts']>(facts: F): F {
+  const kept: F = { ...facts };
+  delete kept.operation;
+  delete kept.restartedAt;
+  if (kept.cluster) {
+    kept.cluster = {
+      ...kept.cluster,
+      caCertificate: '',
+      endpoint: '',
+      labelFingerprint: '',
+      resourceLabels: {},
+    };
+  }
+  return kept;
+}
+
 export function failure(error: MeshopsError): StepResult {
   return {
     type: 'finish',
@@ -81,6 +101,7 @@ export function stepApplied(
     case 'finish': {
       next.status = result.status;
       next.outcome = result.outcome;
+      next.facts = finishedFacts(next.facts);
       next.steps[run.step] = {
         status: result.status === 'succeeded' ? 'done' : 'failed',
         at: now,
@@ -159,6 +180,7 @@ export function cancelled(
     status: 'cancelled',
     updatedAt: cancellation.at,
     cancel: cancellation,
+    facts: finishedFacts(run.facts),
     steps: { ...run.steps, [run.step]: { status: 'skipped', at: cancellation.at, detail: 'cancelled' } },
     outcome: { message: `Cancelled by <@${cancellation.by}> before its point of no return.` },
   };

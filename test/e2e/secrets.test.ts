@@ -2,6 +2,7 @@
  * Tokens stay out of what meshops keeps: after a whole run, no Google token, Slack token or
  * signing secret is in any Redis key of ours (run records, jobs, message keys) or in the logs.
  */
+import { inflateRawSync } from 'node:zlib';
 import { Redis } from 'ioredis';
 import { APPROVER, SIGNING_SECRET, startHarness, type Harness } from '../support/harness.js';
 import { click, slash, waitForPrompt, waitForReply } from '../support/flows.js';
@@ -11,7 +12,16 @@ async function dump(redis: Redis, prefix: string): Promise<string> {
   for (const key of await redis.keys(`${prefix}:*`)) {
     const type = await redis.type(key);
     if (type === 'string') out.push(key, (await redis.get(key)) ?? '');
-    if (type === 'hash') out.push(key, JSON.stringify(await redis.hgetall(key)));
+    if (type === 'hash') {
+      // A finished run record is stored deflated (`z:` + base64): read it as it was written.
+      const fields = await redis.hgetall(key);
+      for (const [field, value] of Object.entries(fields)) {
+        if (value.startsWith('z:')) {
+          fields[field] = inflateRawSync(Buffer.from(value.slice(2), 'base64')).toString('utf8');
+        }
+      }
+      out.push(key, JSON.stringify(fields));
+    }
     if (type === 'list') out.push(key, JSON.stringify(await redis.lrange(key, 0, -1)));
     if (type === 'zset') out.push(key, JSON.stringify(await redis.zrange(key, 0, -1)));
     if (type === 'set') out.push(key, JSON.stringify(await redis.smembers(key)));
