@@ -120,7 +120,12 @@ export type CloudAdapters = Pick<
 >;
 
 /** Every Google and Kubernetes client, each wrapped in its adapter. `wait` lets tests see the backoff. */
-export function buildCloudAdapters(google: Config['google'], wait?: Sleep): CloudAdapters {
+export function buildCloudAdapters(
+  google: Config['google'],
+  wait?: Sleep,
+  /** How old a feature read may be and still answer a run's poll: the shortest poll delay. */
+  sharedReadMs = 0,
+): CloudAdapters {
   const credentials = google.accessToken
     ? staticCredentials(google.accessToken)
     : applicationDefaultCredentials();
@@ -130,6 +135,7 @@ export function buildCloudAdapters(google: Config['google'], wait?: Sleep): Clou
   const fleet = new GkeHubFleet(
     new gkehub_v1.Gkehub({ rootUrl: google.gkehubUrl, auth, retry: false }),
     caller,
+    sharedReadMs,
   );
   const services = new ServiceUsage(
     new serviceusage_v1.Serviceusage({ rootUrl: google.serviceusageUrl, auth, retry: false }),
@@ -163,7 +169,7 @@ export function buildCloudAdapters(google: Config['google'], wait?: Sleep): Clou
 
 function buildWorkflowDeps(config: Config, clock: Clock, outbox: QueuedOutbox): WorkflowDeps {
   return {
-    ...buildCloudAdapters(config.google),
+    ...buildCloudAdapters(config.google, undefined, config.polling.intervalMs ?? config.polling.initialMs),
     notifier: new RunNotifier(outbox),
     clock,
     policy: policyFrom(config),

@@ -50,9 +50,19 @@ function toMeshState(mesh: gkehub_v1.Schema$ServiceMeshMembershipState | undefin
 
 /** GKE Hub (Fleet) v1 through googleapis' gkehub module. */
 export class GkeHubFleet implements Fleet {
+  /** The last read of each project's feature, shared by the polls of every run in that project. */
+  private readonly sharedReads = new Map<string, { at: number; read: Promise<FleetMesh> }>();
+
+  /**
+   * `sharedReadMs`: how old a feature read may be and still answer a poll (meshState). The feature
+   * holds every membership's state, so a thousand runs in one fleet project polling every few seconds
+   * cost one read per project per that long, not one per run. 0: every poll reads.
+   */
   constructor(
     private readonly hub: gkehub_v1.Gkehub,
     private readonly caller: CloudCaller,
+    private readonly sharedReadMs = 0,
+    private readonly now: () => number = Date.now,
   ) {}
 
   async listMemberships(project: string): Promise<Membership[]> {
@@ -202,8 +212,24 @@ export class GkeHubFleet implements Fleet {
     return { enabled: true, memberships };
   }
 
+  /** A read of the feature at most sharedReadMs old (in flight or done), else a new one. */
+  private sharedRead(project: string): Promise<FleetMesh> {
+    const now = this.now();
+    const recent = this.sharedReads.get(project);
+    if (recent && now - recent.at <= this.sharedReadMs) return recent.read;
+    const read = this.readMeshFeature(project);
+    this.sharedReads.set(project, { at: now, read });
+    // A failed read answers nobody else: the next poll tries again.
+    read.catch(() => {
+      if (this.sharedReads.get(project)?.read === read) this.sharedReads.delete(project);
+    });
+    return read;
+  }
+
   async meshState(project: string, membershipName: string, projectNumber: string): Promise<MeshState | null> {
-    const { memberships } = await this.readMeshFeature(project);
+    const { memberships } = await (this.sharedReadMs > 0
+      ? this.sharedRead(project)
+      : this.readMeshFeature(project));
     const entry =
       memberships[membershipKeyWithNumber(membershipName, projectNumber)] ?? memberships[membershipName];
     return entry?.state ?? null;

@@ -182,6 +182,47 @@ describe('cloud adapters against the emulator', () => {
     expect(state.controlPlane?.details).toEqual([{ code: 'REVISION_READY', details: 'Ready: asm-managed' }]);
   });
 
+  it("answers many runs' polls of one fleet project with one feature read while it is fresh", async () => {
+    const shared = adaptersFor(sim, [], 300);
+    const featureReads = () =>
+      sim.requests.count({ api: 'gkehub', method: 'GET', pathIncludes: 'features/servicemesh' });
+    const before = featureReads();
+    const polls = Array.from({ length: 20 }, () =>
+      shared.fleet.meshState(
+        'proj-a',
+        'projects/proj-a/locations/us-central1/memberships/c1',
+        '123456789012',
+      ),
+    );
+    const states = await Promise.all(polls);
+    expect(new Set(states.map((s) => JSON.stringify(s))).size).toBe(1);
+    expect(featureReads() - before).toBe(1);
+    // Older than the window: the next poll reads again.
+    await new Promise((r) => setTimeout(r, 350));
+    await shared.fleet.meshState(
+      'proj-a',
+      'projects/proj-a/locations/us-central1/memberships/c1',
+      '123456789012',
+    );
+    expect(featureReads() - before).toBe(2);
+    // A failed read is not handed to the next poll.
+    await new Promise((r) => setTimeout(r, 350));
+    sim.faults.add({ api: 'gkehub', status: 403, method: 'GET', pathIncludes: 'features/servicemesh' });
+    await expect(
+      shared.fleet.meshState(
+        'proj-a',
+        'projects/proj-a/locations/us-central1/memberships/c1',
+        '123456789012',
+      ),
+    ).rejects.toMatchObject({ code: 'PERMISSION_DENIED' });
+    await shared.fleet.meshState(
+      'proj-a',
+      'projects/proj-a/locations/us-central1/memberships/c1',
+      '123456789012',
+    );
+    expect(featureReads() - before).toBe(4);
+  });
+
   it('enables a disabled service and waits for its operation', async () => {
     sim.world.setService('proj-b', 'mesh.googleapis.com', false);
     expect(await a.services.isEnabled('proj-b', 'mesh.googleapis.com')).toBe(false);

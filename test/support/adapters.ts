@@ -5,15 +5,22 @@ import { buildCloudAdapters } from '../../src/main.js';
 import type { Sim } from '../../src/sim/index.js';
 import { contractEnv } from './harness.js';
 
-/** The adapters exactly as main.ts wires them, pointed at the emulator; `waits` records every backoff. */
-export function adaptersFor(sim: Sim, waits: number[] = []) {
+/**
+ * The adapters exactly as main.ts wires them, pointed at the emulator; `waits` records every backoff,
+ * `sharedReadMs` is how old a feature read may be to answer a poll (0: every poll reads).
+ */
+export function adaptersFor(sim: Sim, waits: number[] = [], sharedReadMs = 0) {
   const config = loadConfig(contractEnv(sim, { REDIS_URL: 'redis://unused' }), {
     google: { retry: { attempts: 4, baseDelayMs: 20, maxDelayMs: 3000 } },
   });
-  return buildCloudAdapters(config.google, (ms) => {
-    waits.push(ms);
-    return new Promise((resolve) => setTimeout(resolve, ms));
-  });
+  return buildCloudAdapters(
+    config.google,
+    (ms) => {
+      waits.push(ms);
+      return new Promise((resolve) => setTimeout(resolve, ms));
+    },
+    sharedReadMs,
+  );
 }
 
 /** A bare Container client, for looking at what it throws before any adapter touches it. */
