@@ -10,7 +10,8 @@
  *
  * `--pacing slack` keeps the outbox at Slack's pace (about one message per second per channel, as
  * config/default.yaml does in production); `fast` lifts it, to see what meshops itself costs.
- * The poll interval is fixed at 500 ms (MESHOPS_POLL_INTERVAL_MS), the emulator runs `speed` times real time.
+ * Runs poll every 500 ms (polling.initialMs, factor 1); the watcher keeps its default interval; the
+ * emulator runs `speed` times real time.
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { Redis } from 'ioredis';
@@ -18,7 +19,6 @@ import { startSim, type ClusterSpec, type ProjectSpec, type Sim } from '../src/s
 import { APPROVE_ACTION } from '../src/slack/render.js';
 import { Keys } from '../src/store/keys.js';
 import { RunStore } from '../src/store/runs.js';
-import { isTerminal } from '../src/workflows/run.js';
 import { startMeshopsProcess, writeConfigFile, type MeshopsProcess } from '../test/support/child.js';
 import { buttonOf } from '../test/support/flows.js';
 import { startRedisServer } from '../test/support/globalSetup.js';
@@ -130,26 +130,22 @@ interface Outcome {
   redisKeys: Record<string, { keys: number; kb: number }>;
 }
 
-/** Clicks Approve on every prompt not clicked yet, as the approver. */
-async function approveAll(sim: Sim, url: string, channels: string[], clicked: Set<string>): Promise<void> {
-  for (const channel of channels) {
-    for (const message of sim.slack.messages(channel)) {
-      if (clicked.has(message.ts)) continue;
-      const button = buttonOf(message, APPROVE_ACTION);
-      if (!button) continue;
-      clicked.add(message.ts);
-      const body = buttonClickBody({
-        user: APPROVER,
-        actionId: APPROVE_ACTION,
-        value: button.value,
-        blockId: button.blockId,
-        channel,
-        messageTs: message.ts,
-        ...(message.thread_ts ? { threadTs: message.thread_ts } : {}),
-      });
-      void postSigned(url, body, { secret: SIGNING_SECRET });
-    }
-  }
+/** The approver, clicking Approve on each prompt as soon as it is posted. */
+function approveAsPosted(sim: Sim, url: string): () => void {
+  return sim.slack.onPost((message) => {
+    const button = buttonOf(message, APPROVE_ACTION);
+    if (!button) return;
+    const body = buttonClickBody({
+      user: APPROVER,
+      actionId: APPROVE_ACTION,
+      value: button.value,
+      blockId: button.blockId,
+      channel: message.channel,
+      messageTs: message.ts,
+      ...(message.thread_ts ? { threadTs: message.thread_ts } : {}),
+    });
+    void postSigned(url, body, { secret: SIGNING_SECRET });
+  });
 }
 
 async function onboard(count: number, redisUrl: string, prefix: string): Promise<Outcome> {
@@ -161,11 +157,15 @@ async function onboard(count: number, redisUrl: string, prefix: string): Promise
     redis: { prefix },
     ...(pacing === 'fast' ? { outbox: fastOutbox } : {}),
     google: { retry: { attempts: 6, baseDelayMs: 200, maxDelayMs: 5000 } },
+    // Every run polls every POLL_MS; the watcher a finished enable starts keeps its 5-minute interval
+    // (MESHOPS_POLL_INTERVAL_MS would shorten that too, and a thousand watched clusters would then be
+    // read every half second).
+    polling: { intervalMs: null, initialMs: POLL_MS, factor: 1, maxMs: POLL_MS },
   };
   const env = contractEnv(sim, {
     REDIS_URL: redisUrl,
     MESHOPS_CONFIG: writeConfigFile(config),
-    MESHOPS_POLL_INTERVAL_MS: String(POLL_MS),
+    MESHOPS_POLL_INTERVAL_MS: '',
   });
   const redis = new Redis(redisUrl);
   const store = new RunStore(redis, new Keys(prefix));
@@ -190,6 +190,11 @@ async function onboard(count: number, redisUrl: string, prefix: string): Promise
     const redisBefore = await usedMemory(redis);
     sim.requests.clear();
 
+    const stopApproving = approveAsPosted(sim, bot.url);
+    let summaries = 0;
+    const stopCounting = sim.slack.onPost((message) => {
+      if (/^:(tada|x):/.test(message.text)) summaries += 1;
+    });
     const started = performance.now();
     const acks: number[] = [];
     const runIds = await Promise.all(
@@ -208,45 +213,35 @@ async function onboard(count: number, redisUrl: string, prefix: string): Promise
       }),
     );
 
-    const clicked = new Set<string>();
-    const open = new Set(runIds);
-    let failed = 0;
     let peakInFlightBytes = 0;
     const idleHeap = await heapOf(metricsUrl);
     let peakHeap = idleHeap;
     let wallMs = 0;
+    const keys = new Keys(prefix);
     for (;;) {
-      await approveAll(sim, bot.url, channels, clicked);
-      for (const id of [...open]) {
-        const run = await store.get(id);
-        if (run && isTerminal(run)) {
-          open.delete(id);
-          if (run.status !== 'succeeded') failed += 1;
-        }
-      }
-      if (open.size > count / 2) {
+      // The index of active runs empties as they finish.
+      const open = await redis.zcard(keys.activeRuns());
+      if (open > count / 2) {
         peakInFlightBytes = Math.max(peakInFlightBytes, (await usedMemory(redis)) - redisBefore);
         const heap = await heapOf(metricsUrl);
         if (heap.usedMb > peakHeap.usedMb) peakHeap = heap;
       }
-      if (open.size === 0) {
+      if (open === 0) {
         wallMs = performance.now() - started;
         break;
       }
-      if (performance.now() - started > 20 * 60_000)
-        throw new Error(`${open.size} runs still open after 20 min`);
+      if (performance.now() - started > 20 * 60_000) throw new Error(`${open} runs still open after 20 min`);
       await new Promise((r) => setTimeout(r, 200));
     }
-    // Slack is caught up when every run's last message (its summary) is out.
-    const summaries = () =>
-      channels.reduce(
-        (sum, channel) => sum + sim.slack.messages(channel).filter((m) => /^:(tada|x):/.test(m.text)).length,
-        0,
-      );
-    while (summaries() < count && performance.now() - started < 30 * 60_000) {
+    const records = await Promise.all(runIds.map((id) => store.get(id)));
+    const failed = records.filter((run) => run?.status !== 'succeeded').length;
+    // Slack is caught up when every run's summary is out.
+    while (summaries < count && performance.now() - started < 30 * 60_000) {
       await new Promise((r) => setTimeout(r, 200));
     }
     const slackDoneMs = performance.now() - started;
+    stopApproving();
+    stopCounting();
     const memory = memoryOf(pid);
     const redisAfter = await usedMemory(redis);
     const totals = sim.requests.totals();

@@ -7,7 +7,7 @@ import { VersionConflict, type RunStore } from '../store/runs.js';
 import { advance, type WorkflowDeps } from '../workflows/engine.js';
 import { workflowOf } from '../workflows/registry.js';
 import { isTerminal, type RunRecord } from '../workflows/run.js';
-import { failure, stepApplied, threadStarted } from '../workflows/transitions.js';
+import { failure, stepApplied, threadClosing, threadStarted } from '../workflows/transitions.js';
 import type { RunJobData } from './runQueue.js';
 
 export interface RunProcessorDeps {
@@ -28,12 +28,18 @@ export interface RunProcessorDeps {
 export function createRunProcessor({ store, locks, workflow, log, onFinished }: RunProcessorDeps) {
   const { notifier, clock } = workflow;
 
+  /**
+   * Says that the run ended and frees its cluster; each part is keyed, so a worker killed half-way
+   * through does it again from the top. Only then is the thread marked closing (in the record) and
+   * compacted: after that mark nothing is announced again, since the thread's records may be gone.
+   */
   async function finish(run: RunRecord): Promise<void> {
     await notifier.emit(run, { type: 'finished' });
     await locks.unlock(run);
     log.info({ runId: run.id, status: run.status, outcome: run.outcome }, 'run finished');
     await onFinished?.(run);
-    await notifier.emit(run, { type: 'closed' });
+    const closing = await store.update(run.id, (current) => threadClosing(current, clock.now()));
+    await notifier.emit(closing, { type: 'closed' });
   }
 
   async function startThread(run: RunRecord): Promise<RunRecord> {
@@ -60,7 +66,8 @@ export function createRunProcessor({ store, locks, workflow, log, onFinished }: 
       log.warn({ runId, jobId: job.id }, 'job for a run that does not exist; dropping it');
       return;
     }
-    if (isTerminal(run)) return;
+    // Ended (by its last step before a crash, or by a cancel): announced and compacted once.
+    if (isTerminal(run)) return run.slack.closing ? notifier.emit(run, { type: 'closed' }) : finish(run);
     if (run.status === 'queued') run = await startThread(run);
     const definition = workflowOf(run.kind);
 

@@ -148,6 +148,14 @@ export class SlackRecorder {
     }
   }
 
+  private readonly postListeners = new Set<(message: SlackMessage) => void>();
+
+  /** `listener` hears of every message as it is posted (a scripted person reacting at once). Returns an unsubscribe. */
+  onPost(listener: (message: SlackMessage) => void): () => void {
+    this.postListeners.add(listener);
+    return () => this.postListeners.delete(listener);
+  }
+
   addChannel(channel: string): void {
     this.channels.add(channel);
   }
@@ -353,6 +361,7 @@ export class SlackRecorder {
     };
     this.posted.push(message);
     this.channels.add(channel);
+    for (const listener of this.postListeners) listener({ ...message });
     return message;
   }
 

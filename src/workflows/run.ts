@@ -132,7 +132,11 @@ interface RunCommon {
   attempt: { since: number; polls: number };
   approval?: ApprovalState;
   /** Where the run's thread is; the messages' timestamps live in the outbox (src/store/messages.ts). */
-  slack: { channel: string };
+  /**
+   * `closing`: everything about the finished run has been said and its thread is being compacted; a
+   * worker that finds the record so does not announce it again (the thread's records may be gone).
+   */
+  slack: { channel: string; closing?: boolean };
   outcome?: Outcome;
   cancel?: Cancellation;
 }

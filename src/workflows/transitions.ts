@@ -112,6 +112,12 @@ export function stepApplied(
   }
 }
 
+/** A finished run's thread has said everything: from now on it is compacted, never announced again. Null if so already. */
+export function threadClosing(run: RunRecord, now: number): RunRecord | null {
+  if (!isTerminal(run) || run.slack.closing) return null;
+  return { ...run, updatedAt: now, slack: { ...run.slack, closing: true } };
+}
+
 /** A worker picked the queued run up: its thread exists from now on. Null if it was picked up before. */
 export function threadStarted(run: RunRecord, now: number): RunRecord | null {
   if (run.status !== 'queued') return null;

@@ -5,7 +5,9 @@
  * still tells the whole story, and a late click on the closed prompt is still answered.
  */
 import { inflateRawSync } from 'node:zlib';
+import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
+import { RUN_QUEUE } from '../../src/jobs/runQueue.js';
 import { ask, click, runIdOf, slash, threadOf, waitForPrompt, waitForReply } from '../support/flows.js';
 import { APPROVER, startHarness, type Harness } from '../support/harness.js';
 import { testRedisUrl } from '../support/redis.js';
@@ -63,6 +65,21 @@ describe('a finished run in Redis', () => {
     expect(shown).toContain('3 pod(s) with istio-proxy');
     expect(shown).toContain('`shop`');
     expect(shown).toMatch(/archives\/C0MESH\/p\d+/);
+
+    // The job of the finished run handled again (a worker killed during its last save, say): the
+    // thread, compacted already, is not told anything twice.
+    const posted = threadOf(h.sim).length;
+    const queue = new Queue(RUN_QUEUE, { connection: redis, prefix });
+    await queue.add('advance', { runId }, { jobId: runId, removeOnComplete: true });
+    await waitFor(
+      'the job handled',
+      async () =>
+        (await queue.getJobCounts('completed', 'wait', 'active')).wait === 0 &&
+        (await queue.getJobCounts('active')).active === 0,
+    );
+    await new Promise((r) => setTimeout(r, 1000));
+    expect(threadOf(h.sim)).toHaveLength(posted);
+    await queue.close();
 
     // A late click on the closed prompt changes nothing and says why.
     expect(await click(h.app.url, APPROVER, prompt)).toBe(200);
