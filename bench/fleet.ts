@@ -346,7 +346,7 @@ async function main(): Promise<void> {
     writeFileSync(
       'bench/results/fleet.json',
       JSON.stringify(
-        { date: new Date().toISOString(), pacing, speed, pollMs: POLL_MS, single, fleet },
+        { date: new Date().toISOString(), pacing, speed, roles, pollMs: POLL_MS, single, fleet },
         null,
         2,
       ),
