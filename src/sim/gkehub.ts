@@ -153,7 +153,7 @@ function createMembership(ctx: HubContext, req: SimRequest): JsonObject {
     readyAt: now + world.timings.membershipCreate,
   });
   // A creation that fails leaves no membership once its operation has ended.
-  if (error) membership.goneAt = membership.readyAt;
+  if (error) world.scheduleGone(membership, membership.readyAt);
   return ctx.startOperation({
     project,
     location,
@@ -184,7 +184,7 @@ function deleteMembership(ctx: HubContext, req: SimRequest): JsonObject {
   const now = ctx.world.clock.now();
   if (membership.deletingAt === undefined) {
     membership.deletingAt = now;
-    membership.goneAt = now + ctx.world.timings.membershipCreate;
+    ctx.world.scheduleGone(membership, now + ctx.world.timings.membershipCreate);
     ctx.world.feature(project.id, 'servicemesh')?.membershipSpecs.delete(ctx.world.membershipKey(membership));
   }
   return ctx.startOperation({

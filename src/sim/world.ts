@@ -123,6 +123,10 @@ export class SimWorld {
   /** Which cluster a membership's resource link names, resolved once (the link never changes). */
   private readonly linkedCluster = new Map<string, SimCluster | undefined>();
   private readonly allMemberships = new Map<string, SimMembership>();
+  /** Memberships whose deletion (or failed creation) ends at their goneAt: the only ones a sweep looks at. */
+  private readonly leaving = new Set<SimMembership>();
+  /** Memberships by the cluster their resource link names: a cluster's lookup must not scan the fleet. */
+  private readonly membershipsByCluster = new Map<SimCluster, Set<SimMembership>>();
   readonly features = new Map<string, SimFeature>();
   /** Long-running operations that will end with an error (see OperationFaults). */
   readonly operationFaults = new OperationFaults();
@@ -190,6 +194,9 @@ export class SimWorld {
     this.clusters.push(cluster);
     this.clusterIndex.set(cluster.ref, cluster);
     this.linkedCluster.clear();
+    // Memberships that name it already (it was deleted and is back under the same name) are its again.
+    const linked = [...this.allMemberships.values()].filter((m) => this.clusterOf(m) === cluster);
+    if (linked.length > 0) this.membershipsByCluster.set(cluster, new Set(linked));
     return cluster;
   }
 
@@ -211,11 +218,21 @@ export class SimWorld {
 
   /** Memberships by full name (project ID form), without those whose deletion has finished. */
   get memberships(): Map<string, SimMembership> {
+    if (this.leaving.size === 0) return this.allMemberships;
     const now = this.clock.now();
-    for (const [name, membership] of this.allMemberships) {
-      if (membership.goneAt !== undefined && membership.goneAt <= now) this.allMemberships.delete(name);
+    for (const membership of this.leaving) {
+      if (membership.goneAt === undefined || membership.goneAt > now) continue;
+      this.leaving.delete(membership);
+      this.allMemberships.delete(membership.name);
+      for (const set of this.membershipsByCluster.values()) set.delete(membership);
     }
     return this.allMemberships;
+  }
+
+  /** The membership is gone from `at` on (its delete operation ends then, or its creation failed). */
+  scheduleGone(membership: SimMembership, at: number): void {
+    membership.goneAt = at;
+    this.leaving.add(membership);
   }
 
   membershipStateCode(membership: SimMembership): MembershipStateCode {
@@ -235,6 +252,12 @@ export class SimWorld {
   addMembership(membership: Omit<SimMembership, 'uniqueId' | 'labels'> & { labels?: Labels }): SimMembership {
     const created: SimMembership = { ...membership, uniqueId: uuid(), labels: { ...membership.labels } };
     this.allMemberships.set(created.name, created);
+    const cluster = this.clusterOf(created);
+    if (cluster) {
+      const set = this.membershipsByCluster.get(cluster) ?? new Set<SimMembership>();
+      set.add(created);
+      this.membershipsByCluster.set(cluster, set);
+    }
     return created;
   }
 
@@ -245,7 +268,8 @@ export class SimWorld {
   }
 
   membershipsOfCluster(cluster: SimCluster): SimMembership[] {
-    return [...this.memberships.values()].filter((m) => this.clusterOf(m) === cluster);
+    const live = this.memberships;
+    return [...(this.membershipsByCluster.get(cluster) ?? [])].filter((m) => live.get(m.name) === m);
   }
 
   private clusterOf(membership: SimMembership): SimCluster | undefined {
@@ -429,6 +453,7 @@ export class SimWorld {
     this.clusters.splice(this.clusters.indexOf(cluster), 1);
     this.clusterIndex.delete(cluster.ref);
     this.linkedCluster.clear();
+    this.membershipsByCluster.delete(cluster);
     const server = this.servers.get(cluster);
     this.servers.delete(cluster);
     await server?.close();

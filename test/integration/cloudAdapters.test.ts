@@ -1,5 +1,7 @@
 /** The cloud adapters through the real client libraries, over HTTP(S), against the emulator. */
+import { CloudCaller } from '../../src/cloud/caller.js';
 import { wrapCloudError } from '../../src/cloud/googleErrors.js';
+import { ClientNodeKubeFactory } from '../../src/cloud/kube.js';
 import { MeshopsError } from '../../src/errors.js';
 import { startSim, type Sim } from '../../src/sim/index.js';
 import type { OperationRef } from '../../src/workflows/ports.js';
@@ -243,5 +245,26 @@ describe('cloud adapters against the emulator', () => {
     const pods = await kube.listPods('shop');
     expect(pods).toHaveLength(3);
     expect(pods.every((p) => p.phase === 'Running' && !p.hasIstioProxy)).toBe(true);
+  });
+
+  it('keeps the clients of the most recently used clusters only, and a dropped one still finishes its call', async () => {
+    const factory = new ClientNodeKubeFactory(
+      { accessToken: () => Promise.resolve(sim.token) },
+      new CloudCaller({ attempts: 2, baseDelayMs: 10, maxDelayMs: 10 }),
+      1,
+    );
+    const access = await a.gke.getCluster(c1);
+    const first = factory.forCluster(access);
+    expect(factory.forCluster(access)).toBe(first);
+    // A second cluster pushes the first out while a call of the first is in flight: that call still answers.
+    const other = await a.gke.getCluster({ project: 'proj-b', location: 'europe-west1', name: 'c2' });
+    sim.faults.slow({ api: 'kubernetes', latencyMs: 300, method: 'GET', pathIncludes: '/namespaces/shop' });
+    const inFlight = first.getNamespace('shop');
+    const second = factory.forCluster(other);
+    expect(second).not.toBe(first);
+    expect((await inFlight)?.name).toBe('shop');
+    // Dropped and closed, the old client is built again if a step still holds it; the factory hands out a new one.
+    expect((await first.getNamespace('default'))?.name).toBe('default');
+    expect(factory.forCluster(access)).not.toBe(first);
   });
 });
