@@ -102,6 +102,17 @@ export class QueuedOutbox implements Outbox {
     );
   }
 
+  /**
+   * A message whose job used up its tries (Slack down for over an hour) is tried again: its job is kept
+   * as failed under the message's id, so adding it again would do nothing. True if it was failed.
+   */
+  async retryFailedSend(key: string): Promise<boolean> {
+    const job = await this.queue.getJob(jobId('send', key));
+    if (!job || !(await job.isFailed())) return false;
+    await job.retry('failed');
+    return true;
+  }
+
   /** Wakes the job of a message that waits for its predecessor, if it is parked. */
   async wake(key: string): Promise<void> {
     const job = await this.queue.getJob(jobId('send', key));
@@ -124,6 +135,8 @@ export interface OutboxDeps {
 
 /** A message waiting for its predecessor or its thread root is looked at again after this long. */
 const WAIT_FOR_ORDER_MS = 250;
+/** Older than this, an unsent message may be one whose job used up its tries (about an hour of them). */
+const GAVE_UP_AFTER_MS = 3_600_000;
 /** A replacement claimed longer ago than this was left by a crash (a post takes well under a second). */
 const REPLACEMENT_STALE_MS = 15_000;
 /** Slack errors that say the message can never be sent as it is. */
@@ -419,8 +432,16 @@ export function createOutboxProcessor(deps: OutboxDeps) {
     await store.markUpdated(key, version);
   }
 
-  /** Every unsent message older than a few seconds has a job: one lost in a crash is added again. */
+  /**
+   * Every unsent message older than a few seconds has a job: one lost in a crash is added again, and
+   * one whose tries ran out (its job failed, after about an hour) is tried again.
+   */
   async function sweep(): Promise<void> {
+    for (const member of await store.unsentBefore(now() - GAVE_UP_AFTER_MS, 100)) {
+      if (member.startsWith('update|')) continue;
+      if (await outbox.retryFailedSend(member))
+        log.warn({ key: member }, 'trying a message again after its tries ran out');
+    }
     for (const member of await store.unsentBefore(now() - 5000, 500)) {
       if (member.startsWith('update|')) {
         const key = member.slice('update|'.length);

@@ -57,10 +57,18 @@ describe('the outbox', () => {
 
   function startWorker(
     pacing = { messagesPerSecond: 100, burst: 50, updatesPerSecond: 100, updateBurst: 50 },
+    now?: () => number,
   ) {
     worker = new Worker<OutboxJobData>(
       OUTBOX_QUEUE,
-      createOutboxProcessor({ store, outbox, web, pacing, log: createLogger('silent') }),
+      createOutboxProcessor({
+        store,
+        outbox,
+        web,
+        pacing,
+        log: createLogger('silent'),
+        ...(now ? { now } : {}),
+      }),
       { connection: redis, prefix: queue.opts.prefix!, concurrency: 8, settings: outboxWorkerSettings },
     );
   }
@@ -230,5 +238,24 @@ describe('the outbox', () => {
     expect(await store.ts('e/1')).toBe(sent.ts);
     expect(posted().filter((m) => m.text.startsWith('prompt'))).toHaveLength(1);
     expect((await store.get('e/1'))?.replacingAt).toBeUndefined();
+  });
+
+  it('a message whose tries ran out (Slack down for over an hour) is tried again by the sweeper', async () => {
+    let later = 0;
+    startWorker(undefined, () => Date.now() + later);
+    await store.enqueue(message('g/1', 'sent after all'), Date.now());
+    // Slack is down for its only try: the job fails, as one does after its hour of tries.
+    sim.slack.outage(1500);
+    await queue.add('send', { kind: 'send', key: 'g/1' }, { jobId: 'send|g/1', attempts: 1 });
+    await waitFor('the job failed', async () => (await queue.getJob('send|g/1'))?.isFailed());
+    // Adding it again, as the sweeper of old did, does nothing: the failed job holds its id.
+    await outbox.addSend('g/1');
+    await new Promise((r) => setTimeout(r, 1600));
+    expect(posted()).toEqual([]);
+    // More than an hour after it was queued, Slack answering again: the sweeper tries it again.
+    later = 2 * 3_600_000;
+    await queue.add('sweep', { kind: 'sweep' });
+    await waitFor('the message', () => posted().find((m) => m.text === 'sent after all'));
+    expect(posted()).toHaveLength(1);
   });
 });
