@@ -35,7 +35,8 @@ export function show(value: string): string {
 }
 
 export function parseClusterRef(text: string, aliases: Record<string, string>): ClusterRef | string {
-  const resolved = aliases[text] ?? text;
+  // Own keys only: `__proto__` or `constructor` typed as a cluster must not resolve to Object's.
+  const resolved = Object.hasOwn(aliases, text) ? (aliases[text] ?? text) : text;
   const full = /^projects\/([^/]+)\/locations\/([^/]+)\/clusters\/([^/]+)$/.exec(resolved);
   const parts = full ? full.slice(1) : resolved.split('/');
   if (parts.length !== 3) {
@@ -109,9 +110,9 @@ export function parseOptions<R extends Record<string, OptionReader<unknown>>>(
     const match = /^([a-z-]+)=(.*)$/.exec(arg);
     if (!match) return invalid(`${show(arg)} is not an option: use ${known}`);
     const [, key, value] = match as unknown as [string, string, string];
-    const read = readers[key];
+    const read = Object.hasOwn(readers, key) ? readers[key] : undefined;
     if (!read) return invalid(`unknown option \`${key}=\`: use ${known}`);
-    if (key in out) return invalid(`\`${key}=\` is given twice`);
+    if (Object.hasOwn(out, key)) return invalid(`\`${key}=\` is given twice`);
     const parsed = read(value);
     if (isInvalid(parsed)) return parsed;
     out[key] = parsed;

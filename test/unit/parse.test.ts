@@ -44,6 +44,10 @@ describe('parseMeshCommand', () => {
   });
 
   it.each([
+    // Found by the fuzzer: Object's own properties are neither aliases nor options.
+    ['watch __proto__', /not a cluster reference/],
+    ['enable cluster constructor', /not a cluster reference/],
+    ['enable cluster proj-a/us-central1/c1 constructor=1', /unknown option `constructor=`/],
     ['enable cluster ;;;', /not a cluster reference/],
     ['enable cluster', /which cluster/],
     ['enable namespace proj-a/us-central1/c1', /takes `cluster`/],
