@@ -186,13 +186,13 @@ end
 return dropped`;
 
 /**
- * The chain behind marker ARGV[2] has been sent: its records go, except those named in ARGV[4..]
+ * The chain behind marker ARGV[2] has been sent: its records go, except those named in ARGV[3..]
  * (messages still updated, e.g. a thread's root), which keep only what an update needs. Then the
  * marker and the chain's tail go too. Returns how many records were deleted.
  */
 const compactChainScript = `
 local keep = {}
-for i = 4, #ARGV do keep[ARGV[i]] = true end
+for i = 3, #ARGV do keep[ARGV[i]] = true end
 local key = redis.call('HGET', ARGV[1] .. ARGV[2], 'prev')
 local deleted = 0
 local seen = 0
@@ -403,7 +403,6 @@ export class MessageStore {
         this.keys.unsentMessages(),
         this.keys.message(''),
         marker,
-        'unused',
         ...keep,
       ),
     );
