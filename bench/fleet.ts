@@ -15,13 +15,14 @@
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { Redis } from 'ioredis';
-import { startSim, type ClusterSpec, type ProjectSpec, type Sim } from '../src/sim/index.js';
+import { startSim, type Sim } from '../src/sim/index.js';
 import { APPROVE_ACTION } from '../src/slack/render.js';
 import { Keys } from '../src/store/keys.js';
 import { RunStore } from '../src/store/runs.js';
 import { startMeshopsProcess, writeConfigFile, type MeshopsProcess } from '../test/support/child.js';
 import { buttonOf } from '../test/support/flows.js';
 import { startRedisServer } from '../test/support/globalSetup.js';
+import { fleetWorld } from './fleetWorld.js';
 import { APPROVER, contractEnv, fastOutbox, REQUESTER, SIGNING_SECRET } from '../test/support/harness.js';
 import { buttonClickBody, postSigned, slashCommandBody } from '../test/support/slackRequests.js';
 
@@ -87,26 +88,6 @@ async function usedMemory(redis: Redis): Promise<number> {
   return Number(/used_memory:(\d+)/.exec(await redis.info('memory'))?.[1] ?? 0);
 }
 
-function world(count: number): { projects: ProjectSpec[]; clusters: ClusterSpec[] } {
-  const projects: ProjectSpec[] = Array.from({ length: projectCount }, (_, p) => ({
-    id: `fleet-${String(p).padStart(2, '0')}`,
-    number: String(300000000000 + p),
-  }));
-  const clusters: ClusterSpec[] = Array.from({ length: count }, (_, i) => ({
-    project: projects[i % projectCount]!.id,
-    location: 'us-central1',
-    name: `c${Math.floor(i / projectCount)}`,
-    workloadIdentity: true,
-    releaseChannel: 'REGULAR',
-    namespaces: [
-      { name: 'default', deployments: [{ name: 'web', replicas: 2 }] },
-      { name: 'kube-system' },
-      { name: 'istio-system' },
-    ],
-  }));
-  return { projects, clusters };
-}
-
 interface Outcome {
   clusters: number;
   wallMs: number;
@@ -149,7 +130,7 @@ function approveAsPosted(sim: Sim, url: string): () => void {
 }
 
 async function onboard(count: number, redisUrl: string, prefix: string): Promise<Outcome> {
-  const { projects, clusters } = world(count);
+  const { projects, clusters } = fleetWorld(count, projectCount);
   const sim = await startSim({ speed, scenario: { projects, clusters } });
   const channels = Array.from({ length: Math.min(channelCount, count) }, (_, i) => `C0FLEET${i}`);
   for (const channel of channels) sim.slack.addChannel(channel);

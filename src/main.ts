@@ -5,6 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { pathToFileURL } from 'node:url';
+import { isMainThread } from 'node:worker_threads';
 import { v1 as containerV1 } from '@google-cloud/container';
 import { App } from '@slack/bolt';
 import { WebClient } from '@slack/web-api';
@@ -39,6 +40,7 @@ import { createQueryProcessor, QUERY_QUEUE, QueryQueue, type QueryJobData } from
 import { afterRun } from './jobs/afterRun.js';
 import { queueOptions } from './jobs/queueOptions.js';
 import { createRunProcessor } from './jobs/runProcessor.js';
+import { startWorkerThread } from './jobs/thread.js';
 import { createWatchProcessor, WATCH_QUEUE, WatchScheduler, type WatchJobData } from './jobs/watchers.js';
 import { RUN_QUEUE, RunQueue, type RunJobData } from './jobs/runQueue.js';
 import { anyGlobMatches } from './glob.js';
@@ -61,8 +63,13 @@ import type { Clock } from './workflows/ports.js';
 export interface StartOptions {
   log?: Logger;
   clock?: Clock;
-  /** Run the workflow worker in this process (default true). */
+  /** Run the workflow worker in this process (default: unless the role is web, or `workerThread`). */
   worker?: boolean;
+  /**
+   * MESHOPS_ROLE=all as a process runs it (main() sets it): the workers on a thread of their own,
+   * so acks never wait behind workflow steps. In-process callers (tests) keep them on this thread.
+   */
+  workerThread?: boolean;
   /** Listen for Slack on config.http.port (default true). */
   http?: boolean;
   /** Local mode: serve the web console at / on the emulator. */
@@ -226,7 +233,11 @@ export async function startMeshops(config: Config, options: StartOptions = {}): 
       `Redis is not reachable at ${redactedUrl(config.redis.url)} (REDIS_URL): ${cause.message}. Start one (apt-get install redis-server) or set REDIS_URL to a Redis that runs.`,
     );
   }
-  for (const warning of await redisWarnings(commands).catch(() => [])) log.warn({ redis: 'config' }, warning);
+  // Once per process: not again from the workers' thread (which serves no HTTP).
+  if (options.http ?? true) {
+    for (const warning of await redisWarnings(commands).catch(() => []))
+      log.warn({ redis: 'config' }, warning);
+  }
   for (const connection of [commands, workerRedis]) {
     connection.off('error', quiet);
     connection.on('error', (error: Error) => log.warn({ err: error }, 'redis connection error'));
@@ -251,7 +262,9 @@ export async function startMeshops(config: Config, options: StartOptions = {}): 
   const commandOutbox = new QueuedOutbox(outboxQueue, commandStore.messages);
 
   const workers: Worker[] = [];
-  if (options.worker ?? config.role !== 'web') {
+  const threaded = (options.workerThread ?? false) && config.role === 'all' && options.worker === undefined;
+  if (threaded) closers.unshift(await startWorkerThread(config, log));
+  if (options.worker ?? (config.role !== 'web' && !threaded)) {
     const runs = new RunStore(workerRedis, keys);
     const messages = new MessageStore(workerRedis, keys);
     // The workers' own producer waits for Redis rather than failing fast.
@@ -444,7 +457,12 @@ export async function startMeshops(config: Config, options: StartOptions = {}): 
     log.info('worker role: no Slack receiver here; /healthz, /readyz and /metrics only');
   }
 
-  log.info({ url, boundTo, role: config.role, worker: workers.length > 0 }, 'meshops started');
+  if (options.http ?? true) {
+    const worker = workers.length > 0 ? 'this thread' : threaded ? 'own thread' : false;
+    log.info({ url, boundTo, role: config.role, worker }, 'meshops started');
+  } else {
+    log.info({ role: config.role, workers: workers.length }, 'workers started');
+  }
   return {
     url,
     async stop() {
@@ -498,7 +516,11 @@ async function main(): Promise<void> {
     config = local.config;
     sim = local.sim;
   }
-  const meshops = await startMeshops(config, { log, ...(sim ? { console: { sim } } : {}) });
+  const meshops = await startMeshops(config, {
+    log,
+    workerThread: true,
+    ...(sim ? { console: { sim } } : {}),
+  });
   if (sim)
     log.info(
       { console: meshops.url.replace('127.0.0.1', 'localhost') + '/' },
@@ -519,7 +541,8 @@ async function main(): Promise<void> {
   process.once('SIGTERM', () => shutdown('SIGTERM'));
 }
 
-if (process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
+// The worker thread imports this module too: only the process's own main thread runs main().
+if (isMainThread && process.argv[1] && import.meta.url === pathToFileURL(process.argv[1]).href) {
   main().catch((error: unknown) => {
     // A bad setting (exit 2) or a world unlike the settings (exit 1): one line, the setting, the fix.
     if (error instanceof ConfigError || error instanceof StartupError) {

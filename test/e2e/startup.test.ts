@@ -1,7 +1,8 @@
 /**
  * Start-up as an operator meets it: a missing Redis, half the Slack credentials and a busy port
  * each end in one line on stderr that names the setting and the fix (no stack trace, no secret);
- * local mode listens on 127.0.0.1 only.
+ * local mode listens on 127.0.0.1 only and, as every MESHOPS_ROLE=all process, runs its workers on a
+ * thread of their own.
  */
 import { spawn } from 'node:child_process';
 import { createServer, type Server } from 'node:net';
@@ -96,14 +97,16 @@ describe('start-up failures', () => {
     );
   }, 40_000);
 
-  it('local mode listens on 127.0.0.1 only', async () => {
+  it('local mode listens on 127.0.0.1 only, its workers on a thread of their own', async () => {
     const local = await startMeshopsProcess({ REDIS_URL: testRedisUrl(), PORT: '0' });
     processes.push(local);
     const started = local.output
       .join('')
       .split('\n')
       .find((l) => l.includes('"meshops started"'))!;
-    expect((JSON.parse(started) as { boundTo: string }).boundTo).toBe('127.0.0.1');
+    expect(JSON.parse(started)).toMatchObject({ boundTo: '127.0.0.1', role: 'all', worker: 'own thread' });
+    // The workers' thread said it started, and under its own name in the log.
+    expect(local.output.join('')).toMatch(/"thread":"workers".*"msg":"workers started"/);
     const port = new URL(local.url).port;
     expect((await fetch(`http://127.0.0.1:${port}/healthz`)).status).toBe(200);
     // From another interface of this machine, nothing answers.

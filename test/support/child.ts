@@ -59,8 +59,10 @@ export async function startMeshopsProcess(
   timeoutMs = 30_000,
   /** Node's own flags, e.g. --cpu-prof (which NODE_OPTIONS may not carry). */
   nodeArgs: string[] = [],
+  /** Another program that logs a JSON line with `msg` and `url` once it listens (bench/bareBolt.ts). */
+  program: { script: string; ready: string } = { script: 'src/main.ts', ready: 'meshops started' },
 ): Promise<MeshopsProcess> {
-  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', 'src/main.ts'], {
+  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', program.script], {
     cwd: process.cwd(),
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -69,14 +71,14 @@ export async function startMeshopsProcess(
   const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
   const url = await new Promise<string>((resolve, reject) => {
     const timer = setTimeout(
-      () => reject(new Error(`meshops did not start in ${timeoutMs} ms:\n${output.join('')}`)),
+      () => reject(new Error(`${program.script} did not start in ${timeoutMs} ms:\n${output.join('')}`)),
       timeoutMs,
     );
     const onData = (chunk: Buffer) => {
       const text = chunk.toString();
       output.push(text);
       for (const line of text.split('\n')) {
-        if (!line.includes('"meshops started"')) continue;
+        if (!line.includes(`"${program.ready}"`)) continue;
         const parsed = JSON.parse(line) as { url?: string };
         clearTimeout(timer);
         resolve(parsed.url ?? '');
@@ -86,7 +88,7 @@ export async function startMeshopsProcess(
     child.stderr.on('data', (chunk: Buffer) => output.push(chunk.toString()));
     child.once('exit', (code) => {
       clearTimeout(timer);
-      reject(new Error(`meshops exited with ${code} before it started:\n${output.join('')}`));
+      reject(new Error(`${program.script} exited with ${code} before it started:\n${output.join('')}`));
     });
   });
   return {
