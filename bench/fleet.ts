@@ -6,8 +6,10 @@
  * (mutations and reads), Slack calls per cluster, ack latency of the commands, the bot's peak RSS, and
  * Redis memory per run in flight and per finished run. Prints a table and writes bench/results/fleet.json.
  *
- *   npm run bench:fleet -- [--clusters 100] [--projects 10] [--channels 20] [--pacing fast|slack] [--speed 20]
+ *   npm run bench:fleet -- [--clusters 100] [--projects 10] [--channels 20] [--pacing fast|slack] [--speed 20] [--mode commands|batch]
  *
+ * `--mode batch` onboards the N as one batch instead: one command over every project (`fleet-PP/-/*`),
+ * Start clicked on the resolved list, one approval.
  * `--pacing slack` keeps the outbox at Slack's pace (about one message per second per channel, as
  * config/default.yaml does in production); `fast` lifts it, to see what meshops itself costs.
  * Runs poll every 500 ms (polling.initialMs, factor 1); the watcher keeps its default interval; the
@@ -21,6 +23,8 @@ import { Keys } from '../src/store/keys.js';
 import { RunStore } from '../src/store/runs.js';
 import { startMeshopsProcess, writeConfigFile, type MeshopsProcess } from '../test/support/child.js';
 import { buttonOf } from '../test/support/flows.js';
+import { waitFor } from '../test/support/wait.js';
+import { CONFIRM_ACTION } from '../src/slack/renderBatch.js';
 import { startRedisServer } from '../test/support/globalSetup.js';
 import { fleetWorld } from './fleetWorld.js';
 import { APPROVER, contractEnv, fastOutbox, REQUESTER, SIGNING_SECRET } from '../test/support/harness.js';
@@ -38,6 +42,8 @@ const pacing = arg('pacing', 'fast') as 'fast' | 'slack';
 const speed = Number(arg('speed', '20'));
 /** `all`: one process receives Slack and runs the workers; `split`: MESHOPS_ROLE=web and =worker, two processes. */
 const roles = arg('roles', 'all') as 'all' | 'split';
+/** `commands`: one `/mesh enable cluster` per cluster; `batch`: one command over every project (`fleet-PP/-/*`). */
+const mode = arg('mode', 'commands') as 'commands' | 'batch';
 const POLL_MS = 500;
 
 function percentile(values: number[], p: number): number {
@@ -111,6 +117,48 @@ interface Outcome {
   redisKeys: Record<string, { keys: number; kb: number }>;
 }
 
+/**
+ * One `/mesh enable cluster` over `targets` as a batch: the requester waits for the resolved list
+ * (through the command's response_url) and clicks Start. Returns the batch's id.
+ */
+async function startBatch(
+  sim: Sim,
+  url: string,
+  targets: string[],
+  channel: string,
+  acks: number[],
+): Promise<string[]> {
+  const text = `enable cluster ${targets.join(' ')} namespaces=default`;
+  const sent = performance.now();
+  const res = await postSigned(
+    url,
+    slashCommandBody(text, REQUESTER, channel, undefined, sim.slack.responseUrl(REQUESTER, channel)),
+    {
+      secret: SIGNING_SECRET,
+    },
+  );
+  acks.push(performance.now() - sent);
+  const body = (await res.json()) as { text?: string };
+  const id = /Batch `(r[0-9a-z]+)`/.exec(body.text ?? '')?.[1];
+  if (!id) throw new Error(`no batch for ${text}: ${body.text}`);
+  const list = await waitFor(
+    'the resolved list',
+    () => sim.slack.ephemerals(channel).find((e) => e.via === 'response_url' && buttonOf(e, CONFIRM_ACTION)),
+    120_000,
+  );
+  const button = buttonOf(list, CONFIRM_ACTION)!;
+  const click = buttonClickBody({
+    user: REQUESTER,
+    actionId: CONFIRM_ACTION,
+    value: button.value,
+    blockId: button.blockId,
+    channel,
+    messageTs: '',
+  });
+  await postSigned(url, click, { secret: SIGNING_SECRET });
+  return [id];
+}
+
 /** The approver, clicking Approve on each prompt as soon as it is posted. */
 function approveAsPosted(sim: Sim, url: string): () => void {
   return sim.slack.onPost((message) => {
@@ -178,21 +226,30 @@ async function onboard(count: number, redisUrl: string, prefix: string): Promise
     });
     const started = performance.now();
     const acks: number[] = [];
-    const runIds = await Promise.all(
-      clusters.map(async (cluster, i) => {
-        const channel = channels[i % channels.length]!;
-        const text = `enable cluster ${cluster.project}/${cluster.location}/${cluster.name} namespaces=default`;
-        const sent = performance.now();
-        const res = await postSigned(bot!.url, slashCommandBody(text, REQUESTER, channel), {
-          secret: SIGNING_SECRET,
-        });
-        acks.push(performance.now() - sent);
-        const body = (await res.json()) as { text?: string };
-        const id = /run `(r[0-9a-z]+)`/.exec(body.text ?? '')?.[1];
-        if (!id) throw new Error(`no run queued for ${text}: ${body.text}`);
-        return id;
-      }),
-    );
+    const asBatch = mode === 'batch' && count > 1;
+    const runIds = asBatch
+      ? await startBatch(
+          sim,
+          bot.url,
+          [...new Set(clusters.map((c) => `${c.project}/-/*`))],
+          channels[0]!,
+          acks,
+        )
+      : await Promise.all(
+          clusters.map(async (cluster, i) => {
+            const channel = channels[i % channels.length]!;
+            const text = `enable cluster ${cluster.project}/${cluster.location}/${cluster.name} namespaces=default`;
+            const sent = performance.now();
+            const res = await postSigned(bot!.url, slashCommandBody(text, REQUESTER, channel), {
+              secret: SIGNING_SECRET,
+            });
+            acks.push(performance.now() - sent);
+            const body = (await res.json()) as { text?: string };
+            const id = /run `(r[0-9a-z]+)`/.exec(body.text ?? '')?.[1];
+            if (!id) throw new Error(`no run queued for ${text}: ${body.text}`);
+            return id;
+          }),
+        );
 
     let peakInFlightBytes = 0;
     const idleHeap = await heapOf(metricsUrl);
@@ -214,10 +271,14 @@ async function onboard(count: number, redisUrl: string, prefix: string): Promise
       if (performance.now() - started > 20 * 60_000) throw new Error(`${open} runs still open after 20 min`);
       await new Promise((r) => setTimeout(r, 200));
     }
-    const records = await Promise.all(runIds.map((id) => store.get(id)));
-    const failed = records.filter((run) => run?.status !== 'succeeded').length;
-    // Slack is caught up when every run's summary is out.
-    while (summaries < count && performance.now() - started < 30 * 60_000) {
+    // A batch's own runs are its members.
+    const batch = asBatch ? await store.get(runIds[0]!) : null;
+    const members = batch?.kind === 'enable-batch' ? (batch.facts.members ?? []) : [];
+    const childIds = asBatch ? members.flatMap((m) => (m.runId ? [m.runId] : [])) : runIds;
+    const records = await Promise.all(childIds.map((id) => store.get(id)));
+    const failed = records.filter((run) => run?.status !== 'succeeded').length + (count - records.length);
+    // Slack is caught up when every run's summary (a batch's one summary) is out.
+    while (summaries < (asBatch ? 1 : count) && performance.now() - started < 30 * 60_000) {
       await new Promise((r) => setTimeout(r, 200));
     }
     const slackDoneMs = performance.now() - started;
@@ -264,7 +325,7 @@ async function main(): Promise<void> {
   const redisServer = await startRedisServer();
   try {
     console.error(
-      `one cluster alone, then ${clusterCount}; outbox pacing: ${pacing}; emulator ×${speed}; roles: ${roles}`,
+      `one cluster alone, then ${clusterCount} (${mode}); outbox pacing: ${pacing}; emulator ×${speed}; roles: ${roles}`,
     );
     const single = await onboard(1, redisServer.url, 'bench-fleet-1');
     const fleet = await onboard(clusterCount, redisServer.url, `bench-fleet-${clusterCount}`);
@@ -325,9 +386,9 @@ async function main(): Promise<void> {
     for (const [name, one, many] of rows) console.log(`| ${name.padEnd(width)} | ${one} | ${many} |`);
     mkdirSync('bench/results', { recursive: true });
     writeFileSync(
-      'bench/results/fleet.json',
+      `bench/results/fleet-${mode}.json`,
       JSON.stringify(
-        { date: new Date().toISOString(), pacing, speed, roles, pollMs: POLL_MS, single, fleet },
+        { date: new Date().toISOString(), mode, pacing, speed, roles, pollMs: POLL_MS, single, fleet },
         null,
         2,
       ),
@@ -338,7 +399,7 @@ async function main(): Promise<void> {
         `  ${kind.padEnd(24)} ${String(keys).padStart(6)} keys ${round(kb / clusterCount, 2)} KB per run`,
       );
     }
-    console.log('\nwritten to bench/results/fleet.json');
+    console.log(`\nwritten to bench/results/fleet-${mode}.json`);
   } finally {
     await redisServer.stop();
   }

@@ -38,6 +38,7 @@ import {
 } from './jobs/outbox.js';
 import { createQueryProcessor, QUERY_QUEUE, QueryQueue, type QueryJobData } from './jobs/queries.js';
 import { afterRun } from './jobs/afterRun.js';
+import { RedisBatches } from './jobs/batches.js';
 import { queueOptions } from './jobs/queueOptions.js';
 import { createRunProcessor } from './jobs/runProcessor.js';
 import { startWorkerThread } from './jobs/thread.js';
@@ -174,8 +175,14 @@ export function buildCloudAdapters(
   };
 }
 
-function buildWorkflowDeps(config: Config, clock: Clock, outbox: QueuedOutbox): WorkflowDeps {
+function buildWorkflowDeps(
+  config: Config,
+  clock: Clock,
+  outbox: QueuedOutbox,
+  batches: WorkflowDeps['batches'],
+): WorkflowDeps {
   return {
+    batches,
     ...buildCloudAdapters(config.google, undefined, config.polling.intervalMs ?? config.polling.initialMs),
     notifier: new RunNotifier(outbox),
     clock,
@@ -270,7 +277,12 @@ export async function startMeshops(config: Config, options: StartOptions = {}): 
     // The workers' own producer waits for Redis rather than failing fast.
     const workerOutboxQueue = openQueue<OutboxJobData>(OUTBOX_QUEUE, workerRedis);
     const outbox = new QueuedOutbox(workerOutboxQueue, messages);
-    const workflow = buildWorkflowDeps(config, clock, outbox);
+    const batches = new RedisBatches(
+      runs,
+      new RunQueue(openQueue<RunJobData>(RUN_QUEUE, workerRedis), config.worker),
+      clock,
+    );
+    const workflow = buildWorkflowDeps(config, clock, outbox, batches);
     const watches = new WatchStore(workerRedis, keys);
     const watchScheduler = new WatchScheduler(
       openQueue<WatchJobData>(WATCH_QUEUE, workerRedis),

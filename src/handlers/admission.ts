@@ -20,13 +20,15 @@ async function replayAnswer(claimant: string, deps: HandlerDeps): Promise<Epheme
  */
 export async function admitRun(
   kind: WorkflowKind,
-  cluster: ClusterRef,
+  /** The cluster, or (a batch) the scope named after the run's id that it locks instead. */
+  target: ClusterRef | ((runId: string) => ClusterRef),
   options: RunRecord['options'],
   request: CommandRequest,
   deps: HandlerDeps,
 ): Promise<RunRecord | EphemeralReply> {
   const { runs, locks, triggers, queue, clock, log } = deps;
   const id = deps.newRunId();
+  const cluster = typeof target === 'function' ? target(id) : target;
   const refused = await accessRefusal(request, cluster, deps);
   if (refused) {
     // A replay (Slack retries after 3 s) is answered as one, not judged and audited again.

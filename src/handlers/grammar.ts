@@ -8,8 +8,8 @@ import type { ClusterRef } from '../workflows/ports.js';
 /** Slack shows at most 4,000 characters of a message; a command longer than that was not typed to be read. */
 export const MAX_COMMAND_LENGTH = 4000;
 
-const projectId = /^[a-z][a-z0-9-]{4,28}[a-z0-9]$/;
-const location = /^[a-z]+-[a-z]+[0-9]+(-[a-z])?$/;
+export const projectId = /^[a-z][a-z0-9-]{4,28}[a-z0-9]$/;
+export const location = /^[a-z]+-[a-z]+[0-9]+(-[a-z])?$/;
 const clusterName = /^[a-z]([-a-z0-9]{0,38}[a-z0-9])?$/;
 export const namespaceName = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 /** `team-*`, `*-apps`: namespaces of that shape when the run plans (never a system namespace). */

@@ -4,10 +4,16 @@ import type { Notifier } from '../workflows/ports.js';
 import type { RunRecord } from '../workflows/run.js';
 import type { MessageContent } from '../store/messages.js';
 import type { Outbox } from './outbox.js';
+import { resolvedListMessage } from './renderBatch.js';
 import { approvalMessage, closedApprovalMessage, rootMessage, runEventText, truncate } from './render.js';
 
 /** Run messages are kept a week: long enough for the last updates and for `status` to link the thread. */
 const RUN_MESSAGE_SECONDS = 7 * 86_400;
+
+/** A batch whose list was never confirmed has no root message: it answers its requester only. */
+function unstartedBatch(run: RunRecord): boolean {
+  return run.kind === 'enable-batch' && !run.facts.members;
+}
 
 export function runMessageKey(runId: string, eventKey: string): string {
   return `run/${runId}/${eventKey}`;
@@ -22,9 +28,19 @@ export class RunNotifier implements Notifier {
   constructor(private readonly outbox: Outbox) {}
 
   async emit(run: RunRecord, event: RunEvent): Promise<void> {
+    // A run of a batch has no thread: its batch's root message and thread tell about it.
+    if (run.parent) return;
     const root = runMessageKey(run.id, 'root');
     switch (event.type) {
+      case 'batchResolved':
+        return run.kind === 'enable-batch'
+          ? this.respond(run, 'resolved', resolvedListMessage(run))
+          : undefined;
+      case 'batchStarted':
+        return this.post(run, 'root', rootMessage(run), {});
       case 'started':
+        // A batch posts its root once its list is confirmed and its runs started (batchStarted).
+        if (run.kind === 'enable-batch') return;
         return this.post(run, 'root', rootMessage(run), {});
       case 'progressed':
         return this.outbox.update(root, rootMessage(run), run.version);
@@ -35,9 +51,12 @@ export class RunNotifier implements Notifier {
       case 'approvalClosed':
         return this.outbox.update(runMessageKey(run.id, 'approval'), closedApprovalMessage(run), run.version);
       case 'finished':
+        if (unstartedBatch(run))
+          return this.respond(run, 'outcome', { text: truncate(runEventText(run, event), 3900) });
         await this.post(run, 'outcome', { text: truncate(runEventText(run, event), 3900) }, { thread: root });
         return this.outbox.update(root, rootMessage(run), run.version);
       case 'closed':
+        if (unstartedBatch(run)) return;
         // Behind everything the thread sends: then only the root and the prompt are kept, for their updates.
         return this.outbox.send({
           key: runMessageKey(run.id, 'closed'),
@@ -54,6 +73,19 @@ export class RunNotifier implements Notifier {
         return this.post(run, key, { text: truncate(runEventText(run, event), 3900) }, { thread: root });
       }
     }
+  }
+
+  /** To the requester only, through the command's response_url (a batch's list, before anything starts). */
+  private respond(run: RunRecord, eventKey: string, content: MessageContent): Promise<void> {
+    return this.outbox.send({
+      key: runMessageKey(run.id, eventKey),
+      op: 'respond',
+      channel: run.slack.channel,
+      user: run.requester.userId,
+      responseUrl: run.kind === 'enable-batch' ? run.options.responseUrl : '',
+      content,
+      keepSeconds: 3600,
+    });
   }
 
   private post(

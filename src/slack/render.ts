@@ -4,6 +4,7 @@
  */
 import type { KnownBlock } from '@slack/web-api';
 import { listed } from '../text.js';
+import { batchApprovalSummary, batchOptions, batchTable } from './renderBatch.js';
 import { describePlane } from '../workflows/enableCluster.js';
 import { plannedNamespaces } from '../workflows/steps/injection.js';
 import type { Plane, RunEvent } from '../workflows/events.js';
@@ -49,8 +50,15 @@ function slackDate(ms: number): string {
   return `<!date^${Math.floor(ms / 1000)}^{date_short_pretty} {time}|${utc}>`;
 }
 
+/** What a run acts on: its cluster, or a batch's count of clusters. */
+function subject(run: RunRecord): string {
+  return run.kind === 'enable-batch'
+    ? `${run.facts.resolved?.length ?? 'several'} clusters`
+    : `\`${clusterKey(run.cluster)}\``;
+}
+
 function title(run: RunRecord): string {
-  return `${workflowOf(run.kind).title} \`${clusterKey(run.cluster)}\``;
+  return `${workflowOf(run.kind).title} ${subject(run)}`;
 }
 
 function stepTitle(run: RunRecord): string {
@@ -68,18 +76,17 @@ export function rootMessage(run: RunRecord): { text: string; blocks: KnownBlock[
     })
     .join('\n');
   const namespaces = run.options.namespaces.length ? listed(run.options.namespaces, 10) : 'none';
+  const about =
+    run.kind === 'enable-batch'
+      ? `Batch \`${run.id}\` · requested by <@${run.requester.userId}> · ${batchOptions(run)}`
+      : `Run \`${run.id}\` · requested by <@${run.requester.userId}> · namespaces: ${namespaces} · restart: ${run.options.restart}`;
   const blocks: KnownBlock[] = [
     { type: 'section', text: { type: 'mrkdwn', text: `*${title(run)}*\n${statusLines[run.status]}` } },
     { type: 'section', text: { type: 'mrkdwn', text: truncate(checklist) } },
-    {
-      type: 'context',
-      elements: [
-        {
-          type: 'mrkdwn',
-          text: `Run \`${run.id}\` · requested by <@${run.requester.userId}> · namespaces: ${namespaces} · restart: ${run.options.restart}`,
-        },
-      ],
-    },
+    ...(run.kind === 'enable-batch'
+      ? [{ type: 'section', text: { type: 'mrkdwn', text: truncate(batchTable(run)) } } satisfies KnownBlock]
+      : []),
+    { type: 'context', elements: [{ type: 'mrkdwn', text: truncate(about) }] },
   ];
   return { text: `${title(run)}: ${statusLines[run.status]}`, blocks };
 }
@@ -117,6 +124,7 @@ function namespaceLines(run: RunRecord, plan: InjectionPlan): string[] {
 }
 
 function approvalSummary(run: RunRecord): string {
+  if (run.kind === 'enable-batch') return batchApprovalSummary(run);
   const plan = run.facts.plan;
   if (!plan) return 'Nothing to change.';
   const pods = plan.namespaces.reduce((sum, ns) => sum + ns.pods, 0);
@@ -185,7 +193,7 @@ export function approvalMessage(run: RunRecord): { text: string; blocks: KnownBl
   const hash = approval?.planHash ?? '';
   const value = approvalButtonValue(run.id, hash);
   return {
-    text: `Approval needed: ${workflowOf(run.kind).approves} ${clusterKey(run.cluster)}`,
+    text: `Approval needed: ${workflowOf(run.kind).approves} ${subject(run)}`,
     blocks: [
       {
         type: 'section',
@@ -253,7 +261,7 @@ export function closedApprovalMessage(run: RunRecord): { text: string; blocks: K
       ? `:octagonal_sign: Cancelled by <@${run.cancel.by}> ${slackDate(run.cancel.at)}: nobody needs to decide`
       : `:alarm_clock: Expired ${slackDate(run.approval?.expiresAt ?? run.updatedAt)}: nobody decided`);
   return {
-    text: `${verdict.replace(/<[^>]*\|([^>]*)>/g, '$1')}: ${workflowOf(run.kind).approves} ${clusterKey(run.cluster)}`,
+    text: `${verdict.replace(/<[^>]*\|([^>]*)>/g, '$1')}: ${workflowOf(run.kind).approves} ${subject(run)}`,
     blocks: [
       { type: 'section', text: { type: 'mrkdwn', text: truncate(approvalSummary(run)) } },
       { type: 'context', elements: [{ type: 'mrkdwn', text: truncate(verdict) }] },
@@ -268,6 +276,12 @@ export function outcomeText(run: RunRecord): string {
     case 'succeeded':
       return `:tada: Done. ${message}`;
     case 'failed':
+      if (run.kind === 'enable-batch' && run.facts.members) {
+        // A batch fails when some of its runs did: the others went on and the summary says so.
+        return [`:warning: Batch finished: ${message}`, outcome?.hint ? `*What to do:* ${outcome.hint}` : '']
+          .filter(Boolean)
+          .join('\n');
+      }
       return [
         `:x: Failed at *${stepTitle(run)}*: ${message}`,
         outcome?.hint ? `*What to do:* ${outcome.hint}` : '',
@@ -362,6 +376,10 @@ export function runEventText(run: RunRecord, event: RunEvent): string {
       return `:eyes: <#${event.channel}> now watches \`${clusterKey(run.cluster)}\`: you will hear here when Google upgrades its mesh or its health changes. \`/mesh unwatch ${clusterKey(run.cluster)}\` stops it.`;
     case 'watchesStopped':
       return `:no_bell: ${event.channels.map((c) => `<#${c}>`).join(', ')} no longer ${event.channels.length === 1 ? 'watches' : 'watch'} \`${clusterKey(run.cluster)}\`: its mesh is no longer managed. \`/mesh watch ${clusterKey(run.cluster)}\` after enabling it again.`;
+    case 'batchRunFailed':
+      return `:x: \`${event.ref}\` (run \`${event.runId}\`) did not finish: ${event.message}`;
+    case 'batchResolved':
+    case 'batchStarted':
     case 'started':
     case 'progressed':
     case 'approvalRequested':

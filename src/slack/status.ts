@@ -6,7 +6,7 @@ import type { KnownBlock } from '@slack/web-api';
 import type { AuditEntry } from '../store/audit.js';
 import type { MessageContent } from '../store/messages.js';
 import type { MeshSnapshot } from '../workflows/snapshot.js';
-import type { NamespacePlan, RunRecord } from '../workflows/run.js';
+import type { BatchMember, NamespacePlan, RunRecord } from '../workflows/run.js';
 import { describePlane, meshRevisionByChannel } from '../workflows/enableCluster.js';
 import { listed } from '../text.js';
 import { describeConditions, labelChange, rootMessage, truncate } from './render.js';
@@ -189,7 +189,27 @@ export function runStatusMessage(run: RunRecord, permalink?: string): MessageCon
   const root = rootMessage(run);
   const plan = run.facts.plan;
   const blocks: KnownBlock[] = [...root.blocks];
-  if (plan) {
+  if (run.kind === 'enable-batch') {
+    // Every cluster of the batch: its run and where it is, or what each will change once approved.
+    const planned = new Map((run.facts.tally?.planned ?? []).map((p) => [p.runId, p]));
+    const failed = new Map((run.facts.tally?.failed ?? []).map((f) => [f.runId, f]));
+    const members: BatchMember[] = run.facts.members ?? (run.facts.resolved ?? []).map((ref) => ({ ref }));
+    const lines = members.map((m) => {
+      const { runId, skipped } = m;
+      if (!runId) return `• \`${m.ref}\`${skipped ? `: not started, ${skipped}` : ''}`;
+      const plan = planned.get(runId);
+      const failure = failed.get(runId);
+      const what = failure
+        ? `:x: ${failure.message}`
+        : plan
+          ? `plan: ${plan.namespaces.map((n) => `\`${n}\``).join(', ')}, ${plan.restarts} of ${plan.pods} pod(s) restart`
+          : '';
+      return `• \`${m.ref}\` run \`${runId}\`${what ? ` — ${what}` : ''}`;
+    });
+    const { blocks: list, left } = packed(lines, MAX_BLOCKS - blocks.length - 1);
+    blocks.push(...list);
+    if (left) blocks.push(section(`…and ${left} more cluster(s); \`/mesh status RUN_ID\` shows each run.`));
+  } else if (plan) {
     const pods = plan.namespaces.reduce((sum, ns) => sum + ns.pods, 0);
     blocks.push(
       section(

@@ -201,11 +201,16 @@ export class RunStore {
     return id ? this.get(id) : null;
   }
 
-  private async records(ids: string[]): Promise<RunRecord[]> {
+  /** The records of `ids` in one round trip, in order; null where there is none. */
+  async many(ids: string[]): Promise<Array<RunRecord | null>> {
     if (ids.length === 0) return [];
     const pipeline = this.redis.pipeline();
     for (const id of ids) pipeline.hget(this.keys.run(id), 'json');
     const results = (await pipeline.exec()) ?? [];
-    return results.flatMap(([, json]) => (typeof json === 'string' ? [decode(json)] : []));
+    return results.map(([, json]) => (typeof json === 'string' ? decode(json) : null));
+  }
+
+  private async records(ids: string[]): Promise<RunRecord[]> {
+    return (await this.many(ids)).filter((run): run is RunRecord => run !== null);
   }
 }

@@ -5,6 +5,7 @@
  */
 import { asMeshopsError, isMeshopsError, MeshopsError } from '../errors.js';
 import type {
+  Batches,
   Clock,
   Fleet,
   Gke,
@@ -49,6 +50,8 @@ export interface WorkflowDeps {
   notifier: Notifier;
   clock: Clock;
   policy: Policy;
+  /** A batch's runs (the `enable-batch` workflow's only way to them). */
+  batches: Batches;
 }
 
 export interface StepContext {

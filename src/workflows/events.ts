@@ -41,6 +41,12 @@ export type RunEvent =
   | { type: 'watchStarted'; channel: string }
   /** After a disable: the channels that watched the cluster no longer do (nothing managed is left to watch). */
   | { type: 'watchesStopped'; channels: string[] }
+  /** A batch's root message, once its runs are started (a list nobody confirms leaves no trace in the channel). */
+  | { type: 'batchStarted' }
+  /** A batch's clusters, resolved: the requester sees the list, with Confirm and Cancel, only them. */
+  | { type: 'batchResolved' }
+  /** A run of a batch ended without success: said in the batch's thread. */
+  | { type: 'batchRunFailed'; ref: string; runId: string; message: string }
   /** Nothing more will be said in the thread: what its messages left in Redis can be compacted. */
   | { type: 'closed' };
 
@@ -91,5 +97,11 @@ export function runEventKey(event: RunEvent): string | null {
       return 'watch';
     case 'watchesStopped':
       return 'unwatch:all';
+    case 'batchResolved':
+      return 'resolved';
+    case 'batchStarted':
+      return 'root';
+    case 'batchRunFailed':
+      return `failed:${event.runId}`;
   }
 }

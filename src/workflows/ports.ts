@@ -3,7 +3,7 @@
  * the real clients; unit tests implement them in memory. Small domain shapes, not SDK shapes.
  */
 import type { RunEvent } from './events.js';
-import type { RunRecord } from './run.js';
+import type { BatchMember, Decision, RunRecord } from './run.js';
 
 export interface ClusterRef {
   project: string;
@@ -249,4 +249,21 @@ export interface Notifier {
 
 export interface Clock {
   now(): number;
+}
+
+/** A batch's runs, as its steps see them (src/jobs/batches.ts keeps them in Redis and the run queue). */
+export interface Batches {
+  /**
+   * Admits one `enable-cluster` run per cluster, each with `parent` set to the batch, and enqueues it.
+   * Keyed on the batch and the cluster: called again (after a crash), it admits nothing twice.
+   * A cluster another run holds gets no run: its member names the holder.
+   */
+  start(batch: RunRecord, clusters: ClusterRef[]): Promise<BatchMember[]>;
+  /** The records of the batch's runs, in the order asked (null for one that is gone). */
+  runs(ids: string[]): Promise<Array<RunRecord | null>>;
+  /**
+   * Hands the batch's decision (every approval, or the rejection) to each run that waits for it and
+   * wakes it. Returns how many took it.
+   */
+  decide(ids: string[], decisions: Decision[]): Promise<number>;
 }

@@ -4,6 +4,7 @@
  * workflow is one file of steps and one line below.
  */
 import { disableClusterWorkflow } from './disableCluster.js';
+import { enableBatchWorkflow } from './enableBatch.js';
 import { enableClusterWorkflow } from './enableCluster.js';
 import { injectWorkflow, uninjectWorkflow } from './namespaces.js';
 import type { Step } from './engine.js';
@@ -27,6 +28,7 @@ const definitions: Record<WorkflowKind, WorkflowDefinition> = {
   inject: injectWorkflow,
   uninject: uninjectWorkflow,
   'disable-cluster': disableClusterWorkflow,
+  'enable-batch': enableBatchWorkflow,
 };
 
 export function workflowOf(kind: WorkflowKind): WorkflowDefinition {

@@ -5,7 +5,7 @@
 import type { ClusterInfo, ClusterRef, OperationRef, PlaneState } from './ports.js';
 
 /** The workflows meshops runs; each has its definition in src/workflows/registry.ts. */
-export type WorkflowKind = 'enable-cluster' | 'inject' | 'uninject' | 'disable-cluster';
+export type WorkflowKind = 'enable-cluster' | 'inject' | 'uninject' | 'disable-cluster' | 'enable-batch';
 
 /** A step's name within its workflow (the definition's `order`). */
 export type StepName = string;
@@ -139,6 +139,8 @@ interface RunCommon {
   slack: { channel: string; closing?: boolean };
   outcome?: Outcome;
   cancel?: Cancellation;
+  /** A run of a batch (`enable-batch`): it says nothing in Slack of its own; its batch does. */
+  parent?: string;
 }
 
 export interface EnableClusterRun extends RunCommon {
@@ -166,8 +168,60 @@ export interface DisableClusterRun extends RunCommon {
   facts: DisableFacts;
 }
 
+/** A cluster of a batch, and the run that onboards it (none when another run held the cluster). */
+export interface BatchMember {
+  ref: string;
+  runId?: string;
+  /** Why the cluster got no run: another run holds it. */
+  skipped?: string;
+}
+
+/** What the batch knows of its runs, as its root message shows it: counts by step, failures named. */
+export interface BatchTally {
+  /** Runs by the title of the step they are at (finished ones under their status). */
+  byStep: Record<string, number>;
+  failed: Array<{ ref: string; runId: string; message: string }>;
+  succeeded: number;
+  /** Runs waiting for the batch's approval, and what they would change. */
+  planned: Array<{ ref: string; runId: string; namespaces: string[]; pods: number; restarts: number }>;
+}
+
+/** The injection facts stay unset (each run of the batch has its own): shared steps and views read them as absent. */
+export interface BatchFacts extends InjectionFacts {
+  /** The clusters the targets matched, in order. */
+  resolved?: string[];
+  /** Targets that matched nothing, as typed. */
+  unmatched?: string[];
+  /** Set when the requester clicked Confirm on the resolved list. */
+  confirmed?: { by: string; at: number };
+  members?: BatchMember[];
+  tally?: BatchTally;
+  /** The batch's decision has been handed to its runs. */
+  released?: boolean;
+}
+
+/**
+ * `/mesh enable cluster` over several clusters or patterns: one run per cluster (each an
+ * `enable-cluster` run whose `parent` is this one), one root message with a live table, one approval.
+ * Its `cluster` is its own scope (`PROJECT/-/BATCH_ID`), so it locks no real cluster.
+ */
+export interface EnableBatchRun extends RunCommon {
+  kind: 'enable-batch';
+  options: {
+    namespaces: string[];
+    restart: boolean;
+    /** Cluster references and patterns as typed: `P/L/C`, `P/L/*`, `P/-/prod-*`. */
+    targets: string[];
+    /** `label:KEY=VALUE` filters: a cluster must carry every one. */
+    labels: Record<string, string>;
+    /** Where the resolved list (with its Confirm button) is answered; Slack's, good for 30 min. */
+    responseUrl: string;
+  };
+  facts: BatchFacts;
+}
+
 /** A run record is one of the workflows' records, told apart by `kind`. */
-export type RunRecord = EnableClusterRun | NamespacesRun | DisableClusterRun;
+export type RunRecord = EnableClusterRun | NamespacesRun | DisableClusterRun | EnableBatchRun;
 
 export function clusterKey(cluster: ClusterRef): string {
   return `${cluster.project}/${cluster.location}/${cluster.name}`;

@@ -195,3 +195,10 @@ export function cancelled(
 export function isRefusal(value: RunRecord | { refused: string }): value is { refused: string } {
   return 'refused' in value;
 }
+
+/** The requester confirmed a batch's list: its runs may start. Null if it is not waiting for that. */
+export function batchConfirmed(run: RunRecord, by: string, at: number): RunRecord | null {
+  if (run.kind !== 'enable-batch' || run.step !== 'confirm' || isTerminal(run) || run.facts.confirmed)
+    return null;
+  return { ...run, updatedAt: at, facts: { ...run.facts, confirmed: { by, at } } };
+}

@@ -3,6 +3,7 @@
  * apps.connections.open instead of listening at /slack/events, and the same listeners answer:
  * `/mesh help`, a whole `enable cluster` with its Approve click, and a refused click.
  */
+import type { SlackMessage } from '../../src/sim/index.js';
 import { APPROVE_ACTION } from '../../src/slack/render.js';
 import { buttonOf, threadOf, waitForPrompt, waitForReply } from '../support/flows.js';
 import { APPROVER, CHANNEL, REQUESTER, STRANGER, startHarness, type Harness } from '../support/harness.js';
@@ -24,7 +25,7 @@ describe('Socket Mode', () => {
     return socket.slashCommand(slashCommandFields(text, user, CHANNEL));
   }
 
-  function clickPayload(user: string, prompt: Parameters<typeof buttonOf>[0]): Record<string, unknown> {
+  function clickPayload(user: string, prompt: SlackMessage): Record<string, unknown> {
     const button = buttonOf(prompt, APPROVE_ACTION)!;
     const form = buttonClickBody({
       user,

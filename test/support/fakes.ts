@@ -141,8 +141,10 @@ export class FakeWorld {
 
   deps(clock: FakeClock, policy: Partial<Policy> = {}): WorkflowDeps {
     const operation = (name: string): OperationRef => ({ api: 'gkehub', name });
+    const noBatches = () => Promise.reject(new Error('these unit tests run no batch'));
     return {
       clock,
+      batches: { start: noBatches, runs: noBatches, decide: noBatches },
       policy: {
         pollDelayMs: () => 1000,
         operationTimeoutMs: 60_000,

@@ -30,7 +30,10 @@ export function runIdOf(prompt: SlackMessage): string {
 }
 
 /** The button with `actionId` in a message's blocks, and the id of the block it is in. */
-export function buttonOf(message: SlackMessage, actionId: string): { blockId: string; value: string } | null {
+export function buttonOf(
+  message: Pick<SlackMessage, 'blocks'>,
+  actionId: string,
+): { blockId: string; value: string } | null {
   for (const block of (message.blocks ?? []) as Array<{ block_id?: string; elements?: unknown[] }>) {
     for (const element of (block.elements ?? []) as Array<{ action_id?: string; value?: string }>) {
       if (element.action_id === actionId)
@@ -47,7 +50,7 @@ export function buttonOf(message: SlackMessage, actionId: string): { blockId: st
 export async function click(
   url: string,
   user: string,
-  prompt: SlackMessage,
+  prompt: SlackMessage | SlackEphemeral,
   action = APPROVE_ACTION,
   options: { reason?: string; from?: SlackMessage } = {},
 ): Promise<number> {
@@ -60,7 +63,8 @@ export async function click(
     value: button.value,
     blockId: button.blockId,
     channel: CHANNEL,
-    messageTs: from.ts,
+    // An ephemeral message (a response_url's answer) has no ts of its own.
+    messageTs: 'ts' in from ? from.ts : '',
     ...(from.thread_ts ? { threadTs: from.thread_ts } : {}),
     ...(options.reason ? { inputs: { [REASON_BLOCK]: { [REASON_ACTION]: options.reason } } } : {}),
   });

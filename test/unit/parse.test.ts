@@ -34,6 +34,47 @@ describe('parseMeshCommand', () => {
     });
   });
 
+  it('reads several clusters, patterns and label filters as one batch', () => {
+    expect(
+      read(
+        'enable cluster proj-a/us-central1/c1 proj-b/-/prod-* proj-a/us-central1/c1 label:env=dev namespaces=shop',
+        {
+          edge: 'proj-c/europe-west1/edge-1',
+        },
+      ),
+    ).toEqual({
+      verb: 'enable',
+      kind: 'enable-batch',
+      targets: ['proj-a/us-central1/c1', 'proj-b/-/prod-*'],
+      labels: { env: 'dev' },
+      namespaces: ['shop'],
+      restart: true,
+    });
+    // One pattern, or one cluster with a label filter, is a batch too: the list is shown first.
+    expect(read('enable cluster proj-a/us-central1/*')).toMatchObject({ kind: 'enable-batch' });
+    expect(read('enable cluster proj-a/us-central1/c1 label:team=shop')).toMatchObject({
+      kind: 'enable-batch',
+      labels: { team: 'shop' },
+    });
+    expect(read('enable cluster edge proj-a/-/c*', { edge: 'proj-c/europe-west1/edge-1' })).toMatchObject({
+      targets: ['proj-c/europe-west1/edge-1', 'proj-a/-/c*'],
+    });
+  });
+
+  it.each([
+    ['enable cluster proj-a/-/c1 Proj/-/*', /not a valid project ID/],
+    ['enable cluster proj-a/mars/*', /not a location/],
+    ['enable cluster proj-a/-/Prod_*', /not a cluster name or pattern/],
+    ['enable cluster proj-a/-/* label:Env=dev', /not a label filter/],
+    ['enable cluster proj-a/-/* label:env', /not a label filter/],
+    [
+      `enable cluster ${Array.from({ length: 51 }, (_, i) => `proj-a/us-central1/c${i}`).join(' ')}`,
+      /more than one command takes \(50\)/,
+    ],
+  ])('refuses the batch %j', (text, reason) => {
+    expect(reasonOf(text)).toMatch(reason);
+  });
+
   it('accepts the full resource name and aliases', () => {
     expect(read('enable cluster projects/proj-a/locations/us-central1/clusters/c1')).toMatchObject({
       cluster: { project: 'proj-a', location: 'us-central1', name: 'c1' },

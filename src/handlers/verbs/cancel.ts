@@ -1,5 +1,6 @@
 import { workflowOf } from '../../workflows/registry.js';
-import { clusterKey } from '../../workflows/run.js';
+import { clusterKey, isTerminal, type BatchMember } from '../../workflows/run.js';
+import type { HandlerDeps } from '../deps.js';
 import { cancelled, isRefusal } from '../../workflows/transitions.js';
 import { invalid, runIdPattern, show } from '../grammar.js';
 import { ephemeral } from '../reply.js';
@@ -13,7 +14,8 @@ import { defineVerb } from '../verb.js';
 export const cancelVerb = defineVerb<{ runId: string }>({
   name: 'cancel',
   usage: 'cancel RUN_ID',
-  summary: 'stop a run before its point of no return (its requester or an approver)',
+  summary:
+    'stop a run, or a batch and its runs, before its point of no return (its requester or an approver)',
   example: 'cancel rmx4jskw103dba6',
   parse([runId, ...rest]) {
     if (!runId) return invalid('which run? `/mesh cancel RUN_ID` (the id is in the run’s thread)');
@@ -61,8 +63,42 @@ export const cancelVerb = defineVerb<{ runId: string }>({
     await deps.notifier.emit(after, { type: 'finished' });
     // A parked job wakes, finds the run ended and stops; one running a step stops at its next save.
     await deps.queue.wake(runId);
+    if (after.kind === 'enable-batch') {
+      const { stopped, ran } = await cancelBatchRuns(after.facts.members ?? [], user, deps);
+      return ephemeral(
+        `:octagonal_sign: Cancelled batch \`${runId}\`: ${stopped} of its runs stopped${ran ? `; ${ran} had passed their point of no return and go on to their end` : ''}. Its thread says so.`,
+      );
+    }
     return ephemeral(
       `:octagonal_sign: Cancelled run \`${runId}\`; its thread says so, and the cluster is free.`,
     );
   },
 });
+
+/** A cancelled batch's runs: each stopped unless it has started changing namespaces (then it finishes). */
+async function cancelBatchRuns(
+  members: BatchMember[],
+  user: string,
+  deps: HandlerDeps,
+): Promise<{ stopped: number; ran: number }> {
+  const { order, pointOfNoReturn } = workflowOf('enable-cluster');
+  let stopped = 0;
+  let ran = 0;
+  for (const { runId } of members) {
+    if (!runId) continue;
+    let refused = false;
+    const after = await deps.runs.update(runId, (current) => {
+      const next = cancelled(current, { by: user, at: deps.clock.now() }, order, pointOfNoReturn);
+      refused = isRefusal(next);
+      return isRefusal(next) ? null : next;
+    });
+    if (refused) {
+      if (!isTerminal(after)) ran += 1;
+      continue;
+    }
+    stopped += 1;
+    await deps.locks.unlock(after);
+    await deps.queue.wake(runId);
+  }
+  return { stopped, ran };
+}

@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import { MeshopsError } from '../../errors.js';
 import { listed } from '../../text.js';
-import type { Step } from '../engine.js';
+import type { Step, StepContext } from '../engine.js';
 import type { Kube } from '../ports.js';
 import type { ApprovalState, InjectionLabel, InjectionPlan, NamespacePlan } from '../run.js';
 import { minutes, need, poll } from './common.js';
@@ -159,6 +159,21 @@ export function planInjection(mode: InjectionMode, options: PlanOptions = {}): S
   };
 }
 
+/** A new approval request for the plan `hash` names: reminded at half-time, expiring with the policy's timeout. */
+export function approvalRequested(ctx: StepContext, hash: string, required: number): ApprovalState {
+  const { policy } = ctx.deps;
+  return {
+    requestedAt: ctx.now,
+    remindAt: ctx.now + policy.approvalTimeoutMs / 2,
+    expiresAt: ctx.now + policy.approvalTimeoutMs,
+    reminded: false,
+    planHash: hash,
+    required,
+    approvers: policy.approvers,
+    approvals: [],
+  };
+}
+
 /**
  * The approval prompt, its reminder at half-time and its expiry. `untouched` says what stays as it
  * is when the run is rejected or expires.
@@ -169,16 +184,11 @@ export function awaitApproval(untouched: string): Step {
     if (!ctx.run.facts.plan) return { type: 'next', skipped: true, detail: 'nothing to change' };
     const current = ctx.run.approval;
     if (!current) {
-      const requested: ApprovalState = {
-        requestedAt: ctx.now,
-        remindAt: ctx.now + policy.approvalTimeoutMs / 2,
-        expiresAt: ctx.now + policy.approvalTimeoutMs,
-        reminded: false,
-        planHash: planHash(ctx.run.facts.plan),
-        required: policy.approvalsNeeded(ctx.run.cluster.project),
-        approvers: policy.approvers,
-        approvals: [],
-      };
+      const requested = approvalRequested(
+        ctx,
+        planHash(ctx.run.facts.plan),
+        policy.approvalsNeeded(ctx.run.cluster.project),
+      );
       await notifier.emit({ ...ctx.run, approval: requested }, { type: 'approvalRequested' });
       return { type: 'approval', approval: requested, wakeAt: requested.remindAt };
     }
