@@ -220,5 +220,14 @@ export function loadConfig(env: Env = process.env, extra: Tree = {}): Config {
 
 /** Local mode: no Slack and no Google credentials, so the built-in emulator stands in for both. */
 export function isLocalMode(config: Config): boolean {
-  return !config.slack.botToken && !config.slack.signingSecret && !config.google.accessToken;
+  const { botToken, signingSecret, appToken } = config.slack;
+  return !botToken && !signingSecret && !appToken && !config.google.accessToken;
+}
+
+/**
+ * Whether the environment names the Redis (REDIS_URL). Local mode then uses that one or stops with
+ * the error; only without it may local mode start a redis-server of its own.
+ */
+export function redisUrlGiven(env: Env = process.env): boolean {
+  return Boolean(env.REDIS_URL);
 }
