@@ -133,6 +133,9 @@ const envOverrides: ReadonlyArray<[string, string[], (raw: string) => unknown]> 
   ['MESHOPS_ROLE', ['role'], String],
 ];
 
+/** The names of the runtime contract, for the checks that docker-compose.yml, .env.example and deploy/ use no other. */
+export const runtimeContract: readonly string[] = ['MESHOPS_CONFIG', ...envOverrides.map(([name]) => name)];
+
 function toNumber(raw: string): unknown {
   return /^\d+$/.test(raw.trim()) ? Number(raw) : raw;
 }
