@@ -36,6 +36,7 @@ import {
 } from './config.js';
 import { redisAnswers, startPrivateRedis, type PrivateRedis } from './local/redisServer.js';
 import { consoleRoutes } from './console/server.js';
+import { addSecondApprover, CONSOLE_APPROVERS } from './console/workspace.js';
 import { registerHandlers } from './handlers/index.js';
 import {
   createOutboxProcessor,
@@ -500,12 +501,6 @@ async function localRedis(config: Config, log: Logger): Promise<PrivateRedis | u
   return own;
 }
 
-/** Local mode's workspace gets a second approver, so that whoever asks, someone else may decide. */
-function addSecondApprover(sim: Sim): void {
-  sim.slack.users.set('U0CAROL', { id: 'U0CAROL', name: 'carol', real_name: 'Carol Security' });
-  sim.slack.usergroups.set('S0APPROVERS', ['U0ALICE', 'U0CAROL']);
-}
-
 /** Local mode: the emulator stands in for Google and Slack, on this machine. */
 async function localConfig(
   config: Config,
@@ -542,7 +537,7 @@ async function localConfig(
       // The emulator's workspace: U0ALICE and U0CAROL approve (S0APPROVERS), U0BOB is an engineer.
       approvals: {
         ...config.approvals,
-        approvers: config.approvals.approvers.length ? config.approvals.approvers : ['U0ALICE', 'U0CAROL'],
+        approvers: config.approvals.approvers.length ? config.approvals.approvers : CONSOLE_APPROVERS,
       },
       polling: { ...config.polling, intervalMs: config.polling.intervalMs ?? 1000 },
       // The console can click as the approver: only this machine may reach it, unless config says otherwise.
