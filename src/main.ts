@@ -517,7 +517,7 @@ async function localConfig(
   if (!redis)
     log.info(
       { redis: redactedUrl(config.redis.url), prefix },
-      `local mode: this start keeps its keys under ${prefix}: in this Redis and deletes them when it stops`,
+      `local mode: this start keeps its keys under the prefix ${prefix} in this Redis, and deletes them when it stops`,
     );
   return {
     sim,
