@@ -133,6 +133,9 @@ const envOverrides: ReadonlyArray<[string, string[], (raw: string) => unknown]> 
   ['MESHOPS_ROLE', ['role'], String],
 ];
 
+/** The names of the runtime contract, for the checks that docker-compose.yml, .env.example and deploy/ use no other. */
+export const runtimeContract: readonly string[] = ['MESHOPS_CONFIG', ...envOverrides.map(([name]) => name)];
+
 function toNumber(raw: string): unknown {
   return /^\d+$/.test(raw.trim()) ? Number(raw) : raw;
 }
@@ -220,5 +223,14 @@ export function loadConfig(env: Env = process.env, extra: Tree = {}): Config {
 
 /** Local mode: no Slack and no Google credentials, so the built-in emulator stands in for both. */
 export function isLocalMode(config: Config): boolean {
-  return !config.slack.botToken && !config.slack.signingSecret && !config.google.accessToken;
+  const { botToken, signingSecret, appToken } = config.slack;
+  return !botToken && !signingSecret && !appToken && !config.google.accessToken;
+}
+
+/**
+ * Whether the environment names the Redis (REDIS_URL). Local mode then uses that one or stops with
+ * the error; only without it may local mode start a redis-server of its own.
+ */
+export function redisUrlGiven(env: Env = process.env): boolean {
+  return Boolean(env.REDIS_URL);
 }

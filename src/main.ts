@@ -26,8 +26,18 @@ import { ResourceManagerProjects } from './cloud/projects.js';
 import { ServiceUsage } from './cloud/services.js';
 import { redisWarnings } from './store/redisHealth.js';
 import { stopWorkers } from './jobs/stopWorkers.js';
-import { ConfigError, isLocalMode, loadConfig, redactedUrl, StartupError, type Config } from './config.js';
+import {
+  ConfigError,
+  isLocalMode,
+  loadConfig,
+  redactedUrl,
+  redisUrlGiven,
+  StartupError,
+  type Config,
+} from './config.js';
+import { redisAnswers, startPrivateRedis, type PrivateRedis } from './local/redisServer.js';
 import { consoleRoutes } from './console/server.js';
+import { addSecondApprover, CONSOLE_APPROVERS } from './console/workspace.js';
 import { registerHandlers } from './handlers/index.js';
 import {
   createOutboxProcessor,
@@ -51,7 +61,7 @@ import { createLogger, type Logger } from './log.js';
 import { serveRoutes, slackReceiver, type Listening, type Route } from './slack/receivers.js';
 import { slackLogger } from './slack/slackLogger.js';
 import { RunNotifier } from './slack/notifier.js';
-import { Keys } from './store/keys.js';
+import { deleteKeysUnder, Keys } from './store/keys.js';
 import { ClusterLocks } from './store/locks.js';
 import { MessageStore } from './store/messages.js';
 import { RunStore } from './store/runs.js';
@@ -75,6 +85,10 @@ export interface StartOptions {
   http?: boolean;
   /** Local mode: serve the web console at / on the emulator. */
   console?: { sim: Pick<Sim, 'slack' | 'world'> };
+  /** Local mode on a shared Redis: delete every key under the prefix when stopping. */
+  deleteKeysOnStop?: boolean;
+  /** Warn about Redis eviction and persistence (default true); local mode's own Redis keeps nothing on purpose. */
+  redisChecks?: boolean;
 }
 
 export interface Meshops {
@@ -237,14 +251,13 @@ export async function startMeshops(config: Config, options: StartOptions = {}): 
     workerRedis.disconnect();
     const cause = (error as Error & { lastNodeError?: Error }).lastNodeError ?? (error as Error);
     throw new StartupError(
-      `Redis is not reachable at ${redactedUrl(config.redis.url)} (REDIS_URL): ${cause.message}. Start one (apt-get install redis-server) or set REDIS_URL to a Redis that runs.`,
+      `Redis is not reachable at ${redactedUrl(config.redis.url)} (REDIS_URL): ${cause.message}. Start one (apt-get install redis-server, or docker compose up redis) or set REDIS_URL to a Redis that runs.`,
     );
   }
-  // Once per process: not again from the workers' thread (which serves no HTTP).
-  if (options.http ?? true) {
-    for (const warning of await redisWarnings(commands).catch(() => []))
-      log.warn({ redis: 'config' }, warning);
-  }
+  // Once per process (not again from the workers' thread, which serves no HTTP), and not for a private Redis.
+  const checked = (options.http ?? true) && options.redisChecks !== false;
+  const warnings = checked ? await redisWarnings(commands).catch(() => []) : [];
+  for (const warning of warnings) log.warn({ redis: 'config' }, warning);
   for (const connection of [commands, workerRedis]) {
     connection.off('error', quiet);
     connection.on('error', (error: Error) => log.warn({ err: error }, 'redis connection error'));
@@ -479,24 +492,68 @@ export async function startMeshops(config: Config, options: StartOptions = {}): 
     url,
     async stop() {
       for (const close of closers) await close();
+      if (options.deleteKeysOnStop) {
+        const deleted = await deleteKeysUnder(commands, prefix);
+        log.info({ prefix, deleted }, 'local mode: deleted the keys of this start');
+      }
       await Promise.all([commands.quit(), workerRedis.quit()]);
     },
   };
 }
 
+/** A client that tries once: probing whether a Redis answers, without ioredis' reconnecting. */
+function probeClient(url: string): Redis {
+  return new Redis(url, {
+    lazyConnect: true,
+    connectTimeout: 1000,
+    maxRetriesPerRequest: 0,
+    enableOfflineQueue: false,
+    retryStrategy: () => null,
+  });
+}
+
+/**
+ * Local mode's Redis: the configured one if it answers or REDIS_URL names it; otherwise a private
+ * redis-server from PATH, stopped with meshops (undefined: the configured one is used).
+ */
+async function localRedis(config: Config, log: Logger): Promise<PrivateRedis | undefined> {
+  const wanted = redactedUrl(config.redis.url);
+  if (redisUrlGiven() || (await redisAnswers(() => probeClient(config.redis.url)))) return undefined;
+  const own = await startPrivateRedis(probeClient, wanted);
+  // process.exit skips the async stop: a start-up failure or a crash must not leave the server behind.
+  process.once('exit', () => own.killNow());
+  log.info(
+    { redis: own.url },
+    `local mode: nothing answers at ${wanted} and REDIS_URL is not set, so meshops started a private redis-server (a temporary directory, nothing saved); it stops with meshops`,
+  );
+  return own;
+}
+
 /** Local mode: the emulator stands in for Google and Slack, on this machine. */
-async function localConfig(config: Config, log: Logger): Promise<{ config: Config; sim: Sim }> {
+async function localConfig(
+  config: Config,
+  log: Logger,
+): Promise<{ config: Config; sim: Sim; redis: PrivateRedis | undefined }> {
+  const redis = await localRedis(config, log);
   const { startSim } = await import('./sim/index.js');
   const sim = await startSim({ speed: 20 });
+  addSecondApprover(sim);
   const signingSecret = randomBytes(16).toString('hex');
+  // The emulated world is new at every start, so its runs must not meet an earlier start's records.
+  const prefix = `${config.redis.prefix}-local-${randomBytes(4).toString('hex')}`;
   log.info({ urls: sim.urls }, 'local mode: no Slack or Google credentials, using the built-in emulator');
+  if (!redis)
+    log.info(
+      { redis: redactedUrl(config.redis.url), prefix },
+      `local mode: this start keeps its keys under the prefix ${prefix} in this Redis, and deletes them when it stops`,
+    );
   return {
     sim,
+    redis,
     config: {
       ...config,
       slack: { ...config.slack, botToken: sim.slackToken, signingSecret, apiUrl: sim.urls.slack },
-      // The emulated world is new at every start, so its runs must not meet an earlier start's records.
-      redis: { ...config.redis, prefix: `${config.redis.prefix}-local-${randomBytes(4).toString('hex')}` },
+      redis: { ...config.redis, prefix, ...(redis ? { url: redis.url } : {}) },
       google: {
         ...config.google,
         accessToken: sim.token,
@@ -505,10 +562,10 @@ async function localConfig(config: Config, log: Logger): Promise<{ config: Confi
         serviceusageUrl: sim.urls.serviceusage,
         resourcemanagerUrl: sim.urls.resourcemanager,
       },
-      // The emulator's workspace seeds U0ALICE as the approver (S0APPROVERS) and U0BOB as an engineer.
+      // The emulator's workspace: U0ALICE and U0CAROL approve (S0APPROVERS), U0BOB is an engineer.
       approvals: {
         ...config.approvals,
-        approvers: config.approvals.approvers.length ? config.approvals.approvers : ['U0ALICE'],
+        approvers: config.approvals.approvers.length ? config.approvals.approvers : CONSOLE_APPROVERS,
       },
       polling: { ...config.polling, intervalMs: config.polling.intervalMs ?? 1000 },
       // The console can click as the approver: only this machine may reach it, unless config says otherwise.
@@ -523,15 +580,17 @@ async function main(): Promise<void> {
   const log = createLogger();
   let config = loadConfig();
   let sim: Sim | undefined;
+  let privateRedis: PrivateRedis | undefined;
   if (isLocalMode(config)) {
     const local = await localConfig(config, log);
     config = local.config;
     sim = local.sim;
+    privateRedis = local.redis;
   }
   const meshops = await startMeshops(config, {
     log,
     workerThread: true,
-    ...(sim ? { console: { sim } } : {}),
+    ...(sim ? { console: { sim }, deleteKeysOnStop: !privateRedis, redisChecks: !privateRedis } : {}),
   });
   if (sim)
     log.info(
@@ -543,6 +602,7 @@ async function main(): Promise<void> {
     meshops
       .stop()
       .then(() => sim?.close())
+      .then(() => privateRedis?.stop())
       .then(() => process.exit(0))
       .catch((error: unknown) => {
         log.error({ err: error }, 'shutdown failed');

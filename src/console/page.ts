@@ -59,7 +59,7 @@ export const consolePage = String.raw`<!doctype html>
   <label>You are
     <select id="user"></select>
   </label>
-  <p>Local mode: Google, your clusters and Slack are the built-in emulator. Type a <b>/mesh</b> command; approvers can click the buttons.</p>
+  <p>Local mode: Google, your clusters and Slack are the built-in emulator. Type a <b>/mesh</b> command; approvers (marked in the list) click the buttons, but never on a run they asked for themselves: ask as one, approve as another. <b>/mesh cancel RUN_ID</b> stops a run.</p>
   <label>Google, on its own schedule
     <select id="world-cluster"></select>
   </label>

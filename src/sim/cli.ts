@@ -3,15 +3,18 @@ import { startSim, type Sim } from './index.js';
 import { scenarioNames } from './scenarios.js';
 import type { ScenarioName } from './types.js';
 
-const usage = `Usage: npm run sim -- [--scenario ${scenarioNames.join('|')}] [--speed N] [--port-base 8085] [--host 127.0.0.1]
+const usage = `Usage: npm run sim -- [--scenario ${scenarioNames.join('|')}] [--speed N] [--port-base 8085] [--host 127.0.0.1] [--advertise-host NAME]
   Google APIs listen on port-base .. port-base+3 (gkehub, container, serviceusage, resourcemanager),
-  Slack on port-base+4, cluster API servers from port-base+5.`;
+  Slack on port-base+4, cluster API servers from port-base+5 (one per cluster).
+  --advertise-host: the name clients reach the emulator by (e.g. sim in docker-compose), in every URL
+  and cluster endpoint it reports; default --host, or 127.0.0.1 for 0.0.0.0.`;
 
 interface CliOptions {
   scenario: ScenarioName;
   speed: number;
   portBase: number;
   host: string;
+  advertiseHost?: string;
   token?: string;
   slackToken?: string;
 }
@@ -28,6 +31,7 @@ function parseCli(argv: string[]): CliOptions | string {
       speed: { type: 'string', default: '1' },
       'port-base': { type: 'string', default: '8085' },
       host: { type: 'string', default: '127.0.0.1' },
+      'advertise-host': { type: 'string' },
       token: { type: 'string' },
       'slack-token': { type: 'string' },
       help: { type: 'boolean', default: false },
@@ -48,6 +52,7 @@ function parseCli(argv: string[]): CliOptions | string {
     speed,
     portBase,
     host: values.host,
+    ...(values['advertise-host'] === undefined ? {} : { advertiseHost: values['advertise-host'] }),
     ...(values.token === undefined ? {} : { token: values.token }),
     ...(values['slack-token'] === undefined ? {} : { slackToken: values['slack-token'] }),
   };
@@ -74,6 +79,7 @@ async function main(): Promise<number> {
   const { portBase } = options;
   const sim = await startSim({
     host: options.host,
+    ...(options.advertiseHost === undefined ? {} : { advertiseHost: options.advertiseHost }),
     speed: options.speed,
     scenario: options.scenario,
     ...(options.token === undefined ? {} : { token: options.token }),

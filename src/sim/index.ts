@@ -60,6 +60,12 @@ export type SimServerName = GoogleApiName | 'slack';
 export interface SimOptions {
   /** Address every server listens on; default '127.0.0.1'. */
   host?: string;
+  /**
+   * The host name clients reach the servers by, in every URL and cluster endpoint the emulator hands
+   * out (and in its serving certificate): e.g. 'sim', the emulator's service in docker-compose.
+   * Default: `host`, or 127.0.0.1 when that is a wildcard address.
+   */
+  advertiseHost?: string;
   /** Fixed ports; 0 (default) picks a free one. `kubernetes` is the first cluster's port, the next ones follow. */
   ports?: Partial<Record<SimServerName | 'kubernetes', number>>;
   /** Bearer token required on every Google and Kubernetes call; default 'sim-token'. */
@@ -106,9 +112,9 @@ export async function startSim(options: SimOptions = {}): Promise<Sim> {
   const clock = new ScaledClock(options.speed ?? 1, options.startTime ?? Date.now());
   const faults = new FaultInjector();
   const requests = new RequestLog(clock);
-  const certs = createCertificates(host);
   // Clients cannot connect to a wildcard address: cluster endpoints and URLs name loopback instead.
-  const advertisedHost = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
+  const advertisedHost = options.advertiseHost ?? (host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host);
+  const certs = createCertificates(advertisedHost);
   const ports = options.ports ?? {};
   let nextKubernetesPort = ports.kubernetes ?? 0;
 

@@ -1,3 +1,4 @@
+import type { Redis } from 'ioredis';
 /**
  * Every Redis key meshops writes, named in one place (as BullMQ's queue-keys.ts does), so a reader
  * can see the whole keyspace at a glance and no two modules invent the same name. BullMQ's own
@@ -75,4 +76,18 @@ export class Keys {
   watchesOfProject(project: string): string {
     return `${this.prefix}:index:watches:project:${project}`;
   }
+}
+
+/**
+ * Deletes every key under `prefix:` (meshops' own and BullMQ's queues): local mode's clean-up when it
+ * stops, since each start keeps to a prefix of its own. Returns how many keys went.
+ */
+export async function deleteKeysUnder(redis: Redis, prefix: string): Promise<number> {
+  let deleted = 0;
+  for await (const batch of redis.scanStream({ match: `${prefix}:*`, count: 500 }) as AsyncIterable<
+    string[]
+  >) {
+    if (batch.length) deleted += await redis.unlink(...batch);
+  }
+  return deleted;
 }

@@ -4,38 +4,15 @@
  * local mode listens on 127.0.0.1 only and, as every MESHOPS_ROLE=all process, runs its workers on a
  * thread of their own.
  */
-import { spawn } from 'node:child_process';
 import { createServer, type Server } from 'node:net';
 import { networkInterfaces } from 'node:os';
-import { startMeshopsProcess, writeConfigFile, type MeshopsProcess } from '../support/child.js';
+import {
+  runToExit as run,
+  startMeshopsProcess,
+  writeConfigFile,
+  type MeshopsProcess,
+} from '../support/child.js';
 import { testPrefix, testRedisUrl } from '../support/redis.js';
-
-interface Ended {
-  code: number | null;
-  stderr: string;
-  stdout: string;
-}
-
-function run(env: Record<string, string>): Promise<Ended> {
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
-      env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stderr = '';
-    let stdout = '';
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString()));
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    const timer = setTimeout(() => {
-      child.kill('SIGKILL');
-      reject(new Error(`meshops did not exit in 30 s:\n${stdout}\n${stderr}`));
-    }, 30_000);
-    child.once('exit', (code) => {
-      clearTimeout(timer);
-      resolve({ code, stderr, stdout });
-    });
-  });
-}
 
 const credentials = {
   SLACK_BOT_TOKEN: 'xoxb-startup-test',
