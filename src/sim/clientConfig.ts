@@ -1,0 +1,87 @@
+/**
+ * What a person (or test) needs to point the real `gcloud` and `kubectl` at a running sim: a throw-away
+ * CLOUDSDK_CONFIG directory whose properties name the sim's client proxy, its CA and an access token file,
+ * and one kubeconfig per cluster.
+ */
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { Sim } from './index.js';
+
+export interface ClientFiles {
+  /** The directory to export as CLOUDSDK_CONFIG. */
+  cloudsdkConfig: string;
+  /** The CA that `core/custom_ca_certs_file` names. */
+  caFile: string;
+  /** Cluster ref ('proj-a/us-central1/c1') → a kubeconfig with a bearer token, for kubectl without gcloud. */
+  kubeconfigs: Record<string, string>;
+}
+
+function properties(sections: Record<string, Record<string, string>>): string {
+  return Object.entries(sections)
+    .map(([section, values]) =>
+      [`[${section}]`, ...Object.entries(values).map(([key, value]) => `${key} = ${value}`)].join('\n'),
+    )
+    .join('\n\n')
+    .concat('\n');
+}
+
+/** A kubeconfig as `get-credentials` writes it, but with the sim's token in place of the exec plugin. */
+export function tokenKubeconfig(sim: Sim, ref: string): string {
+  const cluster = sim.world.cluster(ref);
+  if (!cluster) throw new Error(`no cluster ${ref}`);
+  const name = `gke_${cluster.project}_${cluster.location}_${cluster.name}`;
+  return JSON.stringify(
+    {
+      apiVersion: 'v1',
+      kind: 'Config',
+      clusters: [
+        {
+          name,
+          cluster: {
+            server: `https://${cluster.endpoint}`,
+            'certificate-authority-data': Buffer.from(cluster.caPem).toString('base64'),
+          },
+        },
+      ],
+      users: [{ name, user: { token: sim.token } }],
+      contexts: [{ name, context: { cluster: name, user: name } }],
+      'current-context': name,
+    },
+    null,
+    2,
+  );
+}
+
+/** Writes the files under `dir`; `project` becomes gcloud's `core/project`. */
+export async function writeClientFiles(sim: Sim, dir: string, project: string): Promise<ClientFiles> {
+  const cloudsdkConfig = join(dir, 'gcloud');
+  const configurations = join(cloudsdkConfig, 'configurations');
+  await mkdir(configurations, { recursive: true });
+  const caFile = join(dir, 'sim-ca.pem');
+  const tokenFile = join(dir, 'access-token');
+  await writeFile(caFile, sim.caPem);
+  await writeFile(tokenFile, sim.token, { mode: 0o600 });
+  const proxy = new URL(sim.proxyUrl);
+  await writeFile(join(cloudsdkConfig, 'active_config'), 'default');
+  await writeFile(
+    join(configurations, 'config_default'),
+    properties({
+      core: {
+        project,
+        custom_ca_certs_file: caFile,
+        disable_usage_reporting: 'true',
+      },
+      auth: { access_token_file: tokenFile },
+      proxy: { type: 'http', address: proxy.hostname, port: proxy.port },
+      component_manager: { disable_update_check: 'true' },
+      survey: { disable_prompts: 'true' },
+    }),
+  );
+  const kubeconfigs: Record<string, string> = {};
+  for (const cluster of sim.world.clusters) {
+    const file = join(dir, `kubeconfig-${cluster.project}-${cluster.name}`);
+    await writeFile(file, tokenKubeconfig(sim, cluster.ref), { mode: 0o600 });
+    kubeconfigs[cluster.ref] = file;
+  }
+  return { cloudsdkConfig, caFile, kubeconfigs };
+}
