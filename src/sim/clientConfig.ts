@@ -7,6 +7,34 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Sim } from './index.js';
 
+/**
+ * Variables that beat what CLOUDSDK_CONFIG says (every `CLOUDSDK_*` is a property override; the CA bundles
+ * win over `core/custom_ca_certs_file`) or that send clients elsewhere (`*_PROXY`, `NO_PROXY`). Some machines
+ * export them for their own trust store, so a client pointed at the sim must run without them.
+ */
+export function isOverridingVariable(name: string): boolean {
+  return (
+    name.startsWith('CLOUDSDK_') ||
+    /^(REQUESTS_CA_BUNDLE|CURL_CA_BUNDLE|HTTPLIB2_CA_CERTS|SSL_CERT_FILE|SSL_CERT_DIR|KUBECONFIG)$/.test(
+      name,
+    ) ||
+    /^(https?|all|no)_proxy$/i.test(name)
+  );
+}
+
+/** `base` without the overriding variables, plus what points gcloud and kubectl at the sim. */
+export function clientEnvironment(
+  base: Record<string, string | undefined>,
+  files: ClientFiles,
+  kubeconfig: string,
+): Record<string, string> {
+  const env: Record<string, string> = {};
+  for (const [name, value] of Object.entries(base)) {
+    if (value !== undefined && !isOverridingVariable(name)) env[name] = value;
+  }
+  return { ...env, CLOUDSDK_CONFIG: files.cloudsdkConfig, KUBECONFIG: kubeconfig };
+}
+
 export interface ClientFiles {
   /** The directory to export as CLOUDSDK_CONFIG. */
   cloudsdkConfig: string;
