@@ -454,14 +454,26 @@ export async function startMeshops(config: Config, options: StartOptions = {}): 
   };
 }
 
+/** How a person points gcloud and kubectl at the local world: lines to print, and the files' clean-up. */
+interface LocalClients {
+  help: string[];
+  remove: () => Promise<void>;
+}
+
 /** Local mode: the emulator stands in for Google and Slack, on this machine. */
-async function localConfig(config: Config, log: Logger): Promise<{ config: Config; sim: Sim }> {
+async function localConfig(
+  config: Config,
+  log: Logger,
+): Promise<{ config: Config; sim: Sim; clients: LocalClients }> {
   const { startSim } = await import('./sim/index.js');
+  const { clientHelp, prepareClientFiles } = await import('./sim/clientConfig.js');
   const sim = await startSim({ speed: 20 });
+  const files = await prepareClientFiles(sim);
   const signingSecret = randomBytes(16).toString('hex');
   log.info({ urls: sim.urls }, 'local mode: no Slack or Google credentials, using the built-in emulator');
   return {
     sim,
+    clients: { help: clientHelp(sim, files), remove: files.remove },
     config: {
       ...config,
       slack: { ...config.slack, botToken: sim.slackToken, signingSecret, apiUrl: sim.urls.slack },
@@ -493,10 +505,12 @@ async function main(): Promise<void> {
   const log = createLogger();
   let config = loadConfig();
   let sim: Sim | undefined;
+  let clients: LocalClients | undefined;
   if (isLocalMode(config)) {
     const local = await localConfig(config, log);
     config = local.config;
     sim = local.sim;
+    clients = local.clients;
   }
   const meshops = await startMeshops(config, { log, ...(sim ? { console: { sim } } : {}) });
   if (sim)
@@ -504,11 +518,14 @@ async function main(): Promise<void> {
       { console: meshops.url.replace('127.0.0.1', 'localhost') + '/' },
       'local mode: open the web console',
     );
+  // For a person at a terminal, not the log pipeline: lines to paste into a shell.
+  if (clients) process.stdout.write(`${clients.help.join('\n')}\n`);
   const shutdown = (signal: string) => {
     log.info({ signal }, 'shutting down');
     meshops
       .stop()
       .then(() => sim?.close())
+      .then(() => clients?.remove())
       .then(() => process.exit(0))
       .catch((error: unknown) => {
         log.error({ err: error }, 'shutdown failed');

@@ -3,9 +3,23 @@
  * CLOUDSDK_CONFIG directory whose properties name the sim's client proxy, its CA and an access token file,
  * and one kubeconfig per cluster.
  */
-import { mkdir, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Sim } from './index.js';
+
+const overridingVariables = [
+  'REQUESTS_CA_BUNDLE',
+  'CURL_CA_BUNDLE',
+  'HTTPLIB2_CA_CERTS',
+  'SSL_CERT_FILE',
+  'SSL_CERT_DIR',
+  'KUBECONFIG',
+];
+const proxyVariables = ['HTTP_PROXY', 'HTTPS_PROXY', 'ALL_PROXY', 'NO_PROXY'].flatMap((name) => [
+  name,
+  name.toLowerCase(),
+]);
 
 /**
  * Variables that beat what CLOUDSDK_CONFIG says (every `CLOUDSDK_*` is a property override; the CA bundles
@@ -13,13 +27,7 @@ import type { Sim } from './index.js';
  * export them for their own trust store, so a client pointed at the sim must run without them.
  */
 export function isOverridingVariable(name: string): boolean {
-  return (
-    name.startsWith('CLOUDSDK_') ||
-    /^(REQUESTS_CA_BUNDLE|CURL_CA_BUNDLE|HTTPLIB2_CA_CERTS|SSL_CERT_FILE|SSL_CERT_DIR|KUBECONFIG)$/.test(
-      name,
-    ) ||
-    /^(https?|all|no)_proxy$/i.test(name)
-  );
+  return name.startsWith('CLOUDSDK_') || [...overridingVariables, ...proxyVariables].includes(name);
 }
 
 /** `base` without the overriding variables, plus what points gcloud and kubectl at the sim. */
@@ -42,6 +50,8 @@ export interface ClientFiles {
   caFile: string;
   /** Cluster ref ('proj-a/us-central1/c1') → a kubeconfig with a bearer token, for kubectl without gcloud. */
   kubeconfigs: Record<string, string>;
+  /** A shell script to source: clears the overriding variables, exports CLOUDSDK_CONFIG and KUBECONFIG. */
+  envScript: string;
 }
 
 function properties(sections: Record<string, Record<string, string>>): string {
@@ -111,5 +121,41 @@ export async function writeClientFiles(sim: Sim, dir: string, project: string): 
     await writeFile(file, tokenKubeconfig(sim, cluster.ref), { mode: 0o600 });
     kubeconfigs[cluster.ref] = file;
   }
-  return { cloudsdkConfig, caFile, kubeconfigs };
+  const envScript = join(dir, 'env.sh');
+  const firstKubeconfig = Object.values(kubeconfigs)[0];
+  await writeFile(
+    envScript,
+    [
+      '# Source this to point gcloud and kubectl at the meshops sim (these variables would beat CLOUDSDK_CONFIG).',
+      'for v in $(env | sed -n "s/^\\(CLOUDSDK_[A-Za-z0-9_]*\\)=.*/\\1/p"); do unset "$v"; done',
+      `unset ${[...overridingVariables, ...proxyVariables].join(' ')}`,
+      `export CLOUDSDK_CONFIG=${cloudsdkConfig}`,
+      ...(firstKubeconfig ? [`export KUBECONFIG=${firstKubeconfig}`] : []),
+      '',
+    ].join('\n'),
+  );
+  return { cloudsdkConfig, caFile, kubeconfigs, envScript };
+}
+
+/** The files in a new temporary directory (gcloud's project: the first cluster's); `remove` deletes them. */
+export async function prepareClientFiles(sim: Sim): Promise<ClientFiles & { remove: () => Promise<void> }> {
+  const dir = await mkdtemp(join(tmpdir(), 'meshops-sim-clients-'));
+  const files = await writeClientFiles(sim, dir, sim.world.clusters[0]?.project ?? 'proj-a');
+  return { ...files, remove: () => rm(dir, { recursive: true, force: true }) };
+}
+
+/** What local mode prints: how to use gcloud and kubectl against the emulated world. */
+export function clientHelp(sim: Sim, files: ClientFiles): string[] {
+  const clusters = sim.world.clusters.map(
+    (c) =>
+      `#   ${c.ref}: KUBECONFIG=${files.kubeconfigs[c.ref] ?? ''}  (or: gcloud container clusters get-credentials ${c.name} --location ${c.location} --project ${c.project})`,
+  );
+  return [
+    '# gcloud and kubectl against this world (gcloud reaches *.googleapis.com through the sim proxy):',
+    `source ${files.envScript}`,
+    'gcloud container fleet memberships list',
+    'kubectl get pods -A -w',
+    '# a kubeconfig per cluster:',
+    ...clusters,
+  ];
 }
