@@ -9,6 +9,7 @@ import type { ServerResponse } from 'node:http';
 import type { SimCluster } from './cluster.js';
 import type { SimRequest, SimResponse } from './http.js';
 import { isJsonObject, type JsonObject } from './json.js';
+import { asTable, wantsTable } from './kubeTables.js';
 
 type EventType = 'ADDED' | 'MODIFIED' | 'DELETED';
 
@@ -54,11 +55,16 @@ export function watchResponse(
   const fromScratch = since === null || since === '' || since === '0';
   const requested = Number(req.query.get('timeoutSeconds') ?? maxWatchSeconds);
   const timeoutMs = 1000 * Math.min(maxWatchSeconds, requested > 0 ? requested : maxWatchSeconds);
+  const table = wantsTable(req.headers);
 
   const stream = (res: ServerResponse): void => {
     const seen = new Map<string, Seen>();
+    let sent = 0;
     const send = (type: EventType, object: JsonObject): void => {
-      res.write(`${JSON.stringify({ type, object })}\n`);
+      // kubectl get -w asks for Tables: the first event carries the column definitions, later ones rows only.
+      const shown = table ? asTable(object, cluster.clock.now(), sent === 0) : object;
+      sent += 1;
+      res.write(`${JSON.stringify({ type, object: shown })}\n`);
     };
     // A change without a newer resourceVersion than the one last sent gets a fresh one.
     const stamped = (object: JsonObject, previous: Seen | undefined): JsonObject => {

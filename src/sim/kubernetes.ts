@@ -35,6 +35,7 @@ import {
   meshGroup,
 } from './kubeDiscovery.js';
 import { createPod, deletePod } from './kubePods.js';
+import { asTable, wantsTable } from './kubeTables.js';
 import { watchResponse } from './kubeWatch.js';
 import { paginate } from './kubePaging.js';
 import type { RequestLog } from './requestLog.js';
@@ -372,7 +373,11 @@ export function startKubernetesServer(options: KubernetesServerOptions): Promise
           : new KubeError(404, 'NotFound', 'the server could not find the requested resource').toResponse();
       }
       try {
-        return route.handler({ ...req, params: route.params });
+        const response = route.handler({ ...req, params: route.params });
+        // A watch renders its own events; everything else becomes a Table here when kubectl get asks.
+        return response.stream || response.status >= 300 || !wantsTable(req.headers)
+          ? response
+          : { ...response, body: asTable(response.body, options.cluster.clock.now()) };
       } catch (error) {
         if (error instanceof KubeError) return error.toResponse();
         throw error;

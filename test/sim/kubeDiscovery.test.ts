@@ -1,5 +1,6 @@
 import { request } from 'node:https';
 import { startSim, type Sim } from '../../src/sim/index.js';
+import { humanDuration } from '../../src/sim/kubeTables.js';
 import {
   kubeApis,
   kubeRequest,
@@ -196,5 +197,65 @@ describe('sim: Kubernetes discovery, watch and the verbs kubectl uses', () => {
     sim.clock.advance(sim.world.timings.podReadyAfter);
     const done = await apis.apps.listNamespacedReplicaSet({ namespace: 'default' });
     expect(done.items).toHaveLength(1);
+  });
+
+  it('prints Tables for kubectl get, AGE on the sim clock, and plain JSON for everyone else', async () => {
+    sim.clock.pause();
+    sim.clock.advance(5 * 60_000 + 7_000);
+    const accept =
+      'application/json;as=Table;v=v1;g=meta.k8s.io,application/json;as=Table;v=v1beta1;g=meta.k8s.io,application/json';
+    const table = await kubeRequest(sim, C1, 'GET', '/api/v1/namespaces/default/pods', {
+      headers: { accept },
+    });
+    expect(table.body).toMatchObject({ kind: 'Table', apiVersion: 'meta.k8s.io/v1' });
+    const { columnDefinitions, rows } = table.body as {
+      columnDefinitions: Array<{ name: string; priority: number }>;
+      rows: Array<{ cells: unknown[]; object: Json }>;
+    };
+    expect(columnDefinitions.filter((c) => c.priority === 0).map((c) => c.name)).toEqual([
+      'Name',
+      'Ready',
+      'Status',
+      'Restarts',
+      'Age',
+    ]);
+    expect(rows).toHaveLength(2);
+    expect(rows[0]?.cells.slice(1, 5)).toEqual(['1/1', 'Running', '0', '5m7s']);
+    expect(rows[0]?.object).toMatchObject({
+      kind: 'PartialObjectMetadata',
+      metadata: { namespace: 'default' },
+    });
+
+    const one = await kubeRequest(sim, C1, 'GET', '/apis/apps/v1/namespaces/default/deployments/web', {
+      headers: { accept },
+    });
+    expect((one.body as { rows: Array<{ cells: unknown[] }> }).rows[0]?.cells).toEqual([
+      'web',
+      '2/2',
+      2,
+      2,
+      '5m7s',
+    ]);
+    const plain = await kubeRequest(sim, C1, 'GET', '/api/v1/namespaces/default/pods');
+    expect(plain.body.kind).toBe('PodList');
+    const missing = await kubeRequest(sim, C1, 'GET', '/api/v1/namespaces/nowhere', { headers: { accept } });
+    expect(missing.body).toMatchObject({ kind: 'Status', code: 404 });
+  });
+
+  it('formats ages as kubectl does', () => {
+    expect(
+      [
+        -5_000,
+        0,
+        119_000,
+        125_000,
+        600_000,
+        3 * 3600_000 + 60_000,
+        9 * 3600_000,
+        50 * 3600_000,
+        400 * 86_400_000,
+        800 * 86_400_000,
+      ].map(humanDuration),
+    ).toEqual(['<invalid>', '0s', '119s', '2m5s', '10m', '3h1m', '9h', '2d2h', '400d', '2y70d']);
   });
 });
