@@ -5,37 +5,18 @@
  * gcloud. The transcript lands in .tmp/clients-runbook.txt.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { parse } from 'yaml';
-import { clientEnvironment, writeClientFiles } from '../../src/sim/clientConfig.js';
+import { readFile } from 'node:fs/promises';
 import { startSim, type Sim } from '../../src/sim/index.js';
-import { requireTools, Transcript } from './tools.js';
-
-const projectNumber = '123456789012';
-const membershipKey = `projects/${projectNumber}/locations/us-central1/memberships/c1`;
-
-interface PlaneState {
-  state: string;
-  details?: Array<{ code: string; details: string }>;
-}
-interface MeshFeature {
-  membershipSpecs?: Record<string, { mesh?: { management?: string } }>;
-  membershipStates?: Record<
-    string,
-    {
-      servicemesh?: { controlPlaneManagement?: PlaneState; dataPlaneManagement?: PlaneState };
-      state?: { code?: string; description?: string };
-    }
-  >;
-}
-
-/** 'STATE (CODE)', as the seed writes the sequence it saw. */
-function plane(state: PlaneState | undefined): string {
-  const code = state?.details?.[0]?.code;
-  return `${state?.state ?? '-'}${code ? ` (${code})` : ''}`;
-}
+import {
+  awaitPlanesActive,
+  clientsFor,
+  describeMesh,
+  membershipKey,
+  plane,
+  projectNumber,
+  runbook,
+  type Clients,
+} from './seed000.js';
 
 /** Whether `seen` walks `expected` in order, skipping what a poll missed but never going back. */
 function inOrder(seen: string[], expected: string[]): boolean {
@@ -50,76 +31,42 @@ function inOrder(seen: string[], expected: string[]): boolean {
 
 describe("seed 000's runbook with the real gcloud and kubectl", () => {
   let sim: Sim;
-  let dir: string;
-  let sh: Transcript;
-  const gcloud = (...args: string[]) => sh.run(['gcloud', ...args]);
-  const kubectl = (...args: string[]) => sh.run(['kubectl', ...args]);
-  const describeMesh = async (): Promise<MeshFeature> =>
-    // gcloud's own YAML, as the seed shows it.
-    parse((await gcloud('container', 'fleet', 'mesh', 'describe')).stdout) as MeshFeature;
+  let clients: Clients;
+  const run = (argv: string[]) => clients.sh.run(argv);
+  const kubectl = (...args: string[]) => clients.sh.run(['kubectl', ...args]);
 
   beforeAll(async () => {
-    requireTools({
-      gcloud: 'Google Cloud SDK, package google-cloud-cli',
-      kubectl: 'package kubectl or google-cloud-cli-kubectl',
-      'gke-gcloud-auth-plugin': 'package google-cloud-cli-gke-gcloud-auth-plugin',
-    });
     // Five times real speed: the control plane is ACTIVE after 12 s, the data plane after 18 s.
     sim = await startSim({ speed: 5 });
-    dir = await mkdtemp(join(tmpdir(), 'meshops-clients-'));
-    const files = await writeClientFiles(sim, dir, 'proj-a');
-    const home = join(dir, 'home');
-    mkdirSync(home);
-    sh = new Transcript({
-      ...clientEnvironment(process.env, files, join(dir, 'kubeconfig')),
-      // kubectl's discovery cache and the auth plugin's token cache live under HOME.
-      HOME: home,
-      CLOUDSDK_CORE_DISABLE_PROMPTS: '1',
-    });
+    clients = await clientsFor(sim);
   });
 
   afterAll(async () => {
-    if (sh) {
+    if (clients) {
       mkdirSync('.tmp', { recursive: true });
-      writeFileSync('.tmp/clients-runbook.txt', `${sh.text()}\n`);
+      writeFileSync('.tmp/clients-runbook.txt', `${clients.sh.text()}\n`);
+      await clients.remove();
     }
     await sim?.close();
-    if (dir) await rm(dir, { recursive: true, force: true });
   });
 
   it('registers the cluster, labels it, and turns managed mesh on with gcloud', async () => {
-    const empty = await gcloud('container', 'fleet', 'memberships', 'list');
+    const empty = await run(runbook.listMemberships);
     expect(empty.stdout).toBe('');
     expect(empty.stderr).toContain('Listed 0 items.');
 
-    const uri = await gcloud('container', 'clusters', 'list', '--uri');
-    expect(uri.stdout.trim()).toBe(
+    expect((await run(runbook.clusterUris)).stdout.trim()).toBe(
       'https://container.googleapis.com/v1/projects/proj-a/locations/us-central1/clusters/c1',
     );
-    const registered = await gcloud(
-      'container',
-      'fleet',
-      'memberships',
-      'register',
-      'c1',
-      '--gke-cluster=us-central1/c1',
-      '--enable-workload-identity',
+    expect((await run(runbook.register)).stderr).toContain('Finished registering to the Fleet.');
+    expect((await run(runbook.listMemberships)).stdout).toMatch(
+      /^NAME\s+UNIQUE_ID\s+LOCATION\nc1\s+\S+\s+us-central1\n$/,
     );
-    expect(registered.stderr).toContain('Finished registering to the Fleet.');
-    const listed = await gcloud('container', 'fleet', 'memberships', 'list');
-    expect(listed.stdout).toMatch(/^NAME\s+UNIQUE_ID\s+LOCATION\nc1\s+\S+\s+us-central1\n$/);
 
-    const number = await gcloud('projects', 'describe', 'proj-a', '--format=value(projectNumber)');
-    expect(number.stdout.trim()).toBe(projectNumber);
-    const updated = await gcloud(
-      'container',
-      'clusters',
-      'update',
-      'c1',
-      '--location=us-central1',
-      `--update-labels=mesh_id=proj-${projectNumber}`,
+    expect((await run(runbook.projectNumber)).stdout.trim()).toBe(projectNumber);
+    expect((await run(runbook.meshIdLabel)).stderr).toContain(
+      'Updated [https://container.googleapis.com/v1/projects/proj-a/',
     );
-    expect(updated.stderr).toContain('Updated [https://container.googleapis.com/v1/projects/proj-a/');
     // gcloud 528 sends only the labels it names (no client-side merge) and setResourceLabels sets the whole
     // map, as the API reference describes it: the cluster's env and team labels are gone. meshops sends the
     // merged map instead.
@@ -127,8 +74,8 @@ describe("seed 000's runbook with the real gcloud and kubectl", () => {
       mesh_id: `proj-${projectNumber}`,
     });
 
-    await gcloud('container', 'fleet', 'mesh', 'enable');
-    const before = await describeMesh();
+    await run(runbook.enableMesh);
+    const before = await describeMesh(clients.sh);
     expect(before.membershipSpecs).toBeUndefined();
     const state = before.membershipStates?.[membershipKey]?.servicemesh;
     expect(plane(state?.controlPlaneManagement)).toBe('DISABLED');
@@ -137,25 +84,14 @@ describe("seed 000's runbook with the real gcloud and kubectl", () => {
       state: 'DISABLED',
     });
 
-    await gcloud('container', 'fleet', 'mesh', 'update', '--management', 'automatic', '--memberships', 'c1');
+    expect((await run(runbook.manage)).stderr).toContain(
+      `Waiting for MembershipFeature projects/proj-a/locations/us-central1/memberships/c1/features/servicemesh to be updated...`,
+    );
   });
 
   it('sees control and data plane go through the seed’s states to ACTIVE in mesh describe', async () => {
-    const controlPlane: string[] = [];
-    const dataPlane: string[] = [];
-    let feature: MeshFeature = {};
-    const deadline = Date.now() + 90_000;
-    for (;;) {
-      feature = await describeMesh();
-      const state = feature.membershipStates?.[membershipKey]?.servicemesh;
-      const cp = plane(state?.controlPlaneManagement);
-      const dp = plane(state?.dataPlaneManagement);
-      if (controlPlane.at(-1) !== cp) controlPlane.push(cp);
-      if (dataPlane.at(-1) !== dp) dataPlane.push(dp);
-      if ((cp.startsWith('ACTIVE') && dp.startsWith('ACTIVE')) || Date.now() > deadline) break;
-      // A person re-runs describe every few seconds; the sim runs five times faster.
-      await new Promise((resolve) => setTimeout(resolve, 1000));
-    }
+    // A person re-runs describe every few seconds; the sim runs five times faster.
+    const { controlPlane, dataPlane, feature } = await awaitPlanesActive(clients.sh, 1000, 90_000);
     // The seed's sequences; a poll may miss a short state, never reorder them.
     expect(
       inOrder(controlPlane, ['DISABLED', 'PROVISIONING (REVISION_PROVISIONING)', 'ACTIVE (REVISION_READY)']),
@@ -189,38 +125,19 @@ describe("seed 000's runbook with the real gcloud and kubectl", () => {
   });
 
   it('injects sidecars with kubectl through the kubeconfig get-credentials writes', async () => {
-    await gcloud('container', 'clusters', 'get-credentials', 'c1', '--location=us-central1');
-    const kubeconfig = await readFile(join(dir, 'kubeconfig'), 'utf8');
-    expect(kubeconfig).toContain('command: gke-gcloud-auth-plugin');
+    await run(runbook.credentials);
+    expect(await readFile(clients.kubeconfig, 'utf8')).toContain('command: gke-gcloud-auth-plugin');
 
-    const labelled = await kubectl(
-      'label',
-      'namespace',
-      'default',
-      'istio-injection=enabled',
-      'istio.io/rev-',
-      '--overwrite',
-    );
     // The seed's transcript, word for word.
-    expect(labelled.stdout.trim().split('\n')).toEqual([
+    expect((await run(runbook.label)).stdout.trim().split('\n')).toEqual([
       'label "istio.io/rev" not found.',
       'namespace/default labeled',
     ]);
-
-    const restarted = await kubectl('rollout', 'restart', 'deployment', '-n', 'default');
-    expect(restarted.stdout.trim()).toBe('deployment.apps/web restarted');
-    const status = await kubectl('rollout', 'status', 'deployment/web', '-n', 'default', '--timeout=120s');
+    expect((await run(runbook.restart)).stdout.trim()).toBe('deployment.apps/web restarted');
+    const status = await run(runbook.rolloutStatus);
     expect(status.stdout.trim().split('\n').at(-1)).toBe('deployment "web" successfully rolled out');
 
-    const pods = await kubectl(
-      'get',
-      'pods',
-      '-n',
-      'default',
-      '-o',
-      'jsonpath={range .items[*]}{.metadata.name}{"\\t"}{.spec.containers[*].name}{"\\n"}{end}',
-    );
-    const rows = pods.stdout.trim().split('\n');
+    const rows = (await run(runbook.podContainers)).stdout.trim().split('\n');
     expect(rows).toHaveLength(2);
     for (const row of rows) expect(row.split('\t')[1]?.split(' ')).toContain('istio-proxy');
 
