@@ -529,15 +529,23 @@ async function localRedis(config: Config, log: Logger): Promise<PrivateRedis | u
   return own;
 }
 
+/** How a person points gcloud and kubectl at the local world: lines to print, and the files' clean-up. */
+interface LocalClients {
+  help: string[];
+  remove: () => Promise<void>;
+}
+
 /** Local mode: the emulator stands in for Google and Slack, on this machine. */
 async function localConfig(
   config: Config,
   log: Logger,
-): Promise<{ config: Config; sim: Sim; redis: PrivateRedis | undefined }> {
+): Promise<{ config: Config; sim: Sim; redis: PrivateRedis | undefined; clients: LocalClients }> {
   const redis = await localRedis(config, log);
   const { startSim } = await import('./sim/index.js');
+  const { clientHelp, prepareClientFiles } = await import('./sim/clientConfig.js');
   const sim = await startSim({ speed: 20 });
   addSecondApprover(sim);
+  const files = await prepareClientFiles(sim);
   const signingSecret = randomBytes(16).toString('hex');
   // The emulated world is new at every start, so its runs must not meet an earlier start's records.
   const prefix = `${config.redis.prefix}-local-${randomBytes(4).toString('hex')}`;
@@ -550,6 +558,7 @@ async function localConfig(
   return {
     sim,
     redis,
+    clients: { help: clientHelp(sim, files), remove: files.remove },
     config: {
       ...config,
       slack: { ...config.slack, botToken: sim.slackToken, signingSecret, apiUrl: sim.urls.slack },
@@ -581,11 +590,13 @@ async function main(): Promise<void> {
   let config = loadConfig();
   let sim: Sim | undefined;
   let privateRedis: PrivateRedis | undefined;
+  let clients: LocalClients | undefined;
   if (isLocalMode(config)) {
     const local = await localConfig(config, log);
     config = local.config;
     sim = local.sim;
     privateRedis = local.redis;
+    clients = local.clients;
   }
   const meshops = await startMeshops(config, {
     log,
@@ -597,11 +608,14 @@ async function main(): Promise<void> {
       { console: meshops.url.replace('127.0.0.1', 'localhost') + '/' },
       'local mode: open the web console',
     );
+  // For a person at a terminal, not the log pipeline: lines to paste into a shell.
+  if (clients) process.stdout.write(`${clients.help.join('\n')}\n`);
   const shutdown = (signal: string) => {
     log.info({ signal }, 'shutting down');
     meshops
       .stop()
       .then(() => sim?.close())
+      .then(() => clients?.remove())
       .then(() => privateRedis?.stop())
       .then(() => process.exit(0))
       .catch((error: unknown) => {

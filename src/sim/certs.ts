@@ -3,11 +3,17 @@ import { isIP } from 'node:net';
 import forge from 'node-forge';
 import { randomHex } from './ids.js';
 
-/** The sim's own CA and one serving certificate for 127.0.0.1 / localhost that every cluster uses. */
+/**
+ * The sim's own CA, one serving certificate for 127.0.0.1 / localhost that every cluster uses, and one for
+ * `*.googleapis.com` that the client proxy presents.
+ */
 export interface SimCertificates {
   caPem: string;
   serverKeyPem: string;
   serverCertPem: string;
+  /** For `*.googleapis.com`: what the client proxy presents to gcloud (see clientProxy.ts). */
+  googleKeyPem: string;
+  googleCertPem: string;
 }
 
 interface KeyPair {
@@ -44,9 +50,39 @@ function newCertificate(publicKey: forge.pki.rsa.PublicKey, now: Date): forge.pk
   return cert;
 }
 
+type AltName = { type: 2; value: string } | { type: 7; ip: string };
+
+function signedLeaf(
+  ca: { cert: forge.pki.Certificate; key: forge.pki.rsa.PrivateKey },
+  commonName: string,
+  altNames: AltName[],
+  now: Date,
+): { keyPem: string; certPem: string } {
+  const keys = rsaKeyPair();
+  const cert = newCertificate(keys.publicKey, now);
+  cert.setSubject([{ name: 'commonName', value: commonName }]);
+  cert.setIssuer(ca.cert.subject.attributes);
+  cert.setExtensions([
+    { name: 'basicConstraints', cA: false },
+    { name: 'keyUsage', digitalSignature: true, keyEncipherment: true, critical: true },
+    { name: 'extKeyUsage', serverAuth: true },
+    { name: 'subjectAltName', altNames },
+  ]);
+  cert.sign(ca.key, forge.md.sha256.create());
+  return {
+    keyPem: lf(forge.pki.privateKeyToPem(keys.privateKey)),
+    certPem: lf(forge.pki.certificateToPem(cert)),
+  };
+}
+
+// forge writes CRLF line ends; GKE's clusterCaCertificate decodes to LF ones.
+function lf(pem: string): string {
+  return pem.replace(/\r\n/g, '\n');
+}
+
 /** `host`: an extra address the API servers are reached at, besides 127.0.0.1 and localhost. */
 export function createCertificates(host = '127.0.0.1', now = new Date()): SimCertificates {
-  const extra =
+  const extra: AltName[] =
     host === '127.0.0.1' || host === 'localhost'
       ? []
       : [isIP(host) ? { type: 7, ip: host } : { type: 2, value: host }];
@@ -61,32 +97,33 @@ export function createCertificates(host = '127.0.0.1', now = new Date()): SimCer
     { name: 'subjectKeyIdentifier' },
   ]);
   ca.sign(caKeys.privateKey, forge.md.sha256.create());
+  const signer = { cert: ca, key: caKeys.privateKey };
 
-  const serverKeys = rsaKeyPair();
-  const server = newCertificate(serverKeys.publicKey, now);
-  server.setSubject([{ name: 'commonName', value: 'kube-apiserver' }]);
-  server.setIssuer(caSubject);
-  server.setExtensions([
-    { name: 'basicConstraints', cA: false },
-    { name: 'keyUsage', digitalSignature: true, keyEncipherment: true, critical: true },
-    { name: 'extKeyUsage', serverAuth: true },
-    {
-      name: 'subjectAltName',
-      altNames: [
-        { type: 7, ip: '127.0.0.1' },
-        { type: 2, value: 'localhost' },
-        { type: 2, value: 'kubernetes.default.svc' },
-        ...extra,
-      ],
-    },
-  ]);
-  server.sign(caKeys.privateKey, forge.md.sha256.create());
-
-  // forge writes CRLF line ends; GKE's clusterCaCertificate decodes to LF ones.
-  const lf = (pem: string): string => pem.replace(/\r\n/g, '\n');
+  const server = signedLeaf(
+    signer,
+    'kube-apiserver',
+    [
+      { type: 7, ip: '127.0.0.1' },
+      { type: 2, value: 'localhost' },
+      { type: 2, value: 'kubernetes.default.svc' },
+      ...extra,
+    ],
+    now,
+  );
+  const google = signedLeaf(
+    signer,
+    '*.googleapis.com',
+    [
+      { type: 2, value: '*.googleapis.com' },
+      { type: 2, value: 'googleapis.com' },
+    ],
+    now,
+  );
   return {
     caPem: lf(forge.pki.certificateToPem(ca)),
-    serverKeyPem: lf(forge.pki.privateKeyToPem(serverKeys.privateKey)),
-    serverCertPem: lf(forge.pki.certificateToPem(server)),
+    serverKeyPem: server.keyPem,
+    serverCertPem: server.certPem,
+    googleKeyPem: google.keyPem,
+    googleCertPem: google.certPem,
   };
 }

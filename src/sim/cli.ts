@@ -1,11 +1,12 @@
 import { parseArgs } from 'node:util';
+import { clientHelp, prepareClientFiles } from './clientConfig.js';
 import { startSim, type Sim } from './index.js';
 import { scenarioNames } from './scenarios.js';
 import type { ScenarioName } from './types.js';
 
 const usage = `Usage: npm run sim -- [--scenario ${scenarioNames.join('|')}] [--speed N] [--port-base 8085] [--host 127.0.0.1] [--advertise-host NAME]
   Google APIs listen on port-base .. port-base+3 (gkehub, container, serviceusage, resourcemanager),
-  Slack on port-base+4, cluster API servers from port-base+5 (one per cluster).
+  Slack on port-base+4, the HTTPS proxy for gcloud on port-base+5, cluster API servers from port-base+6.
   --advertise-host: the name clients reach the emulator by (e.g. sim in docker-compose), in every URL
   and cluster endpoint it reports; default --host, or 127.0.0.1 for 0.0.0.0.`;
 
@@ -90,13 +91,16 @@ async function main(): Promise<number> {
       serviceusage: portBase + 2,
       resourcemanager: portBase + 3,
       slack: portBase + 4,
-      kubernetes: portBase + 5,
+      proxy: portBase + 5,
+      kubernetes: portBase + 6,
     },
   });
+  const files = await prepareClientFiles(sim);
   const lines = [
     `# meshops sim: scenario ${options.scenario}, speed ${options.speed}`,
     ...sim.world.clusters.map((c) => `# cluster ${c.ref} at https://${c.endpoint}`),
     ...envLines(sim),
+    ...clientHelp(sim, files),
   ];
   process.stdout.write(`${lines.join('\n')}\n`);
   await new Promise<void>((resolve) => {
@@ -104,6 +108,7 @@ async function main(): Promise<number> {
     process.once('SIGTERM', resolve);
   });
   await sim.close();
+  await files.remove();
   return 0;
 }
 

@@ -312,7 +312,7 @@ export class SimCluster {
   }
 
   private ownedPods(workload: SimWorkload): SimPod[] {
-    return this.livePods().filter((pod) => pod.owner.uid === workload.uid);
+    return this.livePods().filter((pod) => pod.owner?.uid === workload.uid);
   }
 
   private rollOut(workload: SimWorkload): void {
@@ -386,7 +386,7 @@ export class SimCluster {
     if (!namespace) return;
     const taken = new Set(
       this.allPods
-        .filter((pod) => pod.owner.uid === workload.uid && (pod.goneAt === undefined || pod.goneAt > at))
+        .filter((pod) => pod.owner?.uid === workload.uid && (pod.goneAt === undefined || pod.goneAt > at))
         .map((pod) => pod.name),
     );
     let ordinal = 0;
@@ -394,42 +394,87 @@ export class SimCluster {
       const name = this.podName(workload, ordinal);
       if (taken.has(name)) continue;
       created += 1;
-      const labels = { ...workload.template.labels, ...this.controllerLabels(workload, ordinal, name) };
-      const sidecar = chooseSidecar({
-        namespaceLabels: namespace.labels,
-        podLabels: labels,
-        managed: this.context.managedMesh(this),
-        inClusterRevisions: this.inClusterRevisions(),
-      });
-      const pod: SimPod = {
-        name,
-        namespace: workload.namespace,
-        uid: uuid(),
-        labels,
-        annotations: { ...workload.template.annotations },
-        containers: workload.template.containers.map((c) => ({ ...c })),
-        initContainers: [],
-        owner: { kind: workload.kind, name: workload.name, uid: workload.uid },
-        templateHash: workload.templateHash,
-        nodeName: `gk3-${this.name}-pool-1-${randomHex(4)}-${kubeSuffix(4)}`,
-        podIP: `10.52.${Math.floor(this.nextPodIp / 250)}.${(this.nextPodIp % 250) + 2}`,
-        createdAt: at,
-        readyAt: at + readyAfter,
-        resourceVersion: this.nextResourceVersion(),
-      };
-      this.nextPodIp += 1;
-      if (sidecar) this.inject(pod, sidecar);
-      this.allPods.push(pod);
-      this.addEvent(
-        pod.namespace,
-        { kind: 'Pod', name: pod.name, uid: pod.uid, apiVersion: 'v1' },
-        'Scheduled',
-        `Successfully assigned ${pod.namespace}/${pod.name} to ${pod.nodeName}`,
-        'default-scheduler',
-        'Normal',
+      this.schedulePod(
+        namespace,
+        {
+          name,
+          labels: { ...workload.template.labels, ...this.controllerLabels(workload, ordinal, name) },
+          annotations: { ...workload.template.annotations },
+          containers: workload.template.containers.map((c) => ({ ...c })),
+          initContainers: [],
+          owner: { kind: workload.kind, name: workload.name, uid: workload.uid },
+          templateHash: workload.templateHash,
+        },
         at,
+        at + readyAfter,
       );
     }
+  }
+
+  /** A pod created through the API (`kubectl run`): no controller, so nothing replaces it once deleted. */
+  addPod(
+    namespace: string,
+    fields: Pick<SimPod, 'name' | 'labels' | 'annotations' | 'containers' | 'initContainers'>,
+  ): SimPod {
+    const found = this.namespace(namespace);
+    if (!found) throw new Error(`namespace ${namespace} does not exist in ${this.ref}`);
+    const now = this.context.clock.now();
+    return this.schedulePod(
+      found,
+      { ...fields, templateHash: '' },
+      now,
+      now + this.context.timings.podReadyAfter,
+    );
+  }
+
+  /** Deletes a live pod now; its controller, if it has one, creates a replacement. False when there is none. */
+  deletePod(namespace: string, name: string): boolean {
+    const pod = this.livePods().find((p) => p.namespace === namespace && p.name === name);
+    if (!pod) return false;
+    this.evict(pod, this.context.clock.now());
+    this.prunePods();
+    return true;
+  }
+
+  /** Admission (sidecar injection) and scheduling of a new pod, as the API server and scheduler do it. */
+  private schedulePod(
+    namespace: SimNamespace,
+    fields: Pick<
+      SimPod,
+      'name' | 'labels' | 'annotations' | 'containers' | 'initContainers' | 'owner' | 'templateHash'
+    >,
+    at: number,
+    readyAt: number,
+  ): SimPod {
+    const sidecar = chooseSidecar({
+      namespaceLabels: namespace.labels,
+      podLabels: fields.labels,
+      managed: this.context.managedMesh(this),
+      inClusterRevisions: this.inClusterRevisions(),
+    });
+    const pod: SimPod = {
+      ...fields,
+      namespace: namespace.name,
+      uid: uuid(),
+      nodeName: `gk3-${this.name}-pool-1-${randomHex(4)}-${kubeSuffix(4)}`,
+      podIP: `10.52.${Math.floor(this.nextPodIp / 250)}.${(this.nextPodIp % 250) + 2}`,
+      createdAt: at,
+      readyAt,
+      resourceVersion: this.nextResourceVersion(),
+    };
+    this.nextPodIp += 1;
+    if (sidecar) this.inject(pod, sidecar);
+    this.allPods.push(pod);
+    this.addEvent(
+      pod.namespace,
+      { kind: 'Pod', name: pod.name, uid: pod.uid, apiVersion: 'v1' },
+      'Scheduled',
+      `Successfully assigned ${pod.namespace}/${pod.name} to ${pod.nodeName}`,
+      'default-scheduler',
+      'Normal',
+      at,
+    );
+    return pod;
   }
 
   private inject(pod: SimPod, sidecar: Sidecar): void {
@@ -438,7 +483,7 @@ export class SimCluster {
     else pod.containers.push(proxy);
     pod.sidecar = sidecar;
     pod.labels['security.istio.io/tlsMode'] = 'istio';
-    pod.labels['service.istio.io/canonical-name'] = pod.labels.app ?? pod.owner.name;
+    pod.labels['service.istio.io/canonical-name'] = pod.labels.app ?? pod.owner?.name ?? pod.name;
     pod.labels['service.istio.io/canonical-revision'] = 'latest';
     pod.annotations['sidecar.istio.io/status'] = JSON.stringify({
       initContainers: this.nativeSidecars ? ['istio-proxy'] : null,
@@ -513,7 +558,7 @@ export class SimCluster {
     pod.goneAt = at;
     pod.resourceVersion = this.nextResourceVersion();
     const workload = (['Deployment', 'StatefulSet', 'DaemonSet'] as const)
-      .map((kind) => this.workloads(kind).find((w) => w.uid === pod.owner.uid))
+      .map((kind) => this.workloads(kind).find((w) => w.uid === pod.owner?.uid))
       .find((w) => w !== undefined);
     if (workload) this.createPods(workload, 1, this.context.timings.podReadyAfter, at);
   }

@@ -38,7 +38,8 @@ const channelNumbers: Record<string, number> = {
   EXTENDED: 4,
 };
 const operationStatusNumbers: Record<string, number> = { PENDING: 1, RUNNING: 2, DONE: 3 };
-const setLabelsTypeNumber = 12;
+// The API marks SET_LABELS (12) unused: a setResourceLabels operation reports UPDATE_CLUSTER (6).
+const operationTypeNumbers: Record<string, number> = { UPDATE_CLUSTER: 6 };
 
 function wantsIntEnums(req: SimRequest): boolean {
   return (req.query.get('$alt') ?? '').includes('enum-encoding=int');
@@ -54,7 +55,9 @@ function clusterWithIntEnums(cluster: JsonObject): JsonObject {
 
 function operationWithIntEnums(operation: JsonObject): JsonObject {
   const status = typeof operation.status === 'string' ? (operationStatusNumbers[operation.status] ?? 0) : 0;
-  return { ...operation, operationType: setLabelsTypeNumber, status };
+  const type =
+    typeof operation.operationType === 'string' ? (operationTypeNumbers[operation.operationType] ?? 0) : 0;
+  return { ...operation, operationType: type, status };
 }
 
 function respond(
@@ -154,7 +157,7 @@ export function containerRouter(world: SimWorld): Router {
     return {
       name: operation.id,
       zone: cluster.location,
-      operationType: 'SET_LABELS',
+      operationType: 'UPDATE_CLUSTER',
       status,
       selfLink: `${base}/operations/${operation.id}`,
       targetLink: `${base}/clusters/${cluster.name}`,

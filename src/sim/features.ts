@@ -12,7 +12,7 @@ import {
 import { ok, param, type Router, type SimRequest } from './http.js';
 import { isJsonObject, without, type JsonObject, type JsonValue } from './json.js';
 import type { MeshMembershipState, StatusDetail } from './mesh.js';
-import type { MembershipSpecEntry, SimFeature, SimProject, SimWorld } from './world.js';
+import type { MembershipSpecEntry, SimFeature, SimMembership, SimProject, SimWorld } from './world.js';
 
 const gkehubService = 'gkehub.googleapis.com';
 const meshService = 'mesh.googleapis.com';
@@ -38,26 +38,34 @@ function servicemeshState(state: MeshMembershipState): JsonObject {
   return servicemesh;
 }
 
+/** One membership's state, the same in v1's `membershipStates[KEY]` and v2's MembershipFeature `state`. */
+export function membershipFeatureState(world: SimWorld, membership: SimMembership): JsonObject {
+  const state = world.meshStateOf(membership);
+  return {
+    servicemesh: servicemeshState(state),
+    state: { code: state.code, description: state.description, updateTime: rfc3339(world.clock.now()) },
+  };
+}
+
 function membershipStates(world: SimWorld, feature: SimFeature): JsonObject {
   const states: JsonObject = {};
   if (feature.featureId !== 'servicemesh') return states;
-  const now = rfc3339(world.clock.now());
   for (const membership of world.memberships.values()) {
     if (membership.project !== feature.project || world.membershipStateCode(membership) !== 'READY') continue;
-    const state = world.meshStateOf(membership);
-    states[world.membershipKey(membership)] = {
-      servicemesh: servicemeshState(state),
-      state: { code: state.code, description: state.description, updateTime: now },
-    };
+    states[world.membershipKey(membership)] = membershipFeatureState(world, membership);
   }
   return states;
+}
+
+/** v1's MembershipFeatureSpec: the written spec and its origin. */
+export function v1MembershipSpec(entry: MembershipSpecEntry): JsonObject {
+  return { ...entry.spec, origin: { type: entry.origin } };
 }
 
 export function featureResource(world: SimWorld, feature: SimFeature): JsonObject {
   const enabling = world.clock.now() < feature.createdAt + world.timings.featureOperation;
   const specs: JsonObject = {};
-  for (const [key, entry] of feature.membershipSpecs)
-    specs[key] = { ...entry.spec, origin: { type: 'USER' } };
+  for (const [key, entry] of feature.membershipSpecs) specs[key] = v1MembershipSpec(entry);
   const states = membershipStates(world, feature);
   const resource: JsonObject = {
     name: feature.name,
@@ -74,7 +82,7 @@ export function featureResource(world: SimWorld, feature: SimFeature): JsonObjec
   return resource;
 }
 
-function requireMeshService(project: SimProject, featureId: string): void {
+export function requireMeshService(project: SimProject, featureId: string): void {
   if (featureId === 'servicemesh' && !project.services.has(meshService)) {
     throw serviceDisabled(meshService, project.number);
   }
@@ -127,6 +135,42 @@ function normaliseKey(world: SimWorld, feature: SimFeature, key: string): string
   return world.membershipKey(membership);
 }
 
+const originTypes = ['TYPE_UNSPECIFIED', 'FLEET', 'FLEET_OUT_OF_SYNC', 'USER'];
+
+function originOf(spec: JsonObject, key: string): string {
+  const origin = spec.origin;
+  if (origin === undefined || origin === null) return 'USER';
+  const type = isJsonObject(origin) ? origin.type : undefined;
+  if (type === undefined) return 'USER';
+  if (typeof type !== 'string' || !originTypes.includes(type)) {
+    throw invalidArgument(
+      `Invalid value at 'resource.membership_specs[${key}].value.origin.type' (type.googleapis.com/google.cloud.gkehub.v1.MembershipFeatureSpec.Origin.Type), ${JSON.stringify(type)}`,
+    );
+  }
+  return type === 'TYPE_UNSPECIFIED' ? 'USER' : type;
+}
+
+/**
+ * The one place a membership's spec is written, for v1 (`membershipSpecs[KEY]`) and v2 (MembershipFeature
+ * `spec`) alike: `spec` in v1's shape (`mesh`, `origin`), `key` already normalised; returns the entry.
+ */
+export function membershipSpecEntry(
+  world: SimWorld,
+  feature: SimFeature,
+  key: string,
+  spec: JsonObject,
+): MembershipSpecEntry {
+  const written = without(spec, 'origin');
+  const automatic = isAutomatic(written, key);
+  const previous = feature.membershipSpecs.get(key);
+  const automaticSince = automatic ? (previous?.automaticSince ?? world.clock.now()) : undefined;
+  return {
+    spec: written,
+    origin: originOf(spec, key),
+    ...(automaticSince === undefined ? {} : { automaticSince }),
+  };
+}
+
 function writeMembershipSpecs(
   world: SimWorld,
   feature: SimFeature,
@@ -138,7 +182,6 @@ function writeMembershipSpecs(
   }
   const incoming = value ?? {};
   const next = replace ? new Map<string, MembershipSpecEntry>() : new Map(feature.membershipSpecs);
-  const now = world.clock.now();
   for (const [rawKey, spec] of Object.entries(incoming)) {
     const key = normaliseKey(world, feature, rawKey);
     // A null or empty value deletes the key: that is how this API's update_mask treats maps.
@@ -149,11 +192,7 @@ function writeMembershipSpecs(
     if (!isJsonObject(spec)) {
       throw invalidArgument(`Invalid value at 'resource.membership_specs[${rawKey}]': expected an object.`);
     }
-    const written = without(spec, 'origin');
-    const automatic = isAutomatic(written, rawKey);
-    const previous = feature.membershipSpecs.get(key);
-    const automaticSince = automatic ? (previous?.automaticSince ?? now) : undefined;
-    next.set(key, { spec: written, ...(automaticSince === undefined ? {} : { automaticSince }) });
+    next.set(key, membershipSpecEntry(world, feature, key, spec));
   }
   feature.membershipSpecs.clear();
   for (const [key, entry] of next) feature.membershipSpecs.set(key, entry);

@@ -1,6 +1,7 @@
 import { rfc3339 } from './clock.js';
 import type { SimCluster } from './cluster.js';
 import { registerFeatureRoutes } from './features.js';
+import { registerMembershipFeatureRoutes } from './membershipFeatures.js';
 import {
   alreadyExists,
   failedPrecondition,
@@ -17,7 +18,6 @@ import { OperationStore, type OperationError } from './operations.js';
 import { resourceLinkFor, type SimMembership, type SimProject, type SimWorld } from './world.js';
 
 export const gkehubService = 'gkehub.googleapis.com';
-const operationMetadataType = 'type.googleapis.com/google.cloud.gkehub.v1.OperationMetadata';
 const locationPattern = /^(global|[a-z]+-[a-z]+\d+)$/;
 const membershipIdPattern = /^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$/;
 
@@ -30,6 +30,8 @@ export interface HubContext {
     location: string;
     verb: 'create' | 'update' | 'delete';
     target: string;
+    /** The API version the operation was started through (its metadata says so); default v1. */
+    apiVersion?: 'v1' | 'v2';
     doneAt: number;
     response: () => JsonObject;
     /** Set: the operation ends with this error instead (world.operationFaults). */
@@ -44,7 +46,7 @@ export function issuerFor(cluster: SimCluster): string {
 function membershipResource(world: SimWorld, membership: SimMembership): JsonObject {
   const cluster = world.clusterByResourceLink(membership.resourceLink);
   const endpoint: JsonObject = {
-    gkeCluster: { resourceLink: membership.resourceLink, clusterMissing: cluster === undefined },
+    gkeCluster: { resourceLink: membership.resourceLink, ...(cluster ? {} : { clusterMissing: true }) },
   };
   if (cluster) {
     endpoint.kubernetesMetadata = {
@@ -168,7 +170,7 @@ function createMembership(ctx: HubContext, req: SimRequest): JsonObject {
   });
 }
 
-function findMembership(
+export function findMembership(
   ctx: HubContext,
   req: SimRequest,
 ): { project: SimProject; membership: SimMembership } {
@@ -224,7 +226,7 @@ export function gkehubRouter(world: SimWorld): Router {
   const ctx: HubContext = {
     world,
     operations,
-    startOperation({ project, location, verb, target, doneAt, response, error }) {
+    startOperation({ project, location, verb, target, doneAt, response, error, apiVersion = 'v1' }) {
       const createdAt = world.clock.now();
       const id = `operation-${createdAt}-${randomHex(6)}-${randomHex(4)}-${randomHex(4)}-${randomHex(4)}`;
       return operations.add({
@@ -233,13 +235,12 @@ export function gkehubRouter(world: SimWorld): Router {
         project: project.id,
         doneAt,
         metadata: (done) => ({
-          '@type': operationMetadataType,
+          '@type': `type.googleapis.com/google.cloud.gkehub.${apiVersion}.OperationMetadata`,
           createTime: rfc3339(createdAt),
           ...(done ? { endTime: rfc3339(doneAt) } : {}),
           target,
           verb,
-          cancelRequested: false,
-          apiVersion: 'v1',
+          apiVersion,
         }),
         response,
         ...(error ? { error } : {}),
@@ -249,12 +250,23 @@ export function gkehubRouter(world: SimWorld): Router {
   const base = '/v1/projects/{project}/locations/{location}';
   const router = new Router()
     .add('POST', `${base}/memberships`, (req) => ok(createMembership(ctx, req)))
-    .add('GET', `${base}/memberships`, (req) => ok(listMemberships(ctx, req)))
-    .add('GET', `${base}/memberships/{membership}`, (req) =>
-      ok(membershipResource(world, findMembership(ctx, req).membership)),
-    )
-    .add('DELETE', `${base}/memberships/{membership}`, (req) => ok(deleteMembership(ctx, req)))
-    .add('GET', `${base}/operations/{operation}`, (req) => ok(getOperation(ctx, req)));
+    .add('DELETE', `${base}/memberships/{membership}`, (req) => ok(deleteMembership(ctx, req)));
+  // gcloud's fleet feature commands look memberships up through v1beta; its Membership reads the same.
+  for (const version of ['v1', 'v1beta']) {
+    const scope = `/${version}/projects/{project}/locations/{location}`;
+    router
+      .add('GET', `${scope}/memberships`, (req) => ok(listMemberships(ctx, req)))
+      .add('GET', `${scope}/memberships/{membership}`, (req) =>
+        ok(membershipResource(world, findMembership(ctx, req).membership)),
+      );
+  }
+  // One store of operations: v2 MembershipFeature updates are polled through v2.
+  for (const version of ['v1', 'v2']) {
+    router.add('GET', `/${version}/projects/{project}/locations/{location}/operations/{operation}`, (req) =>
+      ok(getOperation(ctx, req)),
+    );
+  }
   registerFeatureRoutes(router, ctx);
+  registerMembershipFeatureRoutes(router, ctx);
   return router;
 }

@@ -8,7 +8,14 @@ import {
   type SimResponse,
   holdFor,
 } from './http.js';
-import { isJsonObject, PatchError, stringMap, type JsonObject, type JsonValue } from './json.js';
+import {
+  isJsonObject,
+  PatchError,
+  stringMap,
+  withoutProtoDefaults,
+  type JsonObject,
+  type JsonValue,
+} from './json.js';
 import type { RequestLog } from './requestLog.js';
 import type { SimProject } from './world.js';
 
@@ -184,7 +191,10 @@ export interface GoogleServerOptions {
   requests?: RequestLog;
 }
 
-/** One Google API on its own port: bearer check, injected faults, routing, Google's error shape. */
+/**
+ * One Google API on its own port: bearer check, injected faults, routing, Google's error shape, and proto3
+ * JSON's omissions on every answer, so no handler can send a `done: false` that Google never would.
+ */
 export function startGoogleServer(options: GoogleServerOptions): Promise<RunningServer> {
   const { api, token, faults, requests } = options;
   return listen(
@@ -219,7 +229,8 @@ export function startGoogleServer(options: GoogleServerOptions): Promise<Running
         ).toResponse();
       }
       try {
-        return route.handler({ ...req, params: route.params });
+        const response = route.handler({ ...req, params: route.params });
+        return { ...response, body: withoutProtoDefaults(response.body) };
       } catch (error) {
         if (error instanceof GoogleApiError) return error.toResponse();
         throw error;

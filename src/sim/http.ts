@@ -23,6 +23,11 @@ export interface SimResponse {
   status: number;
   body: JsonValue;
   headers?: Record<string, string>;
+  /**
+   * Set: the answer is a stream (a Kubernetes watch) and `body` is not sent. Called once the status line and
+   * headers are out; it writes chunks and ends the response itself.
+   */
+  stream?: (res: ServerResponse) => void;
 }
 
 export type Handler = (req: SimRequest) => SimResponse;
@@ -102,6 +107,16 @@ export function toSimRequest(req: IncomingMessage, rawBody: string): SimRequest 
 }
 
 export function send(res: ServerResponse, response: SimResponse): void {
+  if (response.stream) {
+    res.writeHead(response.status, {
+      'content-type': 'application/json',
+      'transfer-encoding': 'chunked',
+      ...response.headers,
+    });
+    res.flushHeaders();
+    response.stream(res);
+    return;
+  }
   const payload = JSON.stringify(response.body);
   res.writeHead(response.status, {
     'content-type': 'application/json; charset=UTF-8',

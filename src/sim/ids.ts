@@ -28,3 +28,9 @@ export function labelFingerprint(labels: Record<string, string>): string {
     .join(',');
   return createHash('sha256').update(canonical).digest('hex').slice(0, 8);
 }
+
+/** A UUID-shaped id derived from `seed`: the same object computed twice keeps its uid. */
+export function stableUid(seed: string): string {
+  const hex = createHash('sha256').update(seed).digest('hex');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-4${hex.slice(13, 16)}-8${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
+}

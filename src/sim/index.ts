@@ -5,6 +5,7 @@
  * is computed from the simulated clock when read. Every request any of them answers is in `requests`.
  */
 import { createCertificates } from './certs.js';
+import { startClientProxy } from './clientProxy.js';
 import { ScaledClock, type SimClock } from './clock.js';
 import { containerRouter } from './container.js';
 import { FaultInjector, type GoogleApiName } from './faults.js';
@@ -67,7 +68,7 @@ export interface SimOptions {
    */
   advertiseHost?: string;
   /** Fixed ports; 0 (default) picks a free one. `kubernetes` is the first cluster's port, the next ones follow. */
-  ports?: Partial<Record<SimServerName | 'kubernetes', number>>;
+  ports?: Partial<Record<SimServerName | 'kubernetes' | 'proxy', number>>;
   /** Bearer token required on every Google and Kubernetes call; default 'sim-token'. */
   token?: string;
   /** Bot token the Slack recorder accepts; default 'xoxb-sim'. */
@@ -83,6 +84,13 @@ export interface SimOptions {
 export interface Sim {
   /** Base URLs, e.g. 'http://127.0.0.1:41234/'; slack is e.g. 'http://127.0.0.1:41239/api/'. */
   urls: Record<SimServerName, string>;
+  /**
+   * The HTTPS CONNECT proxy for gcloud (`proxy/address`, `proxy/port`): it serves `*.googleapis.com` with a
+   * certificate from `caPem`, e.g. 'http://127.0.0.1:41240'.
+   */
+  proxyUrl: string;
+  /** The CA behind every cluster's API server and the proxy's `*.googleapis.com` certificate. */
+  caPem: string;
   token: string;
   slackToken: string;
   clock: SimClock;
@@ -180,8 +188,22 @@ export async function startSim(options: SimOptions = {}): Promise<Sim> {
       resourcemanager: await serveGoogle('resourcemanager', resourceManagerRouter(world)),
       slack: await serveSlack(),
     };
+    const proxy = await startClientProxy({
+      host,
+      port: ports.proxy ?? 0,
+      tls: { key: certs.googleKeyPem, cert: certs.googleCertPem },
+      upstreams: {
+        'gkehub.googleapis.com': urls.gkehub,
+        'container.googleapis.com': urls.container,
+        'serviceusage.googleapis.com': urls.serviceusage,
+        'cloudresourcemanager.googleapis.com': urls.resourcemanager,
+      },
+    });
+    servers.push(proxy);
     return {
       urls,
+      proxyUrl: `http://${advertisedHost}:${proxy.port}`,
+      caPem: certs.caPem,
       token,
       slackToken,
       clock,

@@ -157,3 +157,23 @@ export function stringMap(value: JsonValue | undefined, field: string): Record<s
   }
   return result;
 }
+
+/** String maps whose entries proto3 JSON always writes, even an empty value (`{"team": ""}`). */
+const stringMapFields = new Set(['labels', 'resourceLabels']);
+
+/**
+ * What Google's servers send for a message in proto3 JSON: scalars at their default (`false`, `0`, `""`) and
+ * empty repeated fields are left out. Empty messages stay (`spec: {}` is a set message); empty maps cannot be
+ * told from them here, so the handlers leave those out themselves.
+ */
+export function withoutProtoDefaults(value: JsonValue): JsonValue {
+  if (Array.isArray(value)) return value.map(withoutProtoDefaults);
+  if (!isJsonObject(value)) return value;
+  const result: JsonObject = {};
+  for (const [key, item] of Object.entries(value)) {
+    if (item === false || item === 0 || item === '' || item === null) continue;
+    if (Array.isArray(item) && item.length === 0) continue;
+    result[key] = stringMapFields.has(key) ? item : withoutProtoDefaults(item);
+  }
+  return result;
+}

@@ -1,4 +1,5 @@
 import { kubeTime } from './clock.js';
+import { stableUid } from './ids.js';
 import {
   matchesLabels,
   type Labels,
@@ -95,28 +96,37 @@ const ownerKinds: Record<SimWorkload['kind'], string> = {
   DaemonSet: 'DaemonSet',
 };
 
+function ownership(pod: SimPodView): JsonObject {
+  const { owner } = pod;
+  if (!owner) return {};
+  const ownerName = owner.kind === 'Deployment' ? `${owner.name}-${pod.templateHash}` : owner.name;
+  return {
+    generateName: owner.kind === 'StatefulSet' ? `${owner.name}-` : `${ownerName}-`,
+    ownerReferences: [
+      {
+        apiVersion: 'apps/v1',
+        kind: ownerKinds[owner.kind],
+        name: ownerName,
+        uid: owner.uid,
+        controller: true,
+        blockOwnerDeletion: true,
+      },
+    ],
+  };
+}
+
 export function podObject(pod: SimPodView): JsonObject {
-  const ownerName =
-    pod.owner.kind === 'Deployment' ? `${pod.owner.name}-${pod.templateHash}` : pod.owner.name;
   const readyChangedAt = pod.ready ? pod.readyAt : pod.createdAt;
+  const { generateName, ownerReferences } = ownership(pod);
   return {
     apiVersion: 'v1',
     kind: 'Pod',
     metadata: meta(pod, {
-      generateName: pod.owner.kind === 'StatefulSet' ? `${pod.owner.name}-` : `${ownerName}-`,
+      ...(generateName === undefined ? {} : { generateName }),
       namespace: pod.namespace,
       ...nonEmpty('labels', pod.labels),
       ...nonEmpty('annotations', pod.annotations),
-      ownerReferences: [
-        {
-          apiVersion: 'apps/v1',
-          kind: ownerKinds[pod.owner.kind],
-          name: ownerName,
-          uid: pod.owner.uid,
-          controller: true,
-          blockOwnerDeletion: true,
-        },
-      ],
+      ...(ownerReferences === undefined ? {} : { ownerReferences }),
     }),
     spec: {
       ...(pod.initContainers.length > 0 ? { initContainers: pod.initContainers.map(containerObject) } : {}),
@@ -168,7 +178,7 @@ function templateObject(workload: SimWorkload): JsonObject {
 }
 
 function workloadStatus(workload: SimWorkload, pods: SimPodView[]): JsonObject {
-  const owned = pods.filter((pod) => pod.owner.uid === workload.uid);
+  const owned = pods.filter((pod) => pod.owner?.uid === workload.uid);
   const updated = owned.filter((pod) => pod.templateHash === workload.templateHash).length;
   const ready = owned.filter((pod) => pod.ready).length;
   const complete =
@@ -316,4 +326,66 @@ export function podDisruptionBudgetObject(pdb: SimPodDisruptionBudget, pods: Sim
       expectedPods: selected.length,
     },
   };
+}
+
+/**
+ * A Deployment's ReplicaSets: the current template's, and one per older template that still has live pods
+ * (scaled to 0). The sim keeps no old templates, so an old ReplicaSet shows the current one under its hash.
+ */
+export function replicaSetObjects(deployment: SimWorkload, pods: SimPodView[]): JsonObject[] {
+  const owned = pods.filter((pod) => pod.owner?.uid === deployment.uid);
+  const hashes = [deployment.templateHash, ...new Set(owned.map((pod) => pod.templateHash))].filter(
+    (hash, i, all) => all.indexOf(hash) === i,
+  );
+  return hashes.map((hash) => {
+    const current = hash === deployment.templateHash;
+    const mine = owned.filter((pod) => pod.templateHash === hash);
+    const ready = mine.filter((pod) => pod.ready).length;
+    const labels = { ...deployment.template.labels, 'pod-template-hash': hash };
+    const template = templateObject(deployment);
+    return {
+      apiVersion: 'apps/v1',
+      kind: 'ReplicaSet',
+      metadata: meta(
+        {
+          name: `${deployment.name}-${hash}`,
+          uid: stableUid(`${deployment.uid}/${hash}`),
+          createdAt: deployment.createdAt,
+          resourceVersion: deployment.resourceVersion,
+        },
+        {
+          namespace: deployment.namespace,
+          generation: 1,
+          labels,
+          annotations: {
+            'deployment.kubernetes.io/desired-replicas': String(deployment.replicas),
+            'deployment.kubernetes.io/max-replicas': String(deployment.replicas + 1),
+            ...(current ? { 'deployment.kubernetes.io/revision': String(deployment.revision) } : {}),
+          },
+          ownerReferences: [
+            {
+              apiVersion: 'apps/v1',
+              kind: 'Deployment',
+              name: deployment.name,
+              uid: deployment.uid,
+              controller: true,
+              blockOwnerDeletion: true,
+            },
+          ],
+        },
+      ),
+      spec: {
+        replicas: current ? deployment.replicas : 0,
+        selector: { matchLabels: { ...deployment.selector, 'pod-template-hash': hash } },
+        template: { ...template, metadata: { ...(template.metadata as JsonObject), labels } },
+      },
+      status: {
+        replicas: mine.length,
+        ...nonEmpty('fullyLabeledReplicas', mine.length),
+        ...nonEmpty('readyReplicas', ready),
+        ...nonEmpty('availableReplicas', ready),
+        observedGeneration: 1,
+      },
+    };
+  });
 }

@@ -54,8 +54,9 @@ export interface SimPod {
   annotations: Labels;
   containers: SimContainer[];
   initContainers: SimContainer[];
-  owner: { kind: WorkloadKind; name: string; uid: string };
-  /** The owner's template hash when this pod was created; pods with an older one are not updated yet. */
+  /** Absent for a pod created through the API (`kubectl run`). */
+  owner?: { kind: WorkloadKind; name: string; uid: string };
+  /** The owner's template hash when this pod was created ('' without owner); pods with an older one are not updated yet. */
   templateHash: string;
   nodeName: string;
   podIP: string;

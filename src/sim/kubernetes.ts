@@ -22,9 +22,21 @@ import {
   namespaceObject,
   podDisruptionBudgetObject,
   podObject,
+  replicaSetObjects,
   workloadObject,
 } from './kubeObjects.js';
 import { controlPlaneRevisionObjects, dataPlaneControlObject } from './meshObjects.js';
+import {
+  apiGroupList,
+  apiResourceList,
+  apiVersions,
+  builtInGroups,
+  coreV1,
+  meshGroup,
+} from './kubeDiscovery.js';
+import { createPod, deletePod } from './kubePods.js';
+import { asTable, wantsTable } from './kubeTables.js';
+import { watchResponse } from './kubeWatch.js';
 import { paginate } from './kubePaging.js';
 import type { RequestLog } from './requestLog.js';
 import { applyNamespacePatch, applyWorkloadPatch, objectField, patchDocument } from './kubePatch.js';
@@ -41,22 +53,19 @@ function labelsOf(object: JsonObject): Labels {
   return stringMap(objectField(object, 'metadata').labels, 'metadata.labels');
 }
 
+/**
+ * A list call, or with `watch=true` a watch of the same selection. `objects` computes the whole objects
+ * (kind included) now; a watch calls it again as the sim's clock moves on.
+ */
 function listResponse(
   req: SimRequest,
   cluster: SimCluster,
   kind: string,
   apiVersion: string,
-  objects: JsonObject[],
+  objects: () => JsonObject[],
   fields: string[],
   builtIn = true,
 ): SimResponse {
-  if (req.query.get('watch') === 'true' || req.query.get('watch') === '1') {
-    throw new KubeError(
-      400,
-      'BadRequest',
-      'watch is not supported by the meshops sim: poll with list instead',
-    );
-  }
   let matchLabels: (labels: Labels) => boolean;
   let matchFields: (object: JsonObject) => boolean;
   try {
@@ -70,9 +79,10 @@ function listResponse(
     if (error instanceof SelectorError) throw new KubeError(400, 'BadRequest', error.message);
     throw error;
   }
-  const items = objects
-    .filter((o) => matchLabels(labelsOf(o)) && matchFields(o))
-    .map((o) => (builtIn ? asListItem(o) : o));
+  const selected = (): JsonObject[] => objects().filter((o) => matchLabels(labelsOf(o)) && matchFields(o));
+  const watch = req.query.get('watch');
+  if (watch === 'true' || watch === '1') return watchResponse(req, cluster, selected);
+  const items = selected().map((o) => (builtIn ? asListItem(o) : o));
   const page = paginate(req, kind, items, cluster.resourceVersion, cluster.clock.now());
   return ok(listObject(kind, apiVersion, page.items, cluster.resourceVersion, page.metadata));
 }
@@ -113,6 +123,8 @@ function kubernetesRouter(options: KubernetesServerOptions): Router {
     if (!namespace) throw notFound('namespaces', name);
     return namespace;
   };
+  // The mesh CRDs are discoverable once the managed control plane is being installed, as their routes are.
+  const groups = () => (mesh() ? [...builtInGroups, meshGroup] : builtInGroups);
   const inNamespace = (req: SimRequest) => (object: { namespace: string }) =>
     req.params.namespace === undefined || object.namespace === req.params.namespace;
 
@@ -125,8 +137,18 @@ function kubernetesRouter(options: KubernetesServerOptions): Router {
         platform: 'linux/amd64',
       }),
     )
+    .add('GET', '/api', () => ok(apiVersions(cluster.endpoint)))
+    .add('GET', '/api/v1', () => ok(apiResourceList(coreV1)))
+    .add('GET', '/apis', () => ok(apiGroupList(groups())))
+    .add('GET', '/apis/{group}/{version}', (req) => {
+      const found = groups().find(
+        (gv) => gv.group === param(req, 'group') && gv.version === param(req, 'version'),
+      );
+      if (!found) throw new KubeError(404, 'NotFound', 'the server could not find the requested resource');
+      return ok(apiResourceList(found));
+    })
     .add('GET', '/api/v1/namespaces', (req) =>
-      listResponse(req, cluster, 'NamespaceList', 'v1', cluster.namespaces.map(namespaceObject), [
+      listResponse(req, cluster, 'NamespaceList', 'v1', () => cluster.namespaces.map(namespaceObject), [
         'status.phase',
       ]),
     )
@@ -149,7 +171,7 @@ function kubernetesRouter(options: KubernetesServerOptions): Router {
           cluster,
           'PodList',
           'v1',
-          cluster.pods.filter(inNamespace(req)).map(podObject),
+          () => cluster.pods.filter(inNamespace(req)).map(podObject),
           podFields,
         ),
       )
@@ -159,7 +181,7 @@ function kubernetesRouter(options: KubernetesServerOptions): Router {
           cluster,
           'ConfigMapList',
           'v1',
-          cluster.configMaps.filter(inNamespace(req)).map(configMapObject),
+          () => cluster.configMaps.filter(inNamespace(req)).map(configMapObject),
           [],
         ),
       )
@@ -169,12 +191,18 @@ function kubernetesRouter(options: KubernetesServerOptions): Router {
           cluster,
           'EventList',
           'v1',
-          cluster.events.filter(inNamespace(req)).map(eventObject),
+          () => cluster.events.filter(inNamespace(req)).map(eventObject),
           eventFields,
         ),
       );
   }
   router
+    .add('POST', '/api/v1/namespaces/{namespace}/pods', (req) =>
+      createPod(cluster, param(req, 'namespace'), req),
+    )
+    .add('DELETE', '/api/v1/namespaces/{namespace}/pods/{name}', (req) =>
+      deletePod(cluster, param(req, 'namespace'), param(req, 'name')),
+    )
     .add('GET', '/api/v1/namespaces/{namespace}/pods/{name}', (req) => {
       const pod = cluster.pods.find(
         (p) => p.namespace === param(req, 'namespace') && p.name === param(req, 'name'),
@@ -192,10 +220,12 @@ function kubernetesRouter(options: KubernetesServerOptions): Router {
 
   for (const prefix of ['/apis/policy/v1', '/apis/policy/v1/namespaces/{namespace}']) {
     router.add('GET', `${prefix}/poddisruptionbudgets`, (req) => {
-      const pods = cluster.pods;
-      const items = cluster.podDisruptionBudgets
-        .filter(inNamespace(req))
-        .map((pdb) => podDisruptionBudgetObject(pdb, pods));
+      const items = (): JsonObject[] => {
+        const pods = cluster.pods;
+        return cluster.podDisruptionBudgets
+          .filter(inNamespace(req))
+          .map((pdb) => podDisruptionBudgetObject(pdb, pods));
+      };
       return listResponse(req, cluster, 'PodDisruptionBudgetList', 'policy/v1', items, []);
     });
   }
@@ -209,11 +239,13 @@ function kubernetesRouter(options: KubernetesServerOptions): Router {
     };
     for (const prefix of ['/apis/apps/v1', '/apis/apps/v1/namespaces/{namespace}']) {
       router.add('GET', `${prefix}/${plural}`, (req) => {
-        const pods = cluster.pods;
-        const items = cluster
-          .workloads(kind)
-          .filter(inNamespace(req))
-          .map((w) => workloadObject(w, pods));
+        const items = (): JsonObject[] => {
+          const pods = cluster.pods;
+          return cluster
+            .workloads(kind)
+            .filter(inNamespace(req))
+            .map((w) => workloadObject(w, pods));
+        };
         return listResponse(req, cluster, listKind, 'apps/v1', items, []);
       });
     }
@@ -230,6 +262,23 @@ function kubernetesRouter(options: KubernetesServerOptions): Router {
       });
   }
 
+  const replicaSets = (req: SimRequest): JsonObject[] => {
+    const pods = cluster.pods;
+    return cluster.deployments.filter(inNamespace(req)).flatMap((d) => replicaSetObjects(d, pods));
+  };
+  for (const prefix of ['/apis/apps/v1', '/apis/apps/v1/namespaces/{namespace}']) {
+    router.add('GET', `${prefix}/replicasets`, (req) =>
+      listResponse(req, cluster, 'ReplicaSetList', 'apps/v1', () => replicaSets(req), []),
+    );
+  }
+  router.add('GET', '/apis/apps/v1/namespaces/{namespace}/replicasets/{name}', (req) => {
+    const found = replicaSets(req).find(
+      (rs) => isJsonObject(rs.metadata) && rs.metadata.name === param(req, 'name'),
+    );
+    if (!found) throw notFound('replicasets.apps', param(req, 'name'));
+    return ok(found);
+  });
+
   const mesh = (): ManagedMeshView | undefined => {
     const view = options.managedMesh(cluster);
     return view && view.controlPlaneState !== 'DISABLED' ? view : undefined;
@@ -243,10 +292,10 @@ function kubernetesRouter(options: KubernetesServerOptions): Router {
   const meshBase = '/apis/mesh.cloud.google.com/v1beta1';
   for (const prefix of [meshBase, `${meshBase}/namespaces/{namespace}`]) {
     router.add('GET', `${prefix}/controlplanerevisions`, (req) => {
-      const view = requireMeshCrds();
-      const items =
+      requireMeshCrds();
+      const items = (): JsonObject[] =>
         req.params.namespace === undefined || req.params.namespace === 'istio-system'
-          ? controlPlaneRevisionObjects(cluster, view)
+          ? controlPlaneRevisionObjects(cluster, requireMeshCrds())
           : [];
       return listResponse(
         req,
@@ -272,11 +321,13 @@ function kubernetesRouter(options: KubernetesServerOptions): Router {
       return ok(found);
     })
     .add('GET', `${meshBase}/dataplanecontrols`, (req) => {
-      const view = requireMeshCrds();
-      const items =
-        view.dataPlaneState === 'ACTIVE' || view.dataPlaneState === 'PROVISIONING'
+      requireMeshCrds();
+      const items = (): JsonObject[] => {
+        const view = requireMeshCrds();
+        return view.dataPlaneState === 'ACTIVE' || view.dataPlaneState === 'PROVISIONING'
           ? [dataPlaneControlObject(cluster, view)]
           : [];
+      };
       return listResponse(
         req,
         cluster,
@@ -322,7 +373,11 @@ export function startKubernetesServer(options: KubernetesServerOptions): Promise
           : new KubeError(404, 'NotFound', 'the server could not find the requested resource').toResponse();
       }
       try {
-        return route.handler({ ...req, params: route.params });
+        const response = route.handler({ ...req, params: route.params });
+        // A watch renders its own events; everything else becomes a Table here when kubectl get asks.
+        return response.stream || response.status >= 300 || !wantsTable(req.headers)
+          ? response
+          : { ...response, body: asTable(response.body, options.cluster.clock.now()) };
       } catch (error) {
         if (error instanceof KubeError) return error.toResponse();
         throw error;

@@ -115,7 +115,7 @@ function byAge(a: SimPod, b: SimPod): number {
   return (
     a.createdAt - b.createdAt ||
     a.namespace.localeCompare(b.namespace) ||
-    a.owner.name.localeCompare(b.owner.name) ||
+    (a.owner?.name ?? a.name).localeCompare(b.owner?.name ?? b.name) ||
     a.name.localeCompare(b.name)
   );
 }
@@ -183,7 +183,7 @@ export class ProxyRollout {
       .sort(byAge);
     if (candidates.length === 0) return 'finished';
     for (const pod of candidates) {
-      if (this.plan.failWorkloads.has(`${pod.namespace}/${pod.owner.name}`)) {
+      if (this.plan.failWorkloads.has(`${pod.namespace}/${pod.owner?.name ?? pod.name}`)) {
         this.failedPods.add(pod.uid);
         host.fail(pod, at, failureMessage(pod, budgets));
         return 'acted';

@@ -5,7 +5,7 @@ export type ScenarioName = 'default' | 'in-cluster-istiod' | 'upgrades';
 export interface SimTimings {
   /** Membership create (and delete) LRO is done after this long. */
   membershipCreate: number;
-  /** Container SET_LABELS operation: PENDING, then RUNNING, DONE after this long in total. */
+  /** Container setResourceLabels operation (type UPDATE_CLUSTER): PENDING, then RUNNING, DONE after this long in total. */
   labelOperation: number;
   /** After management becomes AUTOMATIC, the control plane stays DISABLED this long. */
   controlPlaneProvisioningAfter: number;

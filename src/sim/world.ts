@@ -78,8 +78,10 @@ export interface SimMembership {
 export type MembershipStateCode = 'CREATING' | 'READY' | 'DELETING';
 
 export interface MembershipSpecEntry {
-  /** The membership's spec as last written, e.g. { mesh: { management: 'MANAGEMENT_AUTOMATIC' } }. */
+  /** The membership's spec as last written, without `origin`, e.g. { mesh: { management: 'MANAGEMENT_AUTOMATIC' } }. */
   spec: JsonObject;
+  /** `origin.type` as written (USER when the writer named none): FLEET stays FLEET. */
+  origin: string;
   /** When management last became MANAGEMENT_AUTOMATIC; undefined when it is not automatic. */
   automaticSince?: number;
 }

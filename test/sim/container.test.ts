@@ -71,7 +71,7 @@ describe('sim: Container API through @google-cloud/container (REST fallback)', (
       resourceLabels: labels,
       labelFingerprint: before.labelFingerprint,
     });
-    expect(operation).toMatchObject({ operationType: 'SET_LABELS', status: 'PENDING' });
+    expect(operation).toMatchObject({ operationType: 'UPDATE_CLUSTER', status: 'PENDING' });
     expect(operation.targetLink).toMatch(/\/projects\/123456789012\/locations\/us-central1\/clusters\/c1$/);
 
     const opName = `projects/proj-a/locations/us-central1/operations/${operation.name ?? ''}`;

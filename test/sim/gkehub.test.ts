@@ -50,7 +50,9 @@ describe('sim: GKE Hub', () => {
         },
       },
     });
-    expect(op.data.done).toBe(false);
+    // proto3 JSON: an operation still running has no `done` at all (nor `cancelRequested`).
+    expect(op.data).not.toHaveProperty('done');
+    expect(op.data.metadata).not.toHaveProperty('cancelRequested');
     expect(op.data.name).toMatch(/^projects\/proj-a\/locations\/global\/operations\/operation-/);
     expect(op.data.metadata).toMatchObject({
       '@type': 'type.googleapis.com/google.cloud.gkehub.v1.OperationMetadata',
@@ -59,7 +61,9 @@ describe('sim: GKE Hub', () => {
     });
 
     sim.clock.advance(2999);
-    expect((await hub.projects.locations.operations.get({ name: op.data.name ?? '' })).data.done).toBe(false);
+    expect(
+      (await hub.projects.locations.operations.get({ name: op.data.name ?? '' })).data.done,
+    ).toBeUndefined();
     sim.clock.advance(1);
     const done = await hub.projects.locations.operations.get({ name: op.data.name ?? '' });
     expect(done.data.done).toBe(true);
@@ -67,9 +71,10 @@ describe('sim: GKE Hub', () => {
       '@type': 'type.googleapis.com/google.cloud.gkehub.v1.Membership',
       name: 'projects/proj-a/locations/global/memberships/c1',
       state: { code: 'READY' },
-      endpoint: { gkeCluster: { resourceLink: resourceLink(C1), clusterMissing: false } },
+      endpoint: { gkeCluster: { resourceLink: resourceLink(C1) } },
       authority: { workloadIdentityPool: 'proj-a.svc.id.goog' },
     });
+    expect(JSON.stringify(done.data.response)).not.toContain('clusterMissing');
 
     const listed = await hub.projects.locations.memberships.list({ parent: 'projects/proj-a/locations/-' });
     expect(listed.data.resources?.map((m) => m.name)).toEqual([
@@ -381,7 +386,8 @@ describe('sim: managed mesh provisioning on the clock', () => {
 
   it('deletes a membership through an operation', async () => {
     const res = await call(sim, 'gkehub', 'DELETE', 'v1/projects/proj-a/locations/global/memberships/sick');
-    expect(res.body).toMatchObject({ done: false, metadata: { verb: 'delete' } });
+    expect(res.body).toMatchObject({ metadata: { verb: 'delete' } });
+    expect(res.body).not.toHaveProperty('done');
     expect(
       (await call(sim, 'gkehub', 'GET', 'v1/projects/proj-a/locations/global/memberships/sick')).body,
     ).toMatchObject({
