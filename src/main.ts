@@ -1,29 +1,17 @@
 /**
  * The one composition root: reads config, builds every client and adapter, wires handlers and
- * workers, starts. Nothing else constructs an SDK client or reads the environment.
+ * workers, starts. Nothing else constructs an SDK client or reads the environment; its Google and
+ * Kubernetes part is src/cloudAdapters.ts, loaded only where workers run.
  */
 import { randomBytes } from 'node:crypto';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import { pathToFileURL } from 'node:url';
 import { isMainThread } from 'node:worker_threads';
-import { v1 as containerV1 } from '@google-cloud/container';
 import { App } from '@slack/bolt';
 import { WebClient } from '@slack/web-api';
 import { Queue, Worker, type Processor, type WorkerOptions } from 'bullmq';
-import { gkehub_v1 } from 'googleapis/build/src/apis/gkehub/v1.js';
-import { serviceusage_v1 } from 'googleapis/build/src/apis/serviceusage/v1.js';
-import { cloudresourcemanager_v3 } from 'googleapis/build/src/apis/cloudresourcemanager/v3.js';
 import { Redis } from 'ioredis';
 import { collectDefaultMetrics, Registry } from 'prom-client';
-import { applicationDefaultCredentials, staticCredentials } from './cloud/auth.js';
-import { CloudCaller } from './cloud/caller.js';
-import type { Sleep } from './cloud/retry.js';
-import { GkeHubFleet } from './cloud/fleet.js';
-import { ContainerGke } from './cloud/gke.js';
-import { ClientNodeKubeFactory } from './cloud/kube.js';
-import { CloudOperations } from './cloud/operations.js';
-import { ResourceManagerProjects } from './cloud/projects.js';
-import { ServiceUsage } from './cloud/services.js';
 import { redisWarnings } from './store/redisHealth.js';
 import { stopWorkers } from './jobs/stopWorkers.js';
 import {
@@ -125,76 +113,14 @@ function policyFrom(config: Config): Policy {
   };
 }
 
-/** @google-cloud/container takes host, port and protocol apart rather than a URL. */
-function containerEndpoint(url: string): { apiEndpoint: string; port: number; protocol: string } {
-  const parsed = new URL(url);
-  const protocol = parsed.protocol.replace(':', '');
-  return {
-    apiEndpoint: parsed.hostname,
-    port: Number(parsed.port || (protocol === 'http' ? 80 : 443)),
-    protocol,
-  };
-}
-
-export type CloudAdapters = Pick<
-  WorkflowDeps,
-  'gke' | 'projects' | 'services' | 'fleet' | 'operations' | 'kube'
->;
-
-/** Every Google and Kubernetes client, each wrapped in its adapter. `wait` lets tests see the backoff. */
-export function buildCloudAdapters(
-  google: Config['google'],
-  wait?: Sleep,
-  /** How old a feature read may be and still answer a run's poll: the shortest poll delay. */
-  sharedReadMs = 0,
-): CloudAdapters {
-  const credentials = google.accessToken
-    ? staticCredentials(google.accessToken)
-    : applicationDefaultCredentials();
-  const caller = new CloudCaller(google.retry, wait);
-  // retry: false — CloudCaller owns retries, so they are not multiplied by the client's own.
-  const auth = credentials.authClient;
-  const fleet = new GkeHubFleet(
-    new gkehub_v1.Gkehub({ rootUrl: google.gkehubUrl, auth, retry: false }),
-    caller,
-    sharedReadMs,
-  );
-  const services = new ServiceUsage(
-    new serviceusage_v1.Serviceusage({ rootUrl: google.serviceusageUrl, auth, retry: false }),
-    caller,
-  );
-  const projects = new ResourceManagerProjects(
-    new cloudresourcemanager_v3.Cloudresourcemanager({
-      rootUrl: google.resourcemanagerUrl,
-      auth,
-      retry: false,
-    }),
-    caller,
-  );
-  const gke = new ContainerGke(
-    new containerV1.ClusterManagerClient({
-      fallback: true,
-      ...containerEndpoint(google.containerUrl),
-      ...credentials.gaxAuth,
-    }),
-    caller,
-  );
-  return {
-    gke,
-    projects,
-    services,
-    fleet,
-    operations: new CloudOperations(fleet, gke, services),
-    kube: new ClientNodeKubeFactory(credentials.tokens, caller),
-  };
-}
-
-function buildWorkflowDeps(
+async function buildWorkflowDeps(
   config: Config,
   clock: Clock,
   outbox: QueuedOutbox,
   batches: WorkflowDeps['batches'],
-): WorkflowDeps {
+): Promise<WorkflowDeps> {
+  // Loaded here, where workers start: a receiver alone never loads the Google and Kubernetes SDKs.
+  const { buildCloudAdapters } = await import('./cloudAdapters.js');
   return {
     batches,
     ...buildCloudAdapters(config.google, undefined, config.polling.intervalMs ?? config.polling.initialMs),
@@ -295,7 +221,7 @@ export async function startMeshops(config: Config, options: StartOptions = {}): 
       new RunQueue(openQueue<RunJobData>(RUN_QUEUE, workerRedis), config.worker),
       clock,
     );
-    const workflow = buildWorkflowDeps(config, clock, outbox, batches);
+    const workflow = await buildWorkflowDeps(config, clock, outbox, batches);
     const watches = new WatchStore(workerRedis, keys);
     const watchScheduler = new WatchScheduler(
       openQueue<WatchJobData>(WATCH_QUEUE, workerRedis),

@@ -220,22 +220,28 @@ describe('sim: Kubernetes discovery, watch and the verbs kubectl uses', () => {
       'Age',
     ]);
     expect(rows).toHaveLength(2);
-    expect(rows[0]?.cells.slice(1, 5)).toEqual(['1/1', 'Running', '0', '5m7s']);
     expect(rows[0]?.object).toMatchObject({
       kind: 'PartialObjectMetadata',
       metadata: { namespace: 'default' },
     });
+    // AGE as kubectl prints it under 10 minutes, from the object's own creation time on the sim clock
+    // (the world ran a moment, at the emulator's speed, before the clock was paused).
+    const ageOf = (object: Json) => {
+      const created = Date.parse(
+        (object as { metadata: { creationTimestamp: string } }).metadata.creationTimestamp,
+      );
+      const seconds = Math.floor((sim.clock.now() - created) / 1000);
+      expect(seconds).toBeGreaterThanOrEqual(5 * 60 + 7);
+      expect(seconds).toBeLessThan(10 * 60);
+      return `${Math.floor(seconds / 60)}m${seconds % 60}s`;
+    };
+    expect(rows[0]?.cells.slice(1, 5)).toEqual(['1/1', 'Running', '0', ageOf(rows[0]!.object)]);
 
     const one = await kubeRequest(sim, C1, 'GET', '/apis/apps/v1/namespaces/default/deployments/web', {
       headers: { accept },
     });
-    expect((one.body as { rows: Array<{ cells: unknown[] }> }).rows[0]?.cells).toEqual([
-      'web',
-      '2/2',
-      2,
-      2,
-      '5m7s',
-    ]);
+    const deployment = (one.body as { rows: Array<{ cells: unknown[]; object: Json }> }).rows[0]!;
+    expect(deployment.cells).toEqual(['web', '2/2', 2, 2, ageOf(deployment.object)]);
     const plain = await kubeRequest(sim, C1, 'GET', '/api/v1/namespaces/default/pods');
     expect(plain.body.kind).toBe('PodList');
     const missing = await kubeRequest(sim, C1, 'GET', '/api/v1/namespaces/nowhere', { headers: { accept } });

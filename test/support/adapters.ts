@@ -1,7 +1,7 @@
 import { v1 as containerV1 } from '@google-cloud/container';
 import { OAuth2Client } from 'google-auth-library';
 import { loadConfig } from '../../src/config.js';
-import { buildCloudAdapters } from '../../src/main.js';
+import { buildCloudAdapters } from '../../src/cloudAdapters.js';
 import type { Sim } from '../../src/sim/index.js';
 import { contractEnv } from './harness.js';
 
