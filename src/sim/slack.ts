@@ -148,6 +148,12 @@ export class SlackRecorder {
     }
   }
 
+  /**
+   * How long chat.postMessage's answer takes after the message shows in the channel (0 by default):
+   * a person can click a button before the poster knows the message's ts, as on real Slack.
+   */
+  postAnswerLagMs = 0;
+
   private readonly postListeners = new Set<(message: SlackMessage) => void>();
 
   /** `listener` hears of every message as it is posted (a scripted person reacting at once). Returns an unsubscribe. */
@@ -575,7 +581,10 @@ export function startSlackServer(
       }
       const token = bearerToken(req.headers) ?? str(args, 'token');
       delete args.token;
-      return recorder.call(method, args, token);
+      const answer = recorder.call(method, args, token);
+      // The message is in the channel (and clickable) before its answer reaches the poster.
+      const lag = method === 'chat.postMessage' ? recorder.postAnswerLagMs : 0;
+      return lag > 0 ? new Promise((resolve) => setTimeout(() => resolve(answer), lag)) : answer;
     },
     { host, port, ...(requests ? { observe: (request) => requests.begin('slack', request) } : {}) },
   ).then((server) => {

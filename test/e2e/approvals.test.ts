@@ -4,7 +4,7 @@
  * Reject takes a reason; and every decision and refusal lands in the cluster's audit stream,
  * which `/mesh status` shows.
  */
-import type { SlackMessage } from '../../src/sim/index.js';
+import { startSim, type SlackMessage } from '../../src/sim/index.js';
 import { REJECT_ACTION } from '../../src/slack/render.js';
 import { AuditLog } from '../../src/store/audit.js';
 import { Keys } from '../../src/store/keys.js';
@@ -29,6 +29,7 @@ import {
   startHarness,
   type Harness,
 } from '../support/harness.js';
+import { processEnv, startMeshopsProcess } from '../support/child.js';
 import { namespaceLabels } from '../support/inspect.js';
 import { connect } from '../support/redis.js';
 import { buttonClickBody, postSigned } from '../support/slackRequests.js';
@@ -205,5 +206,29 @@ describe('approvals', () => {
       ['rejected', APPROVER, reason],
       ['click-refused', SECOND_APPROVER, 'decided'],
     ]);
+  }, 120_000);
+});
+
+describe('an approval click as fast as Slack can deliver it', () => {
+  it('counts a click that arrives the moment the prompt is posted, before its ts is recorded', async () => {
+    const sim = await startSim({ speed: 100, scenario: 'default' });
+    sim.slack.postAnswerLagMs = 300;
+    const bot = await startMeshopsProcess(processEnv(sim));
+    try {
+      const clicked: Array<Promise<number>> = [];
+      // Slack shows the prompt, and the approver clicks, before the post's answer reaches meshops.
+      const stop = sim.slack.onPost((message) => {
+        if (hasButtons(message)) clicked.push(click(bot.url, APPROVER, message));
+      });
+      await slash(bot.url, `enable cluster ${C1} namespaces=shop`);
+      await waitForReply(sim, ':tada: Done.', C1, 60_000);
+      stop();
+      expect(await Promise.all(clicked)).toEqual([200]);
+      // The clicker was told nothing: no refusal.
+      expect(sim.slack.ephemerals(CHANNEL).filter((e) => e.user === APPROVER)).toEqual([]);
+    } finally {
+      await bot.kill('SIGTERM');
+      await sim.close();
+    }
   }, 120_000);
 });

@@ -44,6 +44,24 @@ function alreadyDecided(run: RunRecord): string {
   return `Already approved by ${by.join(' and ')} at ${at}`;
 }
 
+/** How long a click may wait for the outbox to record the prompt's ts (Slack showed it: the post is in flight). */
+const PROMPT_TS_WAIT_MS = 3000;
+
+/**
+ * The ts of the run's prompt, as the outbox recorded it. Slack may deliver a click on a prompt
+ * before the post's answer reached the outbox (a click within milliseconds of the post): then the
+ * record is read again for a moment rather than the click refused as not from the prompt.
+ */
+async function promptTsFor(runId: string, deps: HandlerDeps): Promise<string | null> {
+  const key = runMessageKey(runId, 'approval');
+  const deadline = Date.now() + PROMPT_TS_WAIT_MS;
+  for (;;) {
+    const ts = await deps.outbox.sentTs(key);
+    if (ts !== null || Date.now() >= deadline) return ts;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}
+
 /** The reason typed into the prompt's field, if any (Slack sends the message's input state with the click). */
 function typedReason(body: BlockAction): string | undefined {
   const values = (body.state?.values ?? {}) as Record<string, Record<string, { value?: string | null }>>;
@@ -88,7 +106,7 @@ export function decideAction(approved: boolean, deps: HandlerDeps) {
     };
 
     // Where the click came from: only this run's current prompt, showing the plan it was asked about.
-    const promptTs = await deps.outbox.sentTs(runMessageKey(runId, 'approval'));
+    const promptTs = await promptTsFor(runId, deps);
     const fromPrompt =
       run.approval !== undefined &&
       promptTs !== null &&
