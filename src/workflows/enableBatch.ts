@@ -166,11 +166,14 @@ function tallyOf(
   return tally;
 }
 
-/** The batch's runs read once, tallied; a failure not told before is told now. */
+/**
+ * The batch's runs read once and tallied; a failure not told before is told now, and the root
+ * message shows a tally that changed. `changed`: the tally differs from the one saved.
+ */
 async function follow(
   ctx: StepContext,
   run: EnableBatchRun,
-): Promise<{ runs: Array<RunRecord | null>; tally: BatchTally }> {
+): Promise<{ runs: Array<RunRecord | null>; tally: BatchTally; changed: boolean }> {
   const members = need(run.facts.members, 'the batch members');
   const ids = members.flatMap((m) => (m.runId ? [m.runId] : []));
   const runs = await ctx.deps.batches.runs(ids);
@@ -179,7 +182,10 @@ async function follow(
   for (const failed of tally.failed.filter((f) => !told.has(f.runId))) {
     await ctx.deps.notifier.emit(run, { type: 'batchRunFailed', ...failed });
   }
-  return { runs, tally };
+  const changed = JSON.stringify(tally) !== JSON.stringify(run.facts.tally);
+  if (changed)
+    await ctx.deps.notifier.emit({ ...run, facts: { ...run.facts, tally } }, { type: 'progressed' });
+  return { runs, tally, changed };
 }
 
 /** Until every run waits for the decision, has passed the approval (nothing to inject) or has ended. */
@@ -194,9 +200,6 @@ const plans: Step = async (ctx) => {
       child.status !== 'awaiting-approval' &&
       order.indexOf(child.step) <= order.indexOf(CHILD_APPROVAL),
   ).length;
-  const changed = JSON.stringify(tally) !== JSON.stringify(run.facts.tally);
-  if (changed)
-    await ctx.deps.notifier.emit({ ...run, facts: { ...run.facts, tally } }, { type: 'progressed' });
   if (pending > 0)
     return { ...poll(ctx, `${runs.length - pending} of ${runs.length} run(s) planned`), facts: { tally } };
   return { type: 'next', facts: { tally }, detail: `${tally.planned.length} plan(s) to approve` };
@@ -255,11 +258,8 @@ const release: Step = async (ctx) => {
 /** Until every run has ended; then the batch's summary. */
 const runsDone: Step = async (ctx) => {
   const run = batchOf(ctx);
-  const { runs, tally } = await follow(ctx, run);
+  const { runs, tally, changed } = await follow(ctx, run);
   const open = runs.filter((child) => child && !isTerminal(child)).length;
-  const changed = JSON.stringify(tally) !== JSON.stringify(run.facts.tally);
-  if (changed)
-    await ctx.deps.notifier.emit({ ...run, facts: { ...run.facts, tally } }, { type: 'progressed' });
   if (open > 0)
     return { ...poll(ctx, `${runs.length - open} of ${runs.length} run(s) ended`), facts: { tally } };
   // The last tally is saved (and shown) before the summary, which carries no facts.
