@@ -6,16 +6,18 @@
  * (mutations and reads), Slack calls per cluster, ack latency of the commands, the bot's peak RSS, and
  * Redis memory per run in flight and per finished run. Prints a table and writes bench/results/fleet.json.
  *
- *   npm run bench:fleet -- [--clusters 100] [--projects 10] [--channels 20] [--pacing fast|slack] [--speed 20] [--mode commands|batch]
+ *   npm run bench:fleet -- [--clusters 100] [--projects 10] [--channels 20] [--pacing fast|slack] [--speed 20] [--mode commands|batch] [--workers 0]
  *
  * `--mode batch` onboards the N as one batch instead: one command over every project (`fleet-PP/-/*`),
  * Start clicked on the resolved list, one approval.
+ * `--workers N` runs a `web` process and N `worker` processes on one Redis (default 0: one process).
  * `--pacing slack` keeps the outbox at Slack's pace (about one message per second per channel, as
  * config/default.yaml does in production); `fast` lifts it, to see what meshops itself costs.
  * Runs poll every 500 ms (polling.initialMs, factor 1); the watcher keeps its default interval; the
  * emulator runs `speed` times real time.
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { pathToFileURL } from 'node:url';
 import { Redis } from 'ioredis';
 import { startSim, type Sim } from '../src/sim/index.js';
 import { APPROVE_ACTION } from '../src/slack/render.js';
@@ -35,15 +37,28 @@ function arg(name: string, fallback: string): string {
   return index >= 0 ? (process.argv[index + 1] ?? fallback) : fallback;
 }
 
-const clusterCount = Number(arg('clusters', '100'));
-const projectCount = Number(arg('projects', '10'));
-const channelCount = Number(arg('channels', '20'));
-const pacing = arg('pacing', 'fast') as 'fast' | 'slack';
-const speed = Number(arg('speed', '20'));
-/** `all`: one process receives Slack and runs the workers; `split`: MESHOPS_ROLE=web and =worker, two processes. */
-const roles = arg('roles', 'all') as 'all' | 'split';
-/** `commands`: one `/mesh enable cluster` per cluster; `batch`: one command over every project (`fleet-PP/-/*`). */
-const mode = arg('mode', 'commands') as 'commands' | 'batch';
+/** How one onboarding is run. */
+export interface FleetSettings {
+  projects: number;
+  channels: number;
+  pacing: 'fast' | 'slack';
+  /** The emulator runs this many times real time. */
+  speed: number;
+  /** 0: one process receives Slack and runs the workers; N: a `web` process and N `worker` processes. */
+  workers: number;
+  /** `commands`: one `/mesh enable cluster` per cluster; `batch`: one command over every project (`fleet-PP/-/*`). */
+  mode: 'commands' | 'batch';
+}
+
+export const defaultFleetSettings: FleetSettings = {
+  projects: 10,
+  channels: 20,
+  pacing: 'fast',
+  speed: 20,
+  workers: 0,
+  mode: 'commands',
+};
+
 const POLL_MS = 500;
 
 function percentile(values: number[], p: number): number {
@@ -90,11 +105,19 @@ async function keyBreakdown(
   return out;
 }
 
+/** How many runs a meshops process finished, from its log. */
+function finishedRuns(p: MeshopsProcess): number {
+  return p.output
+    .join('')
+    .split('\n')
+    .filter((line) => line.includes('"msg":"run finished"')).length;
+}
+
 async function usedMemory(redis: Redis): Promise<number> {
   return Number(/used_memory:(\d+)/.exec(await redis.info('memory'))?.[1] ?? 0);
 }
 
-interface Outcome {
+export interface Outcome {
   clusters: number;
   wallMs: number;
   /** Until the last Slack message of the last run was delivered. */
@@ -107,8 +130,13 @@ interface Outcome {
   googleMutationsPerCluster: number;
   kubernetesCallsPerCluster: number;
   slackCallsPerCluster: number;
+  /** Of the process that runs the workflows (the first worker process, with several). */
   idleRssMb: number;
   peakRssMb: number;
+  /** The other worker processes, when there are several. */
+  otherWorkers: Array<{ idleRssMb: number; peakRssMb: number }>;
+  /** Runs each worker process finished (its "run finished" log lines). */
+  runsFinishedBy: number[];
   idleHeap: { usedMb: number; externalMb: number };
   peakHeap: { usedMb: number; externalMb: number };
   redisPerRunInFlightKb: number;
@@ -177,10 +205,16 @@ function approveAsPosted(sim: Sim, url: string): () => void {
   });
 }
 
-async function onboard(count: number, redisUrl: string, prefix: string): Promise<Outcome> {
-  const { projects, clusters } = fleetWorld(count, projectCount);
+export async function onboard(
+  settings: FleetSettings,
+  count: number,
+  redisUrl: string,
+  prefix: string,
+): Promise<Outcome> {
+  const { speed, pacing, mode } = settings;
+  const { projects, clusters } = fleetWorld(count, settings.projects);
   const sim = await startSim({ speed, scenario: { projects, clusters } });
-  const channels = Array.from({ length: Math.min(channelCount, count) }, (_, i) => `C0FLEET${i}`);
+  const channels = Array.from({ length: Math.min(settings.channels, count) }, (_, i) => `C0FLEET${i}`);
   for (const channel of channels) sim.slack.addChannel(channel);
   const config = {
     redis: { prefix },
@@ -199,23 +233,25 @@ async function onboard(count: number, redisUrl: string, prefix: string): Promise
   const redis = new Redis(redisUrl);
   const store = new RunStore(redis, new Keys(prefix));
   let bot: MeshopsProcess | undefined;
-  let worker: MeshopsProcess | undefined;
+  const workers: MeshopsProcess[] = [];
   try {
     // e.g. BENCH_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof' to profile the bot.
     const nodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
     bot = await startMeshopsProcess(
-      roles === 'split' ? { ...env, MESHOPS_ROLE: 'web' } : env,
+      settings.workers > 0 ? { ...env, MESHOPS_ROLE: 'web' } : env,
       60_000,
       nodeArgs,
     );
-    if (roles === 'split') {
-      worker = await startMeshopsProcess({ ...env, MESHOPS_ROLE: 'worker' }, 60_000, nodeArgs);
+    for (let i = 0; i < settings.workers; i++) {
+      workers.push(await startMeshopsProcess({ ...env, MESHOPS_ROLE: 'worker' }, 60_000, nodeArgs));
     }
-    // The process whose memory is measured: the one that runs the workflows.
-    const pid = (worker ?? bot).child.pid!;
-    const metricsUrl = (worker ?? bot).url;
+    // The processes whose memory is measured: those that run the workflows.
+    const measured = workers.length ? workers : [bot];
+    const pid = measured[0]!.child.pid!;
+    const metricsUrl = measured[0]!.url;
     await new Promise((r) => setTimeout(r, 1000));
     const idle = memoryOf(pid);
+    const idleOthers = measured.slice(1).map((p) => memoryOf(p.child.pid!));
     const redisBefore = await usedMemory(redis);
     sim.requests.clear();
 
@@ -285,6 +321,7 @@ async function onboard(count: number, redisUrl: string, prefix: string): Promise
     stopApproving();
     stopCounting();
     const memory = memoryOf(pid);
+    const finishedBy = measured.map(finishedRuns);
     const redisAfter = await usedMemory(redis);
     const totals = sim.requests.totals();
     const google = totals.filter((t) => t.api !== 'kubernetes' && t.api !== 'slack');
@@ -303,6 +340,11 @@ async function onboard(count: number, redisUrl: string, prefix: string): Promise
       slackCallsPerCluster: sim.slack.calls.length / count,
       idleRssMb: idle.rssMb,
       peakRssMb: memory.peakMb,
+      otherWorkers: measured.slice(1).map((p, i) => ({
+        idleRssMb: idleOthers[i]!.rssMb,
+        peakRssMb: memoryOf(p.child.pid!).peakMb,
+      })),
+      runsFinishedBy: finishedBy,
       idleHeap,
       peakHeap,
       redisPerRunInFlightKb: peakInFlightBytes / count / 1024,
@@ -311,84 +353,116 @@ async function onboard(count: number, redisUrl: string, prefix: string): Promise
     };
   } finally {
     await bot?.kill('SIGTERM');
-    await worker?.kill('SIGTERM');
+    for (const worker of workers) await worker.kill('SIGTERM');
     await redis.quit();
     await sim.close();
   }
 }
 
-function round(value: number, digits = 1): number {
+export function round(value: number, digits = 1): number {
   return Math.round(value * 10 ** digits) / 10 ** digits;
 }
 
+/** The table of one onboarding of `fleet.clusters` against one cluster alone. */
+export function fleetRows(single: Outcome, fleet: Outcome): Array<[string, string, string]> {
+  const rows: Array<[string, string, string]> = [
+    ['wall time', `${round(single.wallMs / 1000)} s`, `${round(fleet.wallMs / 1000)} s`],
+    ['wall time / one cluster alone', '1.0×', `${round(fleet.wallMs / single.wallMs, 2)}×`],
+    [
+      'until Slack showed every summary',
+      `${round(single.slackDoneMs / 1000)} s`,
+      `${round(fleet.slackDoneMs / 1000)} s`,
+    ],
+    ['failed runs', String(single.failed), String(fleet.failed)],
+    [
+      'ack p50 / p99 / max',
+      '—',
+      `${round(fleet.ackP50Ms)} / ${round(fleet.ackP99Ms)} / ${round(fleet.ackMaxMs)} ms`,
+    ],
+    [
+      'Google calls per cluster (mutations)',
+      `${round(single.googleCallsPerCluster)} (${round(single.googleMutationsPerCluster)})`,
+      `${round(fleet.googleCallsPerCluster)} (${round(fleet.googleMutationsPerCluster)})`,
+    ],
+    [
+      'Kubernetes calls per cluster',
+      `${round(single.kubernetesCallsPerCluster)}`,
+      `${round(fleet.kubernetesCallsPerCluster)}`,
+    ],
+    [
+      'Slack calls per cluster',
+      `${round(single.slackCallsPerCluster)}`,
+      `${round(fleet.slackCallsPerCluster)}`,
+    ],
+    [
+      'bot RSS idle → peak',
+      `${round(single.idleRssMb)} → ${round(single.peakRssMb)} MB`,
+      `${round(fleet.idleRssMb)} → ${round(fleet.peakRssMb)} MB`,
+    ],
+    [
+      'bot RSS per run in flight',
+      '—',
+      `${round(((fleet.peakRssMb - fleet.idleRssMb) * 1024) / fleet.clusters)} KB`,
+    ],
+    [
+      'bot V8 heap used / external, idle → busiest',
+      `${round(single.idleHeap.usedMb)} / ${round(single.idleHeap.externalMb)} MB`,
+      `${round(fleet.idleHeap.usedMb)} / ${round(fleet.idleHeap.externalMb)} → ${round(fleet.peakHeap.usedMb)} / ${round(fleet.peakHeap.externalMb)} MB`,
+    ],
+    ['Redis per run in flight', '—', `${round(fleet.redisPerRunInFlightKb)} KB`],
+    [
+      'Redis per finished run',
+      `${round(single.redisPerFinishedRunKb)} KB`,
+      `${round(fleet.redisPerFinishedRunKb)} KB`,
+    ],
+  ];
+  if (fleet.otherWorkers.length) {
+    rows.push(
+      [
+        'other worker processes, RSS idle → peak',
+        '—',
+        fleet.otherWorkers.map((w) => `${round(w.idleRssMb)} → ${round(w.peakRssMb)} MB`).join(', '),
+      ],
+      ['runs finished by each worker process', '—', fleet.runsFinishedBy.join(' / ')],
+    );
+  }
+  return rows;
+}
+
+export function printTable(header: string[], rows: string[][]): void {
+  const widths = header.map((h, c) => Math.max(h.length, ...rows.map((r) => (r[c] ?? '').length)));
+  const line = (cells: string[]) => `| ${cells.map((cell, c) => cell.padEnd(widths[c]!)).join(' | ')} |`;
+  console.log(line(header));
+  console.log(`|${widths.map((w) => '-'.repeat(w + 2)).join('|')}|`);
+  for (const row of rows) console.log(line(row));
+}
+
 async function main(): Promise<void> {
+  const clusterCount = Number(arg('clusters', '100'));
+  const settings: FleetSettings = {
+    projects: Number(arg('projects', String(defaultFleetSettings.projects))),
+    channels: Number(arg('channels', String(defaultFleetSettings.channels))),
+    pacing: arg('pacing', defaultFleetSettings.pacing) as FleetSettings['pacing'],
+    speed: Number(arg('speed', String(defaultFleetSettings.speed))),
+    workers: Number(arg('workers', String(defaultFleetSettings.workers))),
+    mode: arg('mode', defaultFleetSettings.mode) as FleetSettings['mode'],
+  };
+  const { mode } = settings;
   const redisServer = await startRedisServer();
   try {
     console.error(
-      `one cluster alone, then ${clusterCount} (${mode}); outbox pacing: ${pacing}; emulator ×${speed}; roles: ${roles}`,
+      `one cluster alone, then ${clusterCount} (${mode}); outbox pacing: ${settings.pacing}; emulator ×${settings.speed}; worker processes: ${settings.workers || 'none (one process)'}`,
     );
-    const single = await onboard(1, redisServer.url, 'bench-fleet-1');
-    const fleet = await onboard(clusterCount, redisServer.url, `bench-fleet-${clusterCount}`);
-    const rows: Array<[string, string, string]> = [
-      ['wall time', `${round(single.wallMs / 1000)} s`, `${round(fleet.wallMs / 1000)} s`],
-      ['wall time / one cluster alone', '1.0×', `${round(fleet.wallMs / single.wallMs, 2)}×`],
-      [
-        'until Slack showed every summary',
-        `${round(single.slackDoneMs / 1000)} s`,
-        `${round(fleet.slackDoneMs / 1000)} s`,
-      ],
-      ['failed runs', String(single.failed), String(fleet.failed)],
-      [
-        'ack p50 / p99 / max',
-        '—',
-        `${round(fleet.ackP50Ms)} / ${round(fleet.ackP99Ms)} / ${round(fleet.ackMaxMs)} ms`,
-      ],
-      [
-        'Google calls per cluster (mutations)',
-        `${round(single.googleCallsPerCluster)} (${round(single.googleMutationsPerCluster)})`,
-        `${round(fleet.googleCallsPerCluster)} (${round(fleet.googleMutationsPerCluster)})`,
-      ],
-      [
-        'Kubernetes calls per cluster',
-        `${round(single.kubernetesCallsPerCluster)}`,
-        `${round(fleet.kubernetesCallsPerCluster)}`,
-      ],
-      [
-        'Slack calls per cluster',
-        `${round(single.slackCallsPerCluster)}`,
-        `${round(fleet.slackCallsPerCluster)}`,
-      ],
-      [
-        'bot RSS idle → peak',
-        `${round(single.idleRssMb)} → ${round(single.peakRssMb)} MB`,
-        `${round(fleet.idleRssMb)} → ${round(fleet.peakRssMb)} MB`,
-      ],
-      [
-        'bot RSS per run in flight',
-        '—',
-        `${round(((fleet.peakRssMb - fleet.idleRssMb) * 1024) / fleet.clusters)} KB`,
-      ],
-      [
-        'bot V8 heap used / external, idle → busiest',
-        `${round(single.idleHeap.usedMb)} / ${round(single.idleHeap.externalMb)} MB`,
-        `${round(fleet.idleHeap.usedMb)} / ${round(fleet.idleHeap.externalMb)} → ${round(fleet.peakHeap.usedMb)} / ${round(fleet.peakHeap.externalMb)} MB`,
-      ],
-      ['Redis per run in flight', '—', `${round(fleet.redisPerRunInFlightKb)} KB`],
-      [
-        'Redis per finished run',
-        `${round(single.redisPerFinishedRunKb)} KB`,
-        `${round(fleet.redisPerFinishedRunKb)} KB`,
-      ],
-    ];
-    const width = Math.max(...rows.map((r) => r[0].length));
-    console.log(`\n| ${'measure'.padEnd(width)} | 1 cluster | ${clusterCount} clusters |`);
-    console.log(`|${'-'.repeat(width + 2)}|---|---|`);
-    for (const [name, one, many] of rows) console.log(`| ${name.padEnd(width)} | ${one} | ${many} |`);
+    const single = await onboard(settings, 1, redisServer.url, 'bench-fleet-1');
+    const fleet = await onboard(settings, clusterCount, redisServer.url, `bench-fleet-${clusterCount}`);
+    console.log('');
+    printTable(['measure', '1 cluster', `${clusterCount} clusters`], fleetRows(single, fleet));
     mkdirSync('bench/results', { recursive: true });
+    const file = `bench/results/fleet-${mode}${settings.workers > 1 ? `-${settings.workers}workers` : ''}.json`;
     writeFileSync(
-      `bench/results/fleet-${mode}.json`,
+      file,
       JSON.stringify(
-        { date: new Date().toISOString(), mode, pacing, speed, roles, pollMs: POLL_MS, single, fleet },
+        { date: new Date().toISOString(), ...settings, pollMs: POLL_MS, single, fleet },
         null,
         2,
       ),
@@ -399,10 +473,10 @@ async function main(): Promise<void> {
         `  ${kind.padEnd(24)} ${String(keys).padStart(6)} keys ${round(kb / clusterCount, 2)} KB per run`,
       );
     }
-    console.log(`\nwritten to bench/results/fleet-${mode}.json`);
+    console.log(`\nwritten to ${file}`);
   } finally {
     await redisServer.stop();
   }
 }
 
-await main();
+if (import.meta.url === pathToFileURL(process.argv[1] ?? '').href) await main();
