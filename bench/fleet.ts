@@ -6,10 +6,11 @@
  * (mutations and reads), Slack calls per cluster, ack latency of the commands, the bot's peak RSS, and
  * Redis memory per run in flight and per finished run. Prints a table and writes bench/results/fleet.json.
  *
- *   npm run bench:fleet -- [--clusters 100] [--projects 10] [--channels 20] [--pacing fast|slack] [--speed 20] [--mode commands|batch] [--workers 0]
+ *   npm run bench:fleet -- [--clusters 100] [--projects 10] [--channels 20] [--pacing fast|slack] [--speed 20] [--mode commands|batch] [--workers 0] [--program built|tsx]
  *
  * `--mode batch` onboards the N as one batch instead: one command over every project (`fleet-PP/-/*`),
  * Start clicked on the resolved list, one approval.
+ * `--program tsx` runs the bot from src under tsx instead of the built dist/ (about 150 MB more RSS).
  * `--workers N` runs a `web` process and N `worker` processes on one Redis (default 0: one process).
  * `--pacing slack` keeps the outbox at Slack's pace (about one message per second per channel, as
  * config/default.yaml does in production); `fast` lifts it, to see what meshops itself costs.
@@ -18,6 +19,7 @@
  */
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
+import { spawnSync } from 'node:child_process';
 import { Redis } from 'ioredis';
 import { startSim, type Sim } from '../src/sim/index.js';
 import { APPROVE_ACTION } from '../src/slack/render.js';
@@ -48,6 +50,8 @@ export interface FleetSettings {
   workers: number;
   /** `commands`: one `/mesh enable cluster` per cluster; `batch`: one command over every project (`fleet-PP/-/*`). */
   mode: 'commands' | 'batch';
+  /** `built`: the bot as production runs it (`node dist/src/main.js`, see buildBot); `tsx`: from src under tsx. */
+  program: 'built' | 'tsx';
 }
 
 export const defaultFleetSettings: FleetSettings = {
@@ -57,7 +61,19 @@ export const defaultFleetSettings: FleetSettings = {
   speed: 20,
   workers: 0,
   mode: 'commands',
+  program: 'built',
 };
+
+const programs = {
+  built: { script: 'dist/src/main.js', ready: 'meshops started' },
+  tsx: { script: 'src/main.ts', ready: 'meshops started' },
+};
+
+/** Compiles src to dist (what `npm start` runs), so the bot measured is the one that ships. */
+export function buildBot(): void {
+  const built = spawnSync('npm', ['run', '--silent', 'build'], { stdio: 'inherit' });
+  if (built.status !== 0) throw new Error(`npm run build exited with ${built.status}`);
+}
 
 const POLL_MS = 500;
 
@@ -237,13 +253,15 @@ export async function onboard(
   try {
     // e.g. BENCH_NODE_ARGS='--cpu-prof --cpu-prof-dir=/tmp/prof' to profile the bot.
     const nodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
+    const program = programs[settings.program];
     bot = await startMeshopsProcess(
       settings.workers > 0 ? { ...env, MESHOPS_ROLE: 'web' } : env,
       60_000,
       nodeArgs,
+      program,
     );
     for (let i = 0; i < settings.workers; i++) {
-      workers.push(await startMeshopsProcess({ ...env, MESHOPS_ROLE: 'worker' }, 60_000, nodeArgs));
+      workers.push(await startMeshopsProcess({ ...env, MESHOPS_ROLE: 'worker' }, 60_000, nodeArgs, program));
     }
     // The processes whose memory is measured: those that run the workflows.
     const measured = workers.length ? workers : [bot];
@@ -446,7 +464,9 @@ async function main(): Promise<void> {
     speed: Number(arg('speed', String(defaultFleetSettings.speed))),
     workers: Number(arg('workers', String(defaultFleetSettings.workers))),
     mode: arg('mode', defaultFleetSettings.mode) as FleetSettings['mode'],
+    program: arg('program', defaultFleetSettings.program) as FleetSettings['program'],
   };
+  if (settings.program === 'built') buildBot();
   const { mode } = settings;
   const redisServer = await startRedisServer();
   try {

@@ -13,6 +13,7 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { startRedisServer } from '../test/support/globalSetup.js';
 import {
+  buildBot,
   defaultFleetSettings,
   fleetRows,
   onboard,
@@ -71,6 +72,7 @@ async function main(): Promise<void> {
   );
   if (plan.watchers) runScript('bench/watchers.ts', plan.watchers);
 
+  buildBot();
   const redisServer = await startRedisServer();
   const batch: FleetSettings = { ...defaultFleetSettings, mode: 'batch' };
   const fleet: Record<string, Outcome> = {};

@@ -73,7 +73,7 @@ function chart(points: ScalingPoint[]): TopLevelSpec {
         Google: (p) => p.googleCallsPerCluster,
         Slack: (p) => p.slackCallsPerCluster,
       }),
-      panel('Memory', 'peak RSS of the bot, MB', { 'meshops (under tsx)': (p) => p.peakRssMb }),
+      panel('Memory', 'peak RSS of the bot, MB', { 'meshops (built, node dist)': (p) => p.peakRssMb }),
     ],
     resolve: { scale: { color: 'independent' } },
   } as TopLevelSpec;

@@ -62,7 +62,9 @@ export async function startMeshopsProcess(
   /** Another program that logs a JSON line with `msg` and `url` once it listens (bench/bareBolt.ts). */
   program: { script: string; ready: string } = { script: 'src/main.ts', ready: 'meshops started' },
 ): Promise<MeshopsProcess> {
-  const child = spawn(process.execPath, [...nodeArgs, '--import', 'tsx', program.script], {
+  // Built JavaScript runs as it would in production; TypeScript through tsx.
+  const loader = program.script.endsWith('.ts') ? ['--import', 'tsx'] : [];
+  const child = spawn(process.execPath, [...nodeArgs, ...loader, program.script], {
     cwd: process.cwd(),
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
