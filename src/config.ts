@@ -29,7 +29,13 @@ export const configSchema = z
     }),
     http: z.strictObject({ port: z.number().int().min(0).max(65535), host: nullableString }),
     role: z.enum(['all', 'web', 'worker']),
-    redis: z.strictObject({ url: url, prefix: z.string().regex(/^[\w.-]+$/) }),
+    redis: z.strictObject({
+      url: url,
+      // `{meshops}`: hash-tagged, so every key (BullMQ's too) is in one slot of a Redis Cluster.
+      prefix: z
+        .string()
+        .regex(/^(\{[\w.-]+\}|[\w.-]+)$/, 'letters, digits, . _ - or all of it in braces, such as {meshops}'),
+    }),
     google: z.strictObject({
       accessToken: nullableString,
       gkehubUrl: url,

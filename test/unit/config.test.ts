@@ -93,6 +93,17 @@ describe('config', () => {
     );
   });
 
+  it('takes a hash-tagged Redis prefix (one slot on a Redis Cluster), and refuses a half-tagged one', () => {
+    expect(
+      loadConfig({ MESHOPS_CONFIG: writeConfigFile({ redis: { prefix: '{meshops}' } }) }).redis.prefix,
+    ).toBe('{meshops}');
+    for (const prefix of ['{meshops', 'mesh{ops}', 'mesh ops', '{}']) {
+      expect(() => loadConfig({ MESHOPS_CONFIG: writeConfigFile({ redis: { prefix } }) })).toThrow(
+        /redis\.prefix: .*such as \{meshops\}/,
+      );
+    }
+  });
+
   it('stops the process at start with the bad key named', () => {
     const result = spawnSync(process.execPath, ['--import', 'tsx', 'src/main.ts'], {
       env: { PATH: process.env.PATH ?? '', PORT: 'eighty' },
