@@ -1,4 +1,4 @@
-/** The slow reliability suites (`npm run test:reliability`, which .ci/run also runs): crash trials. */
+/** The slow reliability suites (`npm run test:reliability`, which .ci/run also runs): crash trials of a run and of a batch, a Slack outage. */
 import base from './jest.config.js';
 
 export default {
