@@ -4,16 +4,14 @@
  * that the cluster still exists); the runner saves and parks.
  */
 import { asMeshopsError, isMeshopsError, MeshopsError } from '../errors.js';
+import { dryRunApplied } from './dryRun.js';
 import type {
   Batches,
   Clock,
-  Fleet,
-  Gke,
-  KubeFactory,
+  CloudPorts,
+  DryRunDecorator,
   Notifier,
-  Operations,
-  Projects,
-  Services,
+  Rehearsal,
   WorkloadKind,
 } from './ports.js';
 import type { WorkflowDefinition } from './registry.js';
@@ -40,18 +38,14 @@ export interface Policy {
   removeMeshIdOnDisable: boolean;
 }
 
-export interface WorkflowDeps {
-  gke: Gke;
-  projects: Projects;
-  services: Services;
-  fleet: Fleet;
-  operations: Operations;
-  kube: KubeFactory;
+export interface WorkflowDeps extends CloudPorts {
   notifier: Notifier;
   clock: Clock;
   policy: Policy;
   /** A batch's runs (the `enable-batch` workflow's only way to them). */
   batches: Batches;
+  /** Wraps the cloud ports for the steps of a dry run (src/cloud/dryRun.ts). */
+  dryRun: DryRunDecorator;
 }
 
 export interface StepContext {
@@ -104,6 +98,26 @@ async function clusterGone(
   );
 }
 
+const refused = (what: string) => () =>
+  Promise.reject(new MeshopsError('INTERNAL', `a dry run ${what}; this step must not be part of one`));
+
+/**
+ * What the steps of a dry run see: the cloud ports through the recording decorator, a notifier that
+ * says nothing (the run's thread tells its plan once, at the end) and no way to start a batch's runs.
+ */
+function rehearsalDeps(deps: WorkflowDeps, rehearsal: Rehearsal): WorkflowDeps {
+  return {
+    ...deps,
+    ...rehearsal.ports,
+    notifier: { emit: () => Promise.resolve() },
+    batches: {
+      start: refused('starts no runs'),
+      runs: refused('follows no runs'),
+      decide: refused('decides nothing'),
+    },
+  };
+}
+
 /**
  * Runs the current step once. Retryable errors (429/5xx after the adapter's own retries) are thrown
  * to the runner, which lets BullMQ try the job again; anything else ends the run with its hint.
@@ -116,15 +130,19 @@ export async function advance(
   const now = deps.clock.now();
   const step = workflow.steps[run.step];
   if (!step) throw new Error(`run ${run.id} is at ${run.step}, which its workflow does not have`);
+  // A dry run's steps never see the real mutating methods: the decorator stands in for them.
+  const rehearsal = run.dryRun ? deps.dryRun(deps, run.cluster, run.dryRun.calls) : undefined;
+  const stepDeps = rehearsal ? rehearsalDeps(deps, rehearsal) : deps;
   let result: StepResult;
   try {
-    result = await step({ run, deps, now, elapsedMs: now - run.attempt.since });
+    result = await step({ run, deps: stepDeps, now, elapsedMs: now - run.attempt.since });
   } catch (error) {
     const meshopsError = asMeshopsError(error);
-    const gone = await clusterGone(run, deps, meshopsError, workflow.titles?.[run.step] ?? run.step);
+    const gone = await clusterGone(run, stepDeps, meshopsError, workflow.titles?.[run.step] ?? run.step);
     if (gone) result = failure(gone);
     else if (meshopsError.retryable) throw meshopsError;
     else result = failure(meshopsError);
   }
+  if (rehearsal) return dryRunApplied(run, result, rehearsal.recorded(), now, workflow.order);
   return stepApplied(run, result, now, workflow.order);
 }
