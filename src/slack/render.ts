@@ -58,10 +58,23 @@ function subject(run: RunRecord): string {
 }
 
 function title(run: RunRecord): string {
-  return `${workflowOf(run.kind).title} ${subject(run)}`;
+  return `${run.dryRun ? 'Dry run: ' : ''}${workflowOf(run.kind).title} ${subject(run)}`;
 }
 
-function stepTitle(run: RunRecord): string {
+/** A dry run's status says that it changes nothing, and a failure is the blocker it found. */
+const dryRunStatusLines: Partial<Record<RunRecord['status'], string>> = {
+  queued: ':test_tube: Dry run queued: it changes nothing',
+  running: ':test_tube: Dry run: reading and checking, changing nothing',
+  waiting: ':test_tube: Dry run: reading and checking, changing nothing',
+  succeeded: ':test_tube: Dry run done: nothing was changed; the plan is in the thread',
+  failed: ':construction: Dry run found a blocker: nothing was changed; see the thread',
+};
+
+function statusLine(run: RunRecord): string {
+  return (run.dryRun && dryRunStatusLines[run.status]) || statusLines[run.status];
+}
+
+export function stepTitle(run: RunRecord): string {
   return workflowOf(run.kind).titles[run.step] ?? run.step;
 }
 
@@ -81,14 +94,14 @@ export function rootMessage(run: RunRecord): { text: string; blocks: KnownBlock[
       ? `Batch \`${run.id}\` · requested by <@${run.requester.userId}> · ${batchOptions(run)}`
       : `Run \`${run.id}\` · requested by <@${run.requester.userId}> · namespaces: ${namespaces} · restart: ${run.options.restart}`;
   const blocks: KnownBlock[] = [
-    { type: 'section', text: { type: 'mrkdwn', text: `*${title(run)}*\n${statusLines[run.status]}` } },
+    { type: 'section', text: { type: 'mrkdwn', text: `*${title(run)}*\n${statusLine(run)}` } },
     { type: 'section', text: { type: 'mrkdwn', text: truncate(checklist) } },
     ...(run.kind === 'enable-batch'
       ? [{ type: 'section', text: { type: 'mrkdwn', text: truncate(batchTable(run)) } } satisfies KnownBlock]
       : []),
     { type: 'context', elements: [{ type: 'mrkdwn', text: truncate(about) }] },
   ];
-  return { text: `${title(run)}: ${statusLines[run.status]}`, blocks };
+  return { text: `${title(run)}: ${statusLine(run)}`, blocks };
 }
 
 /** "Set `a=b`, remove `c`", or "Remove `a` and `b`". */
@@ -168,15 +181,18 @@ export function parseApprovalButtonValue(value: string): { runId: string; planHa
   return { runId, planHash };
 }
 
-function whoMayApprove(run: RunRecord): string {
-  const approval = run.approval;
+/** Who may approve a run of `requester`'s: "Needs one approver of @a, @b, not @requester (who asked)." */
+export function whoMayApprove(
+  approval: { required: number; approvers: string[] } | undefined,
+  requester: string,
+): string {
   if (!approval) return '';
   const who = approval.approvers.length
     ? approval.approvers.map(mention).join(', ')
     : 'nobody (MESHOPS_APPROVERS is empty)';
   return approval.required > 1
-    ? `Needs ${approval.required} different approvers of ${who}, neither of them <@${run.requester.userId}> (who asked).`
-    : `Needs one approver of ${who}, not <@${run.requester.userId}> (who asked).`;
+    ? `Needs ${approval.required} different approvers of ${who}, neither of them <@${requester}> (who asked).`
+    : `Needs one approver of ${who}, not <@${requester}> (who asked).`;
 }
 
 function approvalProgress(run: RunRecord): string {
@@ -205,7 +221,7 @@ export function approvalMessage(run: RunRecord): { text: string; blocks: KnownBl
           {
             type: 'mrkdwn',
             text: truncate(
-              `Requested by <@${run.requester.userId}> · run \`${run.id}\` · plan \`${hash}\`.${expires} ${whoMayApprove(run)}${approvalProgress(run)}`,
+              `Requested by <@${run.requester.userId}> · run \`${run.id}\` · plan \`${hash}\`.${expires} ${whoMayApprove(run.approval, run.requester.userId)}${approvalProgress(run)}`,
             ),
           },
         ],
