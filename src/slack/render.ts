@@ -4,6 +4,7 @@
  */
 import type { KnownBlock } from '@slack/web-api';
 import { listed } from '../text.js';
+import { callLine, commandOf } from './planCalls.js';
 import { batchApprovalSummary, batchOptions, batchTable } from './renderBatch.js';
 import { describePlane } from '../workflows/enableCluster.js';
 import { plannedNamespaces } from '../workflows/steps/injection.js';
@@ -203,11 +204,47 @@ function approvalProgress(run: RunRecord): string {
   return `\n:white_check_mark: Approved by ${by}: ${left} more approver(s) needed, someone else.`;
 }
 
+/** Room the calls of a prompt's "after approval" section may take, with its head and tail. */
+const AFTER_APPROVAL_BUDGET = 2600;
+
+/**
+ * What approving lets happen, call by call, as a dry run of the same command lists it (the steps
+ * after the approval were rehearsed through the dry-run decorator when the prompt was asked for).
+ */
+function afterApprovalText(run: RunRecord): string | null {
+  const after = run.approval?.after;
+  if (!after) return null;
+  const { titles } = workflowOf(run.kind);
+  const lines = [
+    ...after.calls.map(callLine),
+    ...after.waits.map((w) => `• then waits for *${titles[w.step] ?? w.step}*`),
+  ];
+  const shown: string[] = [];
+  let used = 0;
+  for (const line of lines) {
+    if (used + line.length + 1 > AFTER_APPROVAL_BUDGET) break;
+    shown.push(line);
+    used += line.length + 1;
+  }
+  const left = after.total - after.calls.length + (lines.length - shown.length);
+  return [
+    after.total
+      ? `*Approving lets these ${after.total} change(s) happen*, as \`dry-run=true\` lists them:`
+      : '*Approving changes nothing more*: it is all as asked already.',
+    ...shown,
+    left ? `• …and ${left} more: \`${commandOf(run)} dry-run=true\` lists every one.` : '',
+    after.stopped ? `:warning: Rehearsing them stopped short: ${after.stopped}` : '',
+  ]
+    .filter(Boolean)
+    .join('\n');
+}
+
 export function approvalMessage(run: RunRecord): { text: string; blocks: KnownBlock[] } {
   const approval = run.approval;
   const expires = approval ? ` Expires ${slackDate(approval.expiresAt)}.` : '';
   const hash = approval?.planHash ?? '';
   const value = approvalButtonValue(run.id, hash);
+  const afterApproval = afterApprovalText(run);
   return {
     text: `Approval needed: ${workflowOf(run.kind).approves} ${subject(run)}`,
     blocks: [
@@ -215,6 +252,9 @@ export function approvalMessage(run: RunRecord): { text: string; blocks: KnownBl
         type: 'section',
         text: { type: 'mrkdwn', text: truncate(`:raised_hand: Approval needed\n${approvalSummary(run)}`) },
       },
+      ...(afterApproval
+        ? [{ type: 'section', text: { type: 'mrkdwn', text: truncate(afterApproval) } } satisfies KnownBlock]
+        : []),
       {
         type: 'context',
         elements: [

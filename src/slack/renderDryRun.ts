@@ -6,37 +6,11 @@
  */
 import type { KnownBlock } from '@slack/web-api';
 import type { MessageContent } from '../store/messages.js';
-import type { PlannedCall } from '../workflows/ports.js';
 import { workflowOf } from '../workflows/registry.js';
-import { clusterKey, type RunRecord } from '../workflows/run.js';
+import type { RunRecord } from '../workflows/run.js';
 import { MAX_BLOCKS, packed, planLine, section } from './blocks.js';
+import { callLine, commandOf } from './planCalls.js';
 import { labelChange, stepTitle, truncate, whoMayApprove } from './render.js';
-
-/** The command a dry run rehearsed, as one types it to do it for real. */
-export function commandOf(run: RunRecord): string {
-  const ref = clusterKey(run.cluster);
-  const restart = run.options.restart ? '' : ' restart=false';
-  switch (run.kind) {
-    case 'enable-cluster': {
-      const namespaces = run.options.namespaces.length
-        ? ` namespaces=${run.options.namespaces.join(',')}`
-        : '';
-      return `/mesh enable cluster ${ref}${namespaces}${restart}`;
-    }
-    case 'inject':
-    case 'uninject':
-      return `/mesh ${run.kind} ${ref} ${run.options.namespaces.join(' ')}${restart}`;
-    case 'disable-cluster':
-      return `/mesh disable cluster ${ref}${run.options.unregister ? ' unregister=true' : ''}${restart}`;
-    case 'enable-batch':
-      return `/mesh enable cluster ${run.options.targets.join(' ')}`;
-  }
-}
-
-/** One call as the plan lists it: method and path in one code span, then the API and what it changes. */
-export function callLine(call: PlannedCall): string {
-  return `• \`${call.method} ${call.path}\` (${call.api}) — ${call.change}`;
-}
 
 /** Step by step, in the workflow's order: the calls each would make and what it would wait for. */
 function stepLines(run: RunRecord): string[] {

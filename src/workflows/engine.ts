@@ -15,7 +15,7 @@ import type {
   WorkloadKind,
 } from './ports.js';
 import type { WorkflowDefinition } from './registry.js';
-import type { RunRecord } from './run.js';
+import type { RehearsedRest, RunRecord } from './run.js';
 import { failure, stepApplied, type Advanced, type StepResult } from './transitions.js';
 
 export { failure, type Advanced, type Continuation, type StepResult } from './transitions.js';
@@ -54,6 +54,12 @@ export interface StepContext {
   now: number;
   /** How long the current step has been going. */
   elapsedMs: number;
+  /**
+   * The steps after this one, rehearsed now as a dry run through the same decorator (in memory,
+   * nothing saved), as if this step had gone on: what an approval lets happen. Undefined for a dry
+   * run (it is one) and for a batch's runs (their batch asks), or when the world could not be read.
+   */
+  rehearseRest(): Promise<RehearsedRest | undefined>;
 }
 
 export type Step = (ctx: StepContext) => Promise<StepResult>;
@@ -118,6 +124,45 @@ function rehearsalDeps(deps: WorkflowDeps, rehearsal: Rehearsal): WorkflowDeps {
   };
 }
 
+/** A prompt shows a few dozen calls at most; the rest is counted (a dry run lists them all). */
+const REHEARSED_CALLS = 50;
+
+/** See StepContext.rehearseRest. */
+async function rehearseRest(
+  run: RunRecord,
+  workflow: Pick<WorkflowDefinition, 'order' | 'steps'>,
+  deps: WorkflowDeps,
+  now: number,
+): Promise<RehearsedRest | undefined> {
+  const next = workflow.order[workflow.order.indexOf(run.step) + 1];
+  if (run.dryRun || run.parent || !next) return undefined;
+  let rehearsed: RunRecord = {
+    ...run,
+    step: next,
+    status: 'running',
+    attempt: { since: now, polls: 0 },
+    dryRun: { calls: [], waits: [] },
+  };
+  try {
+    // A dry run never parks: every step is done, passed over or called again at once, within a few rounds.
+    for (let round = 0; round < workflow.order.length * 4; round++) {
+      const advanced = await advance(rehearsed, workflow, deps);
+      rehearsed = advanced.run;
+      if (advanced.then.type === 'stop') break;
+    }
+  } catch {
+    // The world did not answer (after the adapters' retries): the prompt goes without it.
+    return undefined;
+  }
+  const { calls, waits } = rehearsed.dryRun ?? { calls: [], waits: [] };
+  return {
+    calls: calls.slice(0, REHEARSED_CALLS),
+    total: calls.length,
+    waits,
+    ...(rehearsed.status === 'failed' ? { stopped: rehearsed.outcome?.message ?? 'failed' } : {}),
+  };
+}
+
 /**
  * Runs the current step once. Retryable errors (429/5xx after the adapter's own retries) are thrown
  * to the runner, which lets BullMQ try the job again; anything else ends the run with its hint.
@@ -135,7 +180,13 @@ export async function advance(
   const stepDeps = rehearsal ? rehearsalDeps(deps, rehearsal) : deps;
   let result: StepResult;
   try {
-    result = await step({ run, deps: stepDeps, now, elapsedMs: now - run.attempt.since });
+    result = await step({
+      run,
+      deps: stepDeps,
+      now,
+      elapsedMs: now - run.attempt.since,
+      rehearseRest: () => rehearseRest(run, workflow, deps, now),
+    });
   } catch (error) {
     const meshopsError = asMeshopsError(error);
     const gone = await clusterGone(run, stepDeps, meshopsError, workflow.titles?.[run.step] ?? run.step);

@@ -79,6 +79,18 @@ export interface ApprovalState {
   approvals: Decision[];
   /** The final decision: the last approval needed, or a rejection. */
   decision?: Decision;
+  /** What the steps after the approval would change, rehearsed as a dry run when it was asked for. */
+  after?: RehearsedRest;
+}
+
+/** A rehearsal of a run's remaining steps (the first calls of it: a prompt shows no more). */
+export interface RehearsedRest {
+  calls: DryRunPlan['calls'];
+  /** Every call the rehearsal recorded, shown or not. */
+  total: number;
+  waits: DryRunPlan['waits'];
+  /** Why the rehearsal stopped before the end (a blocker it found), if it did. */
+  stopped?: string;
 }
 
 /** What the injection steps (plan, approval, label, restart, verify) need and keep. */
