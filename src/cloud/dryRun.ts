@@ -8,6 +8,8 @@
  * What a later step of the same dry run reads includes what earlier steps would have created (the
  * membership, the enabled API, the feature): it is derived from their recorded calls, which the run
  * record keeps, so a dry run resumed after a crash sees the same.
+ *
+ * Each class below has its port's methods and no others (test/unit/dryRun.test.ts calls every one).
  */
 import { MeshopsError } from '../errors.js';
 import { clusterPath, clusterResourceLink } from '../workflows/names.js';
@@ -92,6 +94,29 @@ function labelChange(
   return `${[...set, ...removed].join(', ')}${kept.length ? ` (${kept.join(', ')} kept)` : ''}`;
 }
 
+/** GKE's setResourceLabels takes the whole map: the labels just read, changed; nothing when they are so already. */
+async function relabelled(
+  gke: Gke,
+  recorder: Recorder,
+  cluster: ClusterRef,
+  changes: (current: Record<string, string>) => Record<string, string | null>,
+): Promise<OperationRef | null> {
+  const current = (await gke.getCluster(cluster)).resourceLabels;
+  const wanted = changes(current);
+  if (Object.keys(wanted).length === 0) return null;
+  const name = clusterPath(cluster);
+  return recorder.started(
+    {
+      api: 'container',
+      method: 'POST',
+      path: `/v1/${name}:setResourceLabels`,
+      resource: name,
+      change: `cluster labels: ${labelChange(current, wanted)}`,
+    },
+    { project: cluster.project, location: cluster.location },
+  );
+}
+
 class DryRunGke implements Gke {
   constructor(
     private readonly inner: Gke,
@@ -107,35 +132,14 @@ class DryRunGke implements Gke {
   }
 
   setResourceLabels(cluster: ClusterRef, labels: Record<string, string>): Promise<OperationRef | null> {
-    return this.relabel(cluster, (current) =>
+    return relabelled(this.inner, this.recorder, cluster, (current) =>
       Object.fromEntries(Object.entries(labels).filter(([k, v]) => current[k] !== v)),
     );
   }
 
   removeResourceLabels(cluster: ClusterRef, keys: string[]): Promise<OperationRef | null> {
-    return this.relabel(cluster, (current) =>
+    return relabelled(this.inner, this.recorder, cluster, (current) =>
       Object.fromEntries(keys.filter((k) => k in current).map((k) => [k, null])),
-    );
-  }
-
-  /** GKE's setResourceLabels takes the whole map: the labels just read, changed; nothing when they are so already. */
-  private async relabel(
-    cluster: ClusterRef,
-    changes: (current: Record<string, string>) => Record<string, string | null>,
-  ): Promise<OperationRef | null> {
-    const current = (await this.inner.getCluster(cluster)).resourceLabels;
-    const wanted = changes(current);
-    if (Object.keys(wanted).length === 0) return null;
-    const name = clusterPath(cluster);
-    return this.recorder.started(
-      {
-        api: 'container',
-        method: 'POST',
-        path: `/v1/${name}:setResourceLabels`,
-        resource: name,
-        change: `cluster labels: ${labelChange(current, wanted)}`,
-      },
-      { project: cluster.project, location: cluster.location },
     );
   }
 }
@@ -173,6 +177,17 @@ class DryRunServices implements Services {
   }
 }
 
+/** The memberships a dry run would have created in `project`: for the run's cluster (a run registers only it). */
+function pretendedMemberships(recorder: Recorder, cluster: ClusterRef, project: string): Membership[] {
+  return recorder
+    .created('gkehub', `projects/${project}/locations/`)
+    .flatMap((name) =>
+      name.includes('/memberships/')
+        ? [{ name, resourceLink: clusterResourceLink(cluster), state: 'READY' }]
+        : [],
+    );
+}
+
 class DryRunFleet implements Fleet {
   constructor(
     private readonly inner: Fleet,
@@ -181,24 +196,16 @@ class DryRunFleet implements Fleet {
     private readonly cluster: ClusterRef,
   ) {}
 
-  /** The memberships this dry run would have created in `project`. */
-  private pretended(project: string): Membership[] {
-    return this.recorder
-      .created('gkehub', `projects/${project}/locations/`)
-      .flatMap((name) =>
-        name.includes('/memberships/')
-          ? [{ name, resourceLink: clusterResourceLink(this.cluster), state: 'READY' }]
-          : [],
-      );
-  }
-
-  private deleted(membership: Membership): boolean {
-    return this.recorder.did('gkehub', 'DELETE', membership.name);
-  }
-
   async listMemberships(project: string): Promise<Membership[]> {
-    const real = (await this.inner.listMemberships(project)).filter((m) => !this.deleted(m));
-    return [...real, ...this.pretended(project).filter((p) => !real.some((m) => m.name === p.name))];
+    const real = (await this.inner.listMemberships(project)).filter(
+      (m) => !this.recorder.did('gkehub', 'DELETE', m.name),
+    );
+    return [
+      ...real,
+      ...pretendedMemberships(this.recorder, this.cluster, project).filter(
+        (p) => !real.some((m) => m.name === p.name),
+      ),
+    ];
   }
 
   async readMeshFeature(project: string): Promise<FleetMesh> {
@@ -213,9 +220,11 @@ class DryRunFleet implements Fleet {
     projectNumber: string,
   ): Promise<Membership | null> {
     const found = await this.inner.findMembership(project, cluster, projectNumber);
-    if (found) return this.deleted(found) ? null : found;
+    if (found) return this.recorder.did('gkehub', 'DELETE', found.name) ? null : found;
     const link = clusterResourceLink(cluster);
-    return this.pretended(project).find((m) => m.resourceLink === link) ?? null;
+    return (
+      pretendedMemberships(this.recorder, this.cluster, project).find((m) => m.resourceLink === link) ?? null
+    );
   }
 
   async createMembership(
