@@ -111,7 +111,7 @@ async function relabelled(
       method: 'POST',
       path: `/v1/${name}:setResourceLabels`,
       resource: name,
-      change: `cluster labels: ${labelChange(current, wanted)}`,
+      change: `relabel the cluster: ${labelChange(current, wanted)}`,
     },
     { project: cluster.project, location: cluster.location },
   );
@@ -284,7 +284,7 @@ class DryRunFleet implements Fleet {
         method: 'PATCH',
         path: `/v1/${name}?updateMask=membershipSpecs`,
         resource: name,
-        change: `${membershipName}: mesh.management=${management} (only this membership's spec)`,
+        change: `set mesh.management=${management} for ${membershipName} (only this membership's spec)`,
       }),
     );
   }
@@ -358,7 +358,7 @@ class DryRunKube implements Kube {
       method: 'PATCH',
       path: `/api/v1/namespaces/${name}`,
       resource: `namespaces/${name}`,
-      change: `namespace labels: ${labelChange(current, labels, [])} (merge-patch)`,
+      change: `relabel namespace ${name}: ${labelChange(current, labels, [])} (merge-patch)`,
     });
   }
 
@@ -369,7 +369,7 @@ class DryRunKube implements Kube {
       method: 'PATCH',
       path: `/apis/apps/v1/namespaces/${namespace}/${workloadPaths[kind]}/${name}`,
       resource: `${namespace}/${workloadPaths[kind]}/${name}`,
-      change: `rollout restart of ${kind} ${name}: ${replicas} pod(s) (kubectl.kubernetes.io/restartedAt stamped)`,
+      change: `restart ${kind} ${name} in ${namespace}: ${replicas} pod(s) (rollout restart: kubectl.kubernetes.io/restartedAt)`,
     });
     return Promise.resolve();
   }

@@ -11,7 +11,13 @@ import { plannedNamespaces } from '../workflows/steps/injection.js';
 import type { Plane, RunEvent } from '../workflows/events.js';
 import type { MeshCondition, PlaneState } from '../workflows/ports.js';
 import { workflowOf } from '../workflows/registry.js';
-import { clusterKey, type InjectionPlan, type RunRecord, type StepStatus } from '../workflows/run.js';
+import {
+  clusterKey,
+  type DryRunPlan,
+  type InjectionPlan,
+  type RunRecord,
+  type StepStatus,
+} from '../workflows/run.js';
 
 export const APPROVE_ACTION = 'approval_approve';
 export const REJECT_ACTION = 'approval_reject';
@@ -79,14 +85,35 @@ export function stepTitle(run: RunRecord): string {
   return workflowOf(run.kind).titles[run.step] ?? run.step;
 }
 
+/**
+ * A dry run's checklist line, when its step would change or wait for something: what it would do, not
+ * what a real step says it did (a dry run registered nothing). Steps that only read say what they read.
+ */
+function dryRunStep(
+  plan: DryRunPlan,
+  step: string,
+  status: StepStatus | undefined,
+): [string, string] | undefined {
+  if (status !== 'done') return undefined;
+  const calls = plan.calls.filter((c) => c.step === step);
+  if (calls.length === 1) return [':memo:', `would ${calls[0]!.change}`];
+  if (calls.length > 1) return [':memo:', `would make ${calls.length} changes`];
+  const wait = plan.waits.find((w) => w.step === step);
+  if (wait) return [':hourglass:', `would wait for this${wait.detail ? ` (now: ${wait.detail})` : ''}`];
+  if (plan.approval?.step === step) return [':raised_hand:', 'would ask for approval'];
+  return undefined;
+}
+
 export function rootMessage(run: RunRecord): { text: string; blocks: KnownBlock[] } {
   const { order, titles } = workflowOf(run.kind);
   const checklist = order
     .map((step) => {
       const progress = run.steps[step];
-      const icon = stepIcons[progress?.status ?? 'pending'];
-      const detail = progress?.detail ? ` — ${progress.detail}` : '';
-      return `${icon} ${titles[step] ?? step}${detail}`;
+      const [icon, detail] = (run.dryRun && dryRunStep(run.dryRun, step, progress?.status)) || [
+        stepIcons[progress?.status ?? 'pending'],
+        progress?.detail,
+      ];
+      return `${icon} ${titles[step] ?? step}${detail ? ` — ${detail}` : ''}`;
     })
     .join('\n');
   const namespaces = run.options.namespaces.length ? listed(run.options.namespaces, 10) : 'none';

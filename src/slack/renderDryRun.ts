@@ -87,7 +87,7 @@ export function dryRunPlanMessage(run: RunRecord): MessageContent {
       {
         type: 'mrkdwn',
         text: truncate(
-          `Dry run \`${run.id}\` · \`/mesh status ${run.id}\` shows the whole plan · to do it: \`${commandOf(run)}\``,
+          `Dry run \`${run.id}\` · \`/mesh status ${run.id}\` shows the whole plan · ${run.status === 'failed' ? 'once the blocker is fixed, dry-run again or do it' : 'to do it'}: \`${commandOf(run)}\``,
         ),
       },
     ],

@@ -8,7 +8,7 @@ import type { Scenario, SlackMessage } from '../../src/sim/index.js';
 import { namedScenario } from '../../src/sim/scenarios.js';
 import { defaultServices } from '../../src/sim/world.js';
 import { APPROVE_ACTION } from '../../src/slack/render.js';
-import { click, enableAndApprove, latestThreadOf, roots, slash } from '../support/flows.js';
+import { ask, click, enableAndApprove, latestThreadOf, roots, slash } from '../support/flows.js';
 import { APPROVER, CHANNEL, startHarness, type Harness } from '../support/harness.js';
 import { getCluster, listMemberships, namespaceLabels } from '../support/inspect.js';
 import { waitFor } from '../support/wait.js';
@@ -17,7 +17,7 @@ const C1 = 'proj-a/us-central1/c1';
 const C2 = 'proj-b/europe-west1/c2';
 
 /** The calls a message lists, `METHOD path` without the query, in the order it lists them. */
-function listedCalls(message: SlackMessage): string[] {
+function listedCalls(message: { blocks?: unknown }): string[] {
   const text = JSON.stringify(message.blocks ?? []);
   return [...text.matchAll(/`(POST|PATCH|PUT|DELETE) ([^`?]+)[^`]*`/g)].map((m) => `${m[1]} ${m[2]}`);
 }
@@ -119,6 +119,12 @@ describe('dry-run=true', () => {
       expect(await listMemberships(h.sim, 'proj-a')).toEqual([]);
       expect((await getCluster(h.sim, C1)).resourceLabels).not.toHaveProperty('mesh_id');
       expect(await namespaceLabels(h.sim, C1, 'shop')).not.toHaveProperty('istio-injection');
+
+      // `/mesh status RUN_ID` shows the same plan, to the one who asks.
+      const runId = /Dry run `(r[0-9a-z]+)`/.exec(text)?.[1] ?? '';
+      const status = await ask(h.app.url, h.sim, `status ${runId}`);
+      expect(listedCalls(status)).toEqual(listedCalls(plan));
+      expect(JSON.stringify(status.blocks)).toContain(':memo: Register in the fleet — would register');
 
       const { made, afterApproval, prompt } = await realRun(h, command, title);
       expect(unique(listedCalls(plan))).toEqual(made);
