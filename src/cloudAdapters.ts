@@ -17,7 +17,7 @@ import { CloudOperations } from './cloud/operations.js';
 import { ResourceManagerProjects } from './cloud/projects.js';
 import { ServiceUsage } from './cloud/services.js';
 import type { Config } from './config.js';
-import type { WorkflowDeps } from './workflows/engine.js';
+import type { CloudPorts } from './workflows/ports.js';
 
 /** @google-cloud/container takes host, port and protocol apart rather than a URL. */
 function containerEndpoint(url: string): { apiEndpoint: string; port: number; protocol: string } {
@@ -30,18 +30,13 @@ function containerEndpoint(url: string): { apiEndpoint: string; port: number; pr
   };
 }
 
-export type CloudAdapters = Pick<
-  WorkflowDeps,
-  'gke' | 'projects' | 'services' | 'fleet' | 'operations' | 'kube'
->;
-
 /** Every Google and Kubernetes client, each wrapped in its adapter. `wait` lets tests see the backoff. */
 export function buildCloudAdapters(
   google: Config['google'],
   wait?: Sleep,
   /** How old a feature read may be and still answer a run's poll: the shortest poll delay. */
   sharedReadMs = 0,
-): CloudAdapters {
+): CloudPorts {
   const credentials = google.accessToken
     ? staticCredentials(google.accessToken)
     : applicationDefaultCredentials();

@@ -49,6 +49,7 @@ import { createLogger, type Logger } from './log.js';
 import { serveRoutes, slackReceiver, type Listening, type Route } from './slack/receivers.js';
 import { slackLogger } from './slack/slackLogger.js';
 import { RunNotifier } from './slack/notifier.js';
+import { recordChanges } from './cloud/dryRun.js';
 import { deleteKeysUnder, Keys } from './store/keys.js';
 import { ClusterLocks } from './store/locks.js';
 import { MessageStore } from './store/messages.js';
@@ -123,6 +124,7 @@ async function buildWorkflowDeps(
   const { buildCloudAdapters } = await import('./cloudAdapters.js');
   return {
     batches,
+    dryRun: recordChanges,
     ...buildCloudAdapters(config.google, undefined, config.polling.intervalMs ?? config.polling.initialMs),
     notifier: new RunNotifier(outbox),
     clock,

@@ -86,7 +86,8 @@ export const consolePage = String.raw`<!doctype html>
     satellite: '📡', clipboard: '📋', syringe: '💉', arrows_counterclockwise: '🔄', electric_plug: '🔌', inbox_tray: '📥',
     arrow_forward: '▶️', octagonal_sign: '🛑', warning: '⚠️', eyes: '👀', ocean: '🌊', building_construction: '🏗️',
     rotating_light: '🚨', green_heart: '💚', satellite_antenna: '📡', twisted_rightwards_arrows: '🔀', no_bell: '🔕',
-    information_source: 'ℹ️', grey_question: '❔', scissors: '✂️', rocket: '🚀', wastebasket: '🗑️' };
+    information_source: 'ℹ️', grey_question: '❔', scissors: '✂️', rocket: '🚀', wastebasket: '🗑️',
+    test_tube: '🧪', memo: '📝', hourglass: '⌛', construction: '🚧' };
   var el = function (id) { return document.getElementById(id); };
   var me = function () { return el('user').value; };
   function nameOf(id) {

@@ -13,19 +13,26 @@ async function replayAnswer(claimant: string, deps: HandlerDeps): Promise<Epheme
     : ephemeral('This request was already received, and it started nothing. Nothing was changed.');
 }
 
+/** Where a run goes and what it does, as a verb hands it to admission. */
+interface RunRequest {
+  kind: WorkflowKind;
+  /** The cluster, or (a batch) the scope named after the run's id that it locks instead. */
+  target: ClusterRef | ((runId: string) => ClusterRef);
+  options: RunRecord['options'];
+  dryRun?: boolean;
+}
+
 /**
  * A new run, admitted: the trigger claimed (a replayed request starts nothing twice), the record
- * written and the cluster locked (one run per cluster), all in one Redis round trip, then the job
- * enqueued. Returns the run, or the answer that says why nothing started.
+ * written and the cluster locked (one run per cluster; a dry run locks nothing), all in one Redis
+ * round trip, then the job enqueued. Returns the run (and the active run that holds the cluster, for a
+ * dry run admitted beside it), or the answer that says why nothing started.
  */
-export async function admitRun(
-  kind: WorkflowKind,
-  /** The cluster, or (a batch) the scope named after the run's id that it locks instead. */
-  target: ClusterRef | ((runId: string) => ClusterRef),
-  options: RunRecord['options'],
+async function admit(
+  { kind, target, options, dryRun }: RunRequest,
   request: CommandRequest,
   deps: HandlerDeps,
-): Promise<RunRecord | EphemeralReply> {
+): Promise<{ run: RunRecord; holder?: string } | EphemeralReply> {
   const { runs, locks, triggers, queue, clock, log } = deps;
   const id = deps.newRunId();
   const cluster = typeof target === 'function' ? target(id) : target;
@@ -43,6 +50,7 @@ export async function admitRun(
     requester: { userId: request.userId, channelId: request.channelId },
     cluster,
     options,
+    ...(dryRun ? { dryRun } : {}),
   });
   const admitted = await runs.admit(run, request.triggerId);
   if (admitted.state === 'replay') return replayAnswer(admitted.claimant, deps);
@@ -50,7 +58,7 @@ export async function admitRun(
     const other = await runs.get(admitted.holder);
     const where = other ? ` in <#${other.slack.channel}>` : '';
     return ephemeral(
-      `A run is already going for \`${clusterKey(cluster)}\`: run \`${admitted.holder}\`${where}. Follow its thread; one run per cluster at a time.`,
+      `A run is already going for \`${clusterKey(cluster)}\`: run \`${admitted.holder}\`${where}. Follow its thread; one run per cluster at a time. \`dry-run=true\` shows what a run would do, beside it.`,
     );
   }
   try {
@@ -61,12 +69,46 @@ export async function admitRun(
     throw error;
   }
   log.info(
-    { runId: id, kind, cluster: clusterKey(cluster), requester: request.userId, options },
+    { runId: id, kind, cluster: clusterKey(cluster), requester: request.userId, options, dryRun },
     'run queued',
   );
-  return admitted.run;
+  return { run: admitted.run, ...(admitted.holder ? { holder: admitted.holder } : {}) };
 }
 
-export function isReply(value: RunRecord | EphemeralReply): value is EphemeralReply {
+/** A run admitted (see `admit`), or the answer that says why nothing started. */
+export async function admitRun(
+  kind: WorkflowKind,
+  target: RunRequest['target'],
+  options: RunRecord['options'],
+  request: CommandRequest,
+  deps: HandlerDeps,
+): Promise<RunRecord | EphemeralReply> {
+  const admitted = await admit({ kind, target, options }, request, deps);
+  return isReply(admitted) ? admitted : admitted.run;
+}
+
+/**
+ * A dry run of `kind` on `cluster`, admitted beside any run that holds the cluster; the answer says
+ * what it will do (`what`: "managed Cloud Service Mesh on `P/L/C`") and that it changes nothing.
+ */
+export async function admitDryRun(
+  kind: WorkflowKind,
+  cluster: ClusterRef,
+  options: RunRecord['options'],
+  what: string,
+  request: CommandRequest,
+  deps: HandlerDeps,
+): Promise<EphemeralReply> {
+  const admitted = await admit({ kind, target: cluster, options, dryRun: true }, request, deps);
+  if (isReply(admitted)) return admitted;
+  const beside = admitted.holder
+    ? ` Run \`${admitted.holder}\` is going on this cluster: the plan reads the world as it is now, and holds nothing up.`
+    : '';
+  return ephemeral(
+    `:test_tube: Queued dry run \`${admitted.run.id}\`: ${what}. It reads everything, runs every check and changes nothing; the plan follows in a thread in this channel.${beside}`,
+  );
+}
+
+export function isReply(value: object): value is EphemeralReply {
   return 'response_type' in value;
 }

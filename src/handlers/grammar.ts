@@ -125,6 +125,14 @@ export function booleanOption(key: string): OptionReader<boolean> {
     value === 'true' || value === 'false' ? value === 'true' : invalid(`\`${key}=\` takes true or false`);
 }
 
+/** `dry-run=true`: read everything, run every check, post the plan, change nothing. */
+export const dryRunOption = { 'dry-run': booleanOption('dry-run') };
+
+/** `{ dryRun: true }` when the options ask for a dry run (absent otherwise, as the command reads without it). */
+export function dryRunOf(options: { 'dry-run'?: boolean }): { dryRun?: true } {
+  return options['dry-run'] ? { dryRun: true } : {};
+}
+
 /** `VERB REF [#channel]`: a cluster and, if given, a channel. */
 export function clusterAndChannel(
   [ref, channelArg, ...rest]: string[],

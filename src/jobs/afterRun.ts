@@ -2,7 +2,7 @@
  * What follows a finished run, outside its workflow: a cluster just put on the mesh is watched
  * from its channel (config `watch.afterEnable`), so its upgrades are heard of; a cluster whose
  * managed mesh was turned off is watched no more, so nobody is told that its revisions are gone.
- * Both are told once in the run's thread (the events are keyed).
+ * Both are told once in the run's thread (the events are keyed). A dry run is followed by neither.
  */
 import type { Outbox } from '../slack/outbox.js';
 import type { WatchStore } from '../store/watches.js';
@@ -22,7 +22,8 @@ export interface AfterRunDeps {
 export function afterRun(deps: AfterRunDeps) {
   const { watches, scheduler, outbox, notifier, clock } = deps;
   return async (run: RunRecord): Promise<void> => {
-    if (run.status !== 'succeeded') return;
+    // A dry run changed nothing: there is nothing new to watch, nor anything turned off.
+    if (run.status !== 'succeeded' || run.dryRun) return;
     const cluster = clusterKey(run.cluster);
     if (run.kind === 'enable-cluster' && deps.watchAfterEnable) {
       await watches.add(cluster, {

@@ -11,7 +11,7 @@ export function listMessage(runs: RunRecord[], watches: WatchRecord[], now: numb
     .slice(0, MAX)
     .map(
       (run) =>
-        `• \`${run.id}\` ${run.kind} \`${clusterKey(run.cluster)}\` — ${run.status} at *${run.step}*, ${age(now - run.createdAt)} old, asked by <@${run.requester.userId}> in <#${run.slack.channel}>`,
+        `• \`${run.id}\` ${run.kind}${run.dryRun ? ' (dry run)' : ''} \`${clusterKey(run.cluster)}\` — ${run.status} at *${run.step}*, ${age(now - run.createdAt)} old, asked by <@${run.requester.userId}> in <#${run.slack.channel}>`,
     );
   const watchLines = watches.slice(0, MAX).map((watch) => {
     const channels = watch.channels

@@ -5,6 +5,7 @@ import type { RunRecord } from '../workflows/run.js';
 import type { MessageContent } from '../store/messages.js';
 import type { Outbox } from './outbox.js';
 import { resolvedListMessage } from './renderBatch.js';
+import { dryRunPlanMessage } from './renderDryRun.js';
 import { approvalMessage, closedApprovalMessage, rootMessage, runEventText, truncate } from './render.js';
 
 /** Run messages are kept a week: long enough for the last updates and for `status` to link the thread. */
@@ -53,7 +54,13 @@ export class RunNotifier implements Notifier {
       case 'finished':
         if (unstartedBatch(run))
           return this.respond(run, 'outcome', { text: truncate(runEventText(run, event), 3900) });
-        await this.post(run, 'outcome', { text: truncate(runEventText(run, event), 3900) }, { thread: root });
+        // A dry run's outcome is its plan.
+        await this.post(
+          run,
+          'outcome',
+          run.dryRun ? dryRunPlanMessage(run) : { text: truncate(runEventText(run, event), 3900) },
+          { thread: root },
+        );
         return this.outbox.update(root, rootMessage(run), run.version);
       case 'closed':
         if (unstartedBatch(run)) return;

@@ -4,13 +4,20 @@
  */
 import type { KnownBlock } from '@slack/web-api';
 import { listed } from '../text.js';
+import { callLine, commandOf } from './planCalls.js';
 import { batchApprovalSummary, batchOptions, batchTable } from './renderBatch.js';
 import { describePlane } from '../workflows/enableCluster.js';
 import { plannedNamespaces } from '../workflows/steps/injection.js';
 import type { Plane, RunEvent } from '../workflows/events.js';
 import type { MeshCondition, PlaneState } from '../workflows/ports.js';
 import { workflowOf } from '../workflows/registry.js';
-import { clusterKey, type InjectionPlan, type RunRecord, type StepStatus } from '../workflows/run.js';
+import {
+  clusterKey,
+  type DryRunPlan,
+  type InjectionPlan,
+  type RunRecord,
+  type StepStatus,
+} from '../workflows/run.js';
 
 export const APPROVE_ACTION = 'approval_approve';
 export const REJECT_ACTION = 'approval_reject';
@@ -58,11 +65,43 @@ function subject(run: RunRecord): string {
 }
 
 function title(run: RunRecord): string {
-  return `${workflowOf(run.kind).title} ${subject(run)}`;
+  return `${run.dryRun ? 'Dry run: ' : ''}${workflowOf(run.kind).title} ${subject(run)}`;
 }
 
-function stepTitle(run: RunRecord): string {
+/** A dry run's status says that it changes nothing, and a failure is the blocker it found. */
+const dryRunStatusLines: Partial<Record<RunRecord['status'], string>> = {
+  queued: ':test_tube: Dry run queued: it changes nothing',
+  running: ':test_tube: Dry run: reading and checking, changing nothing',
+  waiting: ':test_tube: Dry run: reading and checking, changing nothing',
+  succeeded: ':test_tube: Dry run done: nothing was changed; the plan is in the thread',
+  failed: ':construction: Dry run found a blocker: nothing was changed; see the thread',
+};
+
+function statusLine(run: RunRecord): string {
+  return (run.dryRun && dryRunStatusLines[run.status]) || statusLines[run.status];
+}
+
+export function stepTitle(run: RunRecord): string {
   return workflowOf(run.kind).titles[run.step] ?? run.step;
+}
+
+/**
+ * A dry run's checklist line, when its step would change or wait for something: what it would do, not
+ * what a real step says it did (a dry run registered nothing). Steps that only read say what they read.
+ */
+function dryRunStep(
+  plan: DryRunPlan,
+  step: string,
+  status: StepStatus | undefined,
+): [string, string] | undefined {
+  if (status !== 'done') return undefined;
+  const calls = plan.calls.filter((c) => c.step === step);
+  if (calls.length === 1) return [':memo:', `would ${calls[0]!.change}`];
+  if (calls.length > 1) return [':memo:', `would make ${calls.length} changes`];
+  const wait = plan.waits.find((w) => w.step === step);
+  if (wait) return [':hourglass:', `would wait for this${wait.detail ? ` (now: ${wait.detail})` : ''}`];
+  if (plan.approval?.step === step) return [':raised_hand:', 'would ask for approval'];
+  return undefined;
 }
 
 export function rootMessage(run: RunRecord): { text: string; blocks: KnownBlock[] } {
@@ -70,9 +109,11 @@ export function rootMessage(run: RunRecord): { text: string; blocks: KnownBlock[
   const checklist = order
     .map((step) => {
       const progress = run.steps[step];
-      const icon = stepIcons[progress?.status ?? 'pending'];
-      const detail = progress?.detail ? ` — ${progress.detail}` : '';
-      return `${icon} ${titles[step] ?? step}${detail}`;
+      const [icon, detail] = (run.dryRun && dryRunStep(run.dryRun, step, progress?.status)) || [
+        stepIcons[progress?.status ?? 'pending'],
+        progress?.detail,
+      ];
+      return `${icon} ${titles[step] ?? step}${detail ? ` — ${detail}` : ''}`;
     })
     .join('\n');
   const namespaces = run.options.namespaces.length ? listed(run.options.namespaces, 10) : 'none';
@@ -81,14 +122,14 @@ export function rootMessage(run: RunRecord): { text: string; blocks: KnownBlock[
       ? `Batch \`${run.id}\` · requested by <@${run.requester.userId}> · ${batchOptions(run)}`
       : `Run \`${run.id}\` · requested by <@${run.requester.userId}> · namespaces: ${namespaces} · restart: ${run.options.restart}`;
   const blocks: KnownBlock[] = [
-    { type: 'section', text: { type: 'mrkdwn', text: `*${title(run)}*\n${statusLines[run.status]}` } },
+    { type: 'section', text: { type: 'mrkdwn', text: `*${title(run)}*\n${statusLine(run)}` } },
     { type: 'section', text: { type: 'mrkdwn', text: truncate(checklist) } },
     ...(run.kind === 'enable-batch'
       ? [{ type: 'section', text: { type: 'mrkdwn', text: truncate(batchTable(run)) } } satisfies KnownBlock]
       : []),
     { type: 'context', elements: [{ type: 'mrkdwn', text: truncate(about) }] },
   ];
-  return { text: `${title(run)}: ${statusLines[run.status]}`, blocks };
+  return { text: `${title(run)}: ${statusLine(run)}`, blocks };
 }
 
 /** "Set `a=b`, remove `c`", or "Remove `a` and `b`". */
@@ -168,15 +209,18 @@ export function parseApprovalButtonValue(value: string): { runId: string; planHa
   return { runId, planHash };
 }
 
-function whoMayApprove(run: RunRecord): string {
-  const approval = run.approval;
+/** Who may approve a run of `requester`'s: "Needs one approver of @a, @b, not @requester (who asked)." */
+export function whoMayApprove(
+  approval: { required: number; approvers: string[] } | undefined,
+  requester: string,
+): string {
   if (!approval) return '';
   const who = approval.approvers.length
     ? approval.approvers.map(mention).join(', ')
     : 'nobody (MESHOPS_APPROVERS is empty)';
   return approval.required > 1
-    ? `Needs ${approval.required} different approvers of ${who}, neither of them <@${run.requester.userId}> (who asked).`
-    : `Needs one approver of ${who}, not <@${run.requester.userId}> (who asked).`;
+    ? `Needs ${approval.required} different approvers of ${who}, neither of them <@${requester}> (who asked).`
+    : `Needs one approver of ${who}, not <@${requester}> (who asked).`;
 }
 
 function approvalProgress(run: RunRecord): string {
@@ -187,11 +231,47 @@ function approvalProgress(run: RunRecord): string {
   return `\n:white_check_mark: Approved by ${by}: ${left} more approver(s) needed, someone else.`;
 }
 
+/** Room the calls of a prompt's "after approval" section may take, with its head and tail. */
+const AFTER_APPROVAL_BUDGET = 2600;
+
+/**
+ * What approving lets happen, call by call, as a dry run of the same command lists it (the steps
+ * after the approval were rehearsed through the dry-run decorator when the prompt was asked for).
+ */
+function afterApprovalText(run: RunRecord): string | null {
+  const after = run.approval?.after;
+  if (!after) return null;
+  const { titles } = workflowOf(run.kind);
+  const lines = [
+    ...after.calls.map(callLine),
+    ...after.waits.map((w) => `• then waits for *${titles[w.step] ?? w.step}*`),
+  ];
+  const shown: string[] = [];
+  let used = 0;
+  for (const line of lines) {
+    if (used + line.length + 1 > AFTER_APPROVAL_BUDGET) break;
+    shown.push(line);
+    used += line.length + 1;
+  }
+  const left = after.total - after.calls.length + (lines.length - shown.length);
+  return [
+    after.total
+      ? `*Approving lets these ${after.total} change(s) happen*, as \`dry-run=true\` lists them:`
+      : '*Approving changes nothing more*: it is all as asked already.',
+    ...shown,
+    left ? `• …and ${left} more: \`${commandOf(run)} dry-run=true\` lists every one.` : '',
+    after.stopped ? `:warning: Rehearsing them stopped short: ${after.stopped}` : '',
+  ]
+    .filter(Boolean)
+    .join('\n');
+}
+
 export function approvalMessage(run: RunRecord): { text: string; blocks: KnownBlock[] } {
   const approval = run.approval;
   const expires = approval ? ` Expires ${slackDate(approval.expiresAt)}.` : '';
   const hash = approval?.planHash ?? '';
   const value = approvalButtonValue(run.id, hash);
+  const afterApproval = afterApprovalText(run);
   return {
     text: `Approval needed: ${workflowOf(run.kind).approves} ${subject(run)}`,
     blocks: [
@@ -199,13 +279,16 @@ export function approvalMessage(run: RunRecord): { text: string; blocks: KnownBl
         type: 'section',
         text: { type: 'mrkdwn', text: truncate(`:raised_hand: Approval needed\n${approvalSummary(run)}`) },
       },
+      ...(afterApproval
+        ? [{ type: 'section', text: { type: 'mrkdwn', text: truncate(afterApproval) } } satisfies KnownBlock]
+        : []),
       {
         type: 'context',
         elements: [
           {
             type: 'mrkdwn',
             text: truncate(
-              `Requested by <@${run.requester.userId}> · run \`${run.id}\` · plan \`${hash}\`.${expires} ${whoMayApprove(run)}${approvalProgress(run)}`,
+              `Requested by <@${run.requester.userId}> · run \`${run.id}\` · plan \`${hash}\`.${expires} ${whoMayApprove(run.approval, run.requester.userId)}${approvalProgress(run)}`,
             ),
           },
         ],

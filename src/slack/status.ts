@@ -6,10 +6,12 @@ import type { KnownBlock } from '@slack/web-api';
 import type { AuditEntry } from '../store/audit.js';
 import type { MessageContent } from '../store/messages.js';
 import type { MeshSnapshot } from '../workflows/snapshot.js';
-import type { BatchMember, NamespacePlan, RunRecord } from '../workflows/run.js';
+import type { BatchMember, RunRecord } from '../workflows/run.js';
 import { describePlane, meshRevisionByChannel } from '../workflows/enableCluster.js';
 import { listed } from '../text.js';
-import { describeConditions, labelChange, rootMessage, truncate } from './render.js';
+import { MAX_BLOCKS, packed, planLine, section } from './blocks.js';
+import { describeConditions, labelChange, rootMessage } from './render.js';
+import { dryRunLines } from './renderDryRun.js';
 import { age } from './time.js';
 
 export interface LastRun {
@@ -17,15 +19,11 @@ export interface LastRun {
   permalink?: string;
 }
 
-function section(text: string): KnownBlock {
-  return { type: 'section', text: { type: 'mrkdwn', text: truncate(text) } };
-}
-
 function lastRunLine(last: LastRun | null, now: number): string {
   if (!last) return 'No meshops run for this cluster yet.';
   const { run, permalink } = last;
   const thread = permalink ? ` — <${permalink}|thread>` : ` in <#${run.slack.channel}>`;
-  return `Last run \`${run.id}\` (${run.kind}) *${run.status}* ${age(now - run.updatedAt)} ago, asked by <@${run.requester.userId}>${thread}.`;
+  return `Last run \`${run.id}\` (${run.kind}${run.dryRun ? ', a dry run' : ''}) *${run.status}* ${age(now - run.updatedAt)} ago, asked by <@${run.requester.userId}>${thread}.`;
 }
 
 /** What to say when there is no managed mesh to show, or null when there is one. */
@@ -149,38 +147,6 @@ export function statusMessage(
   return { text: `Cloud Service Mesh on ${snapshot.cluster}: control plane ${cp}, data plane ${dp}`, blocks };
 }
 
-/** Slack's limit of blocks in one message; the run's answer keeps two for its head and one for the tail. */
-const MAX_BLOCKS = 50;
-const SECTION_CHARS = 3000;
-
-function planLine(ns: NamespacePlan): string {
-  const workloads = ns.workloads.map((w) => `${w.kind} ${w.name}`).join(', ');
-  return (
-    `• \`${ns.name}\`: ${ns.pods} pod(s)` +
-    (ns.podDisruptionBudgets ? `, ${ns.podDisruptionBudgets} PodDisruptionBudget(s)` : '') +
-    (ns.settled ? ', already as wanted' : '') +
-    (workloads ? ` — ${workloads}` : '')
-  );
-}
-
-/** Lines packed into sections of at most 3,000 characters each (a longer line is cut). */
-function packed(lines: string[], room: number): { blocks: KnownBlock[]; left: number } {
-  const blocks: KnownBlock[] = [];
-  let current = '';
-  let index = 0;
-  for (; index < lines.length; index++) {
-    const line = truncate(lines[index] ?? '', SECTION_CHARS);
-    if (current && current.length + 1 + line.length > SECTION_CHARS) {
-      if (blocks.length + 1 >= room) break;
-      blocks.push(section(current));
-      current = '';
-    }
-    current = current ? `${current}\n${line}` : line;
-  }
-  if (current) blocks.push(section(current));
-  return { blocks, left: lines.length - index };
-}
-
 /**
  * `/mesh status RUN_ID`: a run's checklist and its whole plan, every namespace with its pods and
  * workloads, in as many sections as it takes (within Slack's 50 blocks).
@@ -209,6 +175,10 @@ export function runStatusMessage(run: RunRecord, permalink?: string): MessageCon
     const { blocks: list, left } = packed(lines, MAX_BLOCKS - blocks.length - 1);
     blocks.push(...list);
     if (left) blocks.push(section(`…and ${left} more cluster(s); \`/mesh status RUN_ID\` shows each run.`));
+  } else if (run.dryRun) {
+    const { blocks: list, left } = packed(dryRunLines(run), MAX_BLOCKS - blocks.length - 1);
+    blocks.push(...list);
+    if (left) blocks.push(section(`…and ${left} more line(s) that do not fit in one Slack message.`));
   } else if (plan) {
     const pods = plan.namespaces.reduce((sum, ns) => sum + ns.pods, 0);
     blocks.push(

@@ -26,30 +26,32 @@ return 1`;
 /**
  * Admission in one step: claim the Slack trigger (a replay starts nothing), take the cluster's lock
  * unless an active run holds it (a finished holder's lock is taken over), create and index the record.
+ * A dry run (ARGV[5] = '0') takes no lock and is never busy: it changes nothing, so it neither waits
+ * for nor holds up a real run; it is told which active run holds the cluster, if one does.
  * KEYS: trigger, run, runsByTime, activeRuns, runsOfCluster, clusterLock.
- * ARGV: run id, record JSON, createdAt, trigger TTL (s).
+ * ARGV: run id, record JSON, createdAt, trigger TTL (s), '1' to lock the cluster.
  */
 const admitRun = `
 if not redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[4], 'NX') then
   return {'replay', redis.call('GET', KEYS[1]) or ''}
 end
 local holder = redis.call('GET', KEYS[6])
-if holder and holder ~= ARGV[1] and redis.call('ZSCORE', KEYS[4], holder) then
-  return {'busy', holder}
-end
+local active = holder and holder ~= ARGV[1] and redis.call('ZSCORE', KEYS[4], holder)
+if active and ARGV[5] == '1' then return {'busy', holder} end
 if redis.call('EXISTS', KEYS[2]) == 1 then return {'exists', ''} end
 redis.call('HSET', KEYS[2], 'v', '1', 'json', ARGV[2])
 redis.call('ZADD', KEYS[3], ARGV[3], ARGV[1])
 redis.call('ZADD', KEYS[4], ARGV[3], ARGV[1])
 redis.call('ZADD', KEYS[5], ARGV[3], ARGV[1])
-redis.call('SET', KEYS[6], ARGV[1])
-return {'admitted', ''}`;
+if ARGV[5] == '1' then redis.call('SET', KEYS[6], ARGV[1]) end
+return {'admitted', active and holder or ''}`;
 
 /** How long a Slack trigger_id is remembered: Slack retries within minutes, replays are refused for a day. */
 const TRIGGER_TTL_SECONDS = 86_400;
 
 export type Admission =
-  | { state: 'admitted'; run: RunRecord }
+  /** `holder`: the active run that holds the cluster, when a dry run was admitted beside it. */
+  | { state: 'admitted'; run: RunRecord; holder?: string }
   /** The trigger was claimed before, by this run id (whose record may not exist: it started nothing). */
   | { state: 'replay'; claimant: string }
   /** Another active run holds the cluster. */
@@ -107,8 +109,9 @@ export class RunStore {
   }
 
   /**
-   * Admits a new run in one Redis round trip (see admitRun): the trigger claimed, the cluster locked,
-   * the record created at version 1 and indexed, or nothing written but the trigger's claim.
+   * Admits a new run in one Redis round trip (see admitRun): the trigger claimed, the cluster locked
+   * (not for a dry run), the record created at version 1 and indexed, or nothing written but the
+   * trigger's claim.
    */
   async admit(run: RunRecord, triggerId: string): Promise<Admission> {
     const stored = { ...run, version: 1 };
@@ -125,11 +128,12 @@ export class RunStore {
       encode(stored),
       String(run.createdAt),
       String(TRIGGER_TTL_SECONDS),
+      run.dryRun ? '0' : '1',
     )) as [string, string];
     if (state === 'replay') return { state, claimant: other };
     if (state === 'busy') return { state, holder: other };
     if (state !== 'admitted') throw new MeshopsError('ALREADY_EXISTS', `run ${run.id} already exists`);
-    return { state, run: stored };
+    return { state, run: stored, ...(other ? { holder: other } : {}) };
   }
 
   async get(id: string): Promise<RunRecord | null> {

@@ -221,7 +221,8 @@ function awaitPlane(plane: 'controlPlane' | 'dataPlane'): Step {
         ),
       );
     }
-    return { ...poll(ctx, state.state), facts };
+    // Before management is on (or while a dry run only plans it), the fleet reports no state at all.
+    return { ...poll(ctx, mesh?.[plane] ? state.state : 'not reported by the fleet yet'), facts };
   };
 }
 

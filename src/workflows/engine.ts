@@ -4,20 +4,18 @@
  * that the cluster still exists); the runner saves and parks.
  */
 import { asMeshopsError, isMeshopsError, MeshopsError } from '../errors.js';
+import { dryRunApplied } from './dryRun.js';
 import type {
   Batches,
   Clock,
-  Fleet,
-  Gke,
-  KubeFactory,
+  CloudPorts,
+  DryRunDecorator,
   Notifier,
-  Operations,
-  Projects,
-  Services,
+  Rehearsal,
   WorkloadKind,
 } from './ports.js';
 import type { WorkflowDefinition } from './registry.js';
-import type { RunRecord } from './run.js';
+import type { RehearsedRest, RunRecord } from './run.js';
 import { failure, stepApplied, type Advanced, type StepResult } from './transitions.js';
 
 export { failure, type Advanced, type Continuation, type StepResult } from './transitions.js';
@@ -40,18 +38,14 @@ export interface Policy {
   removeMeshIdOnDisable: boolean;
 }
 
-export interface WorkflowDeps {
-  gke: Gke;
-  projects: Projects;
-  services: Services;
-  fleet: Fleet;
-  operations: Operations;
-  kube: KubeFactory;
+export interface WorkflowDeps extends CloudPorts {
   notifier: Notifier;
   clock: Clock;
   policy: Policy;
   /** A batch's runs (the `enable-batch` workflow's only way to them). */
   batches: Batches;
+  /** Wraps the cloud ports for the steps of a dry run (src/cloud/dryRun.ts). */
+  dryRun: DryRunDecorator;
 }
 
 export interface StepContext {
@@ -60,6 +54,12 @@ export interface StepContext {
   now: number;
   /** How long the current step has been going. */
   elapsedMs: number;
+  /**
+   * The steps after this one, rehearsed now as a dry run through the same decorator (in memory,
+   * nothing saved), as if this step had gone on: what an approval lets happen. Undefined for a dry
+   * run (it is one) and for a batch's runs (their batch asks), or when the world could not be read.
+   */
+  rehearseRest(): Promise<RehearsedRest | undefined>;
 }
 
 export type Step = (ctx: StepContext) => Promise<StepResult>;
@@ -104,6 +104,65 @@ async function clusterGone(
   );
 }
 
+const refused = (what: string) => () =>
+  Promise.reject(new MeshopsError('INTERNAL', `a dry run ${what}; this step must not be part of one`));
+
+/**
+ * What the steps of a dry run see: the cloud ports through the recording decorator, a notifier that
+ * says nothing (the run's thread tells its plan once, at the end) and no way to start a batch's runs.
+ */
+function rehearsalDeps(deps: WorkflowDeps, rehearsal: Rehearsal): WorkflowDeps {
+  return {
+    ...deps,
+    ...rehearsal.ports,
+    notifier: { emit: () => Promise.resolve() },
+    batches: {
+      start: refused('starts no runs'),
+      runs: refused('follows no runs'),
+      decide: refused('decides nothing'),
+    },
+  };
+}
+
+/** A prompt shows a few dozen calls at most; the rest is counted (a dry run lists them all). */
+const REHEARSED_CALLS = 50;
+
+/** See StepContext.rehearseRest. */
+async function rehearseRest(
+  run: RunRecord,
+  workflow: Pick<WorkflowDefinition, 'order' | 'steps'>,
+  deps: WorkflowDeps,
+  now: number,
+): Promise<RehearsedRest | undefined> {
+  const next = workflow.order[workflow.order.indexOf(run.step) + 1];
+  if (run.dryRun || run.parent || !next) return undefined;
+  let rehearsed: RunRecord = {
+    ...run,
+    step: next,
+    status: 'running',
+    attempt: { since: now, polls: 0 },
+    dryRun: { calls: [], waits: [] },
+  };
+  try {
+    // A dry run never parks: every step is done, passed over or called again at once, within a few rounds.
+    for (let round = 0; round < workflow.order.length * 4; round++) {
+      const advanced = await advance(rehearsed, workflow, deps);
+      rehearsed = advanced.run;
+      if (advanced.then.type === 'stop') break;
+    }
+  } catch {
+    // The world did not answer (after the adapters' retries): the prompt goes without it.
+    return undefined;
+  }
+  const { calls, waits } = rehearsed.dryRun ?? { calls: [], waits: [] };
+  return {
+    calls: calls.slice(0, REHEARSED_CALLS),
+    total: calls.length,
+    waits,
+    ...(rehearsed.status === 'failed' ? { stopped: rehearsed.outcome?.message ?? 'failed' } : {}),
+  };
+}
+
 /**
  * Runs the current step once. Retryable errors (429/5xx after the adapter's own retries) are thrown
  * to the runner, which lets BullMQ try the job again; anything else ends the run with its hint.
@@ -116,15 +175,25 @@ export async function advance(
   const now = deps.clock.now();
   const step = workflow.steps[run.step];
   if (!step) throw new Error(`run ${run.id} is at ${run.step}, which its workflow does not have`);
+  // A dry run's steps never see the real mutating methods: the decorator stands in for them.
+  const rehearsal = run.dryRun ? deps.dryRun(deps, run.cluster, run.dryRun.calls) : undefined;
+  const stepDeps = rehearsal ? rehearsalDeps(deps, rehearsal) : deps;
   let result: StepResult;
   try {
-    result = await step({ run, deps, now, elapsedMs: now - run.attempt.since });
+    result = await step({
+      run,
+      deps: stepDeps,
+      now,
+      elapsedMs: now - run.attempt.since,
+      rehearseRest: () => rehearseRest(run, workflow, deps, now),
+    });
   } catch (error) {
     const meshopsError = asMeshopsError(error);
-    const gone = await clusterGone(run, deps, meshopsError, workflow.titles?.[run.step] ?? run.step);
+    const gone = await clusterGone(run, stepDeps, meshopsError, workflow.titles?.[run.step] ?? run.step);
     if (gone) result = failure(gone);
     else if (meshopsError.retryable) throw meshopsError;
     else result = failure(meshopsError);
   }
+  if (rehearsal) return dryRunApplied(run, result, rehearsal.recorded(), now, workflow.order);
   return stepApplied(run, result, now, workflow.order);
 }

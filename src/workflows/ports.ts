@@ -251,6 +251,46 @@ export interface Clock {
   now(): number;
 }
 
+/** The ports through which a run reaches Google and the clusters: what a dry run wraps. */
+export interface CloudPorts {
+  gke: Gke;
+  projects: Projects;
+  services: Services;
+  fleet: Fleet;
+  operations: Operations;
+  kube: KubeFactory;
+}
+
+/** A change a dry run would have made: what the recording decorator wrote down instead of calling. */
+export interface PlannedCall {
+  api: 'gkehub' | 'container' | 'serviceusage' | 'kubernetes';
+  method: 'POST' | 'PATCH' | 'PUT' | 'DELETE';
+  /** The request's path and query, as the API is called: `/v1/projects/P/locations/global/features?featureId=servicemesh`. */
+  path: string;
+  /** The resource it changes or creates: `projects/P/locations/L/memberships/NAME`, `namespaces/shop`. */
+  resource: string;
+  /** What it changes, in words: `mesh_id=proj-123 added (env, team kept)`. */
+  change: string;
+}
+
+/** A dry run's cloud ports, and what they recorded instead of changing. */
+export interface Rehearsal {
+  ports: CloudPorts;
+  /** The calls recorded through `ports` so far. */
+  recorded(): PlannedCall[];
+}
+
+/**
+ * Wraps a run's cloud ports for a dry run (src/cloud/dryRun.ts): reads go through, every mutating
+ * method records the call it would make and answers as if it had. `earlier` are the calls the run's
+ * earlier steps recorded, so a step sees what they would have created (a membership, an enabled API).
+ */
+export type DryRunDecorator = (
+  ports: CloudPorts,
+  cluster: ClusterRef,
+  earlier: readonly PlannedCall[],
+) => Rehearsal;
+
 /** A batch's runs, as its steps see them (src/jobs/batches.ts keeps them in Redis and the run queue). */
 export interface Batches {
   /**

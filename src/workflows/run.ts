@@ -2,7 +2,7 @@
  * The run record: the truth about one run. It lives in Redis (src/store), versioned and written with
  * compare-and-set; the BullMQ job only says "advance this run".
  */
-import type { ClusterInfo, ClusterRef, OperationRef, PlaneState } from './ports.js';
+import type { ClusterInfo, ClusterRef, OperationRef, PlaneState, PlannedCall } from './ports.js';
 
 /** The workflows meshops runs; each has its definition in src/workflows/registry.ts. */
 export type WorkflowKind = 'enable-cluster' | 'inject' | 'uninject' | 'disable-cluster' | 'enable-batch';
@@ -79,6 +79,18 @@ export interface ApprovalState {
   approvals: Decision[];
   /** The final decision: the last approval needed, or a rejection. */
   decision?: Decision;
+  /** What the steps after the approval would change, rehearsed as a dry run when it was asked for. */
+  after?: RehearsedRest;
+}
+
+/** A rehearsal of a run's remaining steps (the first calls of it: a prompt shows no more). */
+export interface RehearsedRest {
+  calls: DryRunPlan['calls'];
+  /** Every call the rehearsal recorded, shown or not. */
+  total: number;
+  waits: DryRunPlan['waits'];
+  /** Why the rehearsal stopped before the end (a blocker it found), if it did. */
+  stopped?: string;
 }
 
 /** What the injection steps (plan, approval, label, restart, verify) need and keep. */
@@ -112,6 +124,18 @@ export interface Outcome {
   hint?: string;
 }
 
+/**
+ * What a dry run found, step by step: every change a real run would make (recorded by the dry-run
+ * decorator instead of made) and everything it would wait for (a plane to come up, an approval, pods).
+ */
+export interface DryRunPlan {
+  calls: Array<PlannedCall & { step: StepName }>;
+  /** What the step would have waited for, as it said it (the state it saw). */
+  waits: Array<{ step: StepName; detail: string }>;
+  /** The approval a real run would ask for at `step`, and of whom. */
+  approval?: { step: StepName; required: number; approvers: string[] };
+}
+
 /** Who cancelled a run, and when. */
 export interface Cancellation {
   by: string;
@@ -141,6 +165,8 @@ interface RunCommon {
   cancel?: Cancellation;
   /** A run of a batch (`enable-batch`): it says nothing in Slack of its own; its batch does. */
   parent?: string;
+  /** A dry run (`dry-run=true`): reads everything, changes nothing, and keeps here what it would do. */
+  dryRun?: DryRunPlan;
 }
 
 export interface EnableClusterRun extends RunCommon {
@@ -236,6 +262,7 @@ export function newRun(input: {
   options: RunRecord['options'];
   /** The workflow's first step. */
   firstStep: StepName;
+  dryRun?: boolean;
 }): RunRecord {
   // The kind and its options come together from the verb that admits the run.
   return {
@@ -253,5 +280,6 @@ export function newRun(input: {
     attempt: { since: input.now, polls: 0 },
     facts: {},
     slack: { channel: input.requester.channelId },
+    ...(input.dryRun ? { dryRun: { calls: [], waits: [] } } : {}),
   } as RunRecord;
 }

@@ -167,7 +167,7 @@ export function isDecisionRefusal(
 
 /**
  * A cancel, if the run has not reached its point of no return (the first step that changes what
- * users run: labelling namespaces). Else a refusal that says why.
+ * users run: labelling namespaces; a dry run has none). Else a refusal that says why.
  */
 export function cancelled(
   run: RunRecord,
@@ -176,7 +176,8 @@ export function cancelled(
   pointOfNoReturn: StepName,
 ): RunRecord | { refused: string } {
   if (isTerminal(run)) return { refused: `run \`${run.id}\` has already ended (${run.status})` };
-  if (order.indexOf(run.step) >= order.indexOf(pointOfNoReturn)) {
+  // A dry run changes nothing, so it has no point of no return.
+  if (!run.dryRun && order.indexOf(run.step) >= order.indexOf(pointOfNoReturn)) {
     return {
       refused: `run \`${run.id}\` is past its point of no return: it has started changing namespaces, and stopping now would leave them half done`,
     };
@@ -188,7 +189,11 @@ export function cancelled(
     cancel: cancellation,
     facts: finishedFacts(run.facts),
     steps: { ...run.steps, [run.step]: { status: 'skipped', at: cancellation.at, detail: 'cancelled' } },
-    outcome: { message: `Cancelled by <@${cancellation.by}> before its point of no return.` },
+    outcome: {
+      message: run.dryRun
+        ? `Dry run cancelled by <@${cancellation.by}>.`
+        : `Cancelled by <@${cancellation.by}> before its point of no return.`,
+    },
   };
 }
 

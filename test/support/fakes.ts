@@ -2,6 +2,7 @@
  * In-memory implementations of the workflow ports, for unit tests of the step machine. They keep
  * just enough state to answer the way the real adapters do; the emulator tests cover the wire.
  */
+import { recordChanges } from '../../src/cloud/dryRun.js';
 import { MeshopsError } from '../../src/errors.js';
 import type { Policy, WorkflowDeps } from '../../src/workflows/engine.js';
 import type {
@@ -145,6 +146,7 @@ export class FakeWorld {
     return {
       clock,
       batches: { start: noBatches, runs: noBatches, decide: noBatches },
+      dryRun: recordChanges,
       policy: {
         pollDelayMs: () => 1000,
         operationTimeoutMs: 60_000,

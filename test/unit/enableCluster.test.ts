@@ -192,6 +192,7 @@ describe('enable-cluster workflow', () => {
       deps,
       now: clock.now(),
       elapsedMs: 0,
+      rehearseRest: () => Promise.resolve(undefined),
     });
     expect(world.calls.filter((c) => c.startsWith('restart'))).toEqual(restarted);
   });

@@ -34,6 +34,42 @@ describe('parseMeshCommand', () => {
     });
   });
 
+  it('reads dry-run=true on enable cluster, inject, uninject and disable; refuses it on a batch', () => {
+    expect(read('enable cluster proj-a/us-central1/c1 namespaces=shop dry-run=true')).toEqual({
+      verb: 'enable',
+      kind: 'enable-cluster',
+      cluster: { project: 'proj-a', location: 'us-central1', name: 'c1' },
+      namespaces: ['shop'],
+      restart: true,
+      dryRun: true,
+    });
+    for (const text of [
+      'inject proj-a/us-central1/c1 shop dry-run=true',
+      'uninject proj-a/us-central1/c1 shop dry-run=true',
+      'disable cluster proj-a/us-central1/c1 unregister=true dry-run=true',
+    ])
+      expect(read(text)).toMatchObject({ dryRun: true });
+    // false reads as no dry run at all: the command is the one without the option.
+    expect(read('inject proj-a/us-central1/c1 shop dry-run=false')).toEqual(
+      read('inject proj-a/us-central1/c1 shop'),
+    );
+    expect(reasonOf('enable cluster proj-a/us-central1/c1 dry-run=yes')).toBe(
+      '`dry-run=` takes true or false',
+    );
+    expect(reasonOf('disable cluster proj-a/us-central1/c1 dry-run=true dry-run=true')).toBe(
+      '`dry-run=` is given twice',
+    );
+    expect(reasonOf('inject proj-a/us-central1/c1 shop dryrun=true')).toBe(
+      'unknown option `dryrun=`: use restart=, dry-run=',
+    );
+    expect(reasonOf('enable cluster proj-a/-/prod-* dry-run=true')).toBe(
+      '`dry-run=true` plans one cluster at a time: give one PROJECT/LOCATION/CLUSTER (no patterns or label: filters), once per cluster',
+    );
+    expect(reasonOf('enable cluster proj-a/us-central1/c1 label:env=dev dry-run=true')).toContain(
+      'plans one cluster at a time',
+    );
+  });
+
   it('reads several clusters, patterns and label filters as one batch', () => {
     expect(
       read(

@@ -1,14 +1,28 @@
 import type { ClusterRef } from '../../workflows/ports.js';
 import { clusterKey } from '../../workflows/run.js';
-import { admitRun, isReply } from '../admission.js';
-import { booleanOption, clusterArgument, invalid, isInvalid, parseOptions } from '../grammar.js';
+import { admitDryRun, admitRun, isReply } from '../admission.js';
+import {
+  booleanOption,
+  clusterArgument,
+  dryRunOf,
+  dryRunOption,
+  invalid,
+  isInvalid,
+  parseOptions,
+} from '../grammar.js';
 import { ephemeral } from '../reply.js';
 import { defineVerb } from '../verb.js';
 
-const usage = 'disable cluster PROJECT/LOCATION/CLUSTER [unregister=true] [restart=true|false]';
+const usage =
+  'disable cluster PROJECT/LOCATION/CLUSTER [unregister=true] [restart=true|false] [dry-run=true]';
 
 /** `/mesh disable cluster`: after approval, injection off, management manual, maybe unregistered. */
-export const disableVerb = defineVerb<{ cluster: ClusterRef; unregister: boolean; restart: boolean }>({
+export const disableVerb = defineVerb<{
+  cluster: ClusterRef;
+  unregister: boolean;
+  restart: boolean;
+  dryRun?: true;
+}>({
   name: 'disable',
   usage,
   summary:
@@ -21,21 +35,24 @@ export const disableVerb = defineVerb<{ cluster: ClusterRef; unregister: boolean
     const options = parseOptions(rest, {
       unregister: booleanOption('unregister'),
       restart: booleanOption('restart'),
+      ...dryRunOption,
     });
     if (isInvalid(options)) return options;
-    return { cluster, unregister: options.unregister ?? false, restart: options.restart ?? true };
+    return {
+      cluster,
+      unregister: options.unregister ?? false,
+      restart: options.restart ?? true,
+      ...dryRunOf(options),
+    };
   },
   async handle(command, request, deps) {
-    const admitted = await admitRun(
-      'disable-cluster',
-      command.cluster,
-      { namespaces: [], restart: command.restart, unregister: command.unregister },
-      request,
-      deps,
-    );
+    const options = { namespaces: [], restart: command.restart, unregister: command.unregister };
+    const what = `managed Cloud Service Mesh off for \`${clusterKey(command.cluster)}\`${command.unregister ? ', then unregistered from the fleet' : ''}`;
+    if (command.dryRun) return admitDryRun('disable-cluster', command.cluster, options, what, request, deps);
+    const admitted = await admitRun('disable-cluster', command.cluster, options, request, deps);
     if (isReply(admitted)) return admitted;
     return ephemeral(
-      `:inbox_tray: Queued run \`${admitted.id}\`: managed Cloud Service Mesh off for \`${clusterKey(command.cluster)}\`${command.unregister ? ', then unregistered from the fleet' : ''} (after approval, which lists what will change). Progress follows in a thread in this channel.`,
+      `:inbox_tray: Queued run \`${admitted.id}\`: ${what} (after approval, which lists what will change). Progress follows in a thread in this channel.`,
     );
   },
 });

@@ -1,5 +1,5 @@
 import { accessRefusal, auditRefusal } from '../access.js';
-import { admitRun, isReply } from '../admission.js';
+import { admitDryRun, admitRun, isReply } from '../admission.js';
 import type { HandlerDeps } from '../deps.js';
 import type { EphemeralReply } from '../reply.js';
 import type { CommandRequest } from '../verb.js';
@@ -8,6 +8,8 @@ import type { ClusterRef } from '../../workflows/ports.js';
 import {
   booleanOption,
   clusterArgument,
+  dryRunOf,
+  dryRunOption,
   invalid,
   isInvalid,
   namespaceNames,
@@ -25,6 +27,7 @@ export interface EnableClusterCommand {
   cluster: ClusterRef;
   namespaces: string[];
   restart: boolean;
+  dryRun?: true;
 }
 
 /** Several clusters, or patterns: one batch, its list confirmed first. */
@@ -37,7 +40,7 @@ export interface EnableBatchCommand {
 }
 
 const usage =
-  'enable cluster PROJECT/LOCATION/CLUSTER [more clusters or patterns: PROJECT/-/prod-*] [label:KEY=VALUE] [namespaces=a,b] [restart=true|false]';
+  'enable cluster PROJECT/LOCATION/CLUSTER [more clusters or patterns: PROJECT/-/prod-*] [label:KEY=VALUE] [namespaces=a,b] [restart=true|false] [dry-run=true]';
 
 /** Targets in one command: more is a fleet to describe with patterns. */
 const MAX_TARGETS = 50;
@@ -74,7 +77,9 @@ function batchTargets(written: string[], aliases: Record<string, string>): strin
     }
     // A stray word after the first cluster reads as a mistyped option sooner than a cluster.
     if (targets.length > 0 && !text.includes('/') && !Object.hasOwn(aliases, text))
-      return invalid(`${show(text)} is not an option (namespaces=, restart=) nor a cluster reference`);
+      return invalid(
+        `${show(text)} is not an option (namespaces=, restart=, dry-run=) nor a cluster reference`,
+      );
     const cluster = clusterArgument(text, aliases, usage);
     if (isInvalid(cluster)) return cluster;
     targets.push(clusterKey(cluster));
@@ -106,7 +111,11 @@ export const enableVerb = defineVerb<EnableClusterCommand | EnableBatchCommand>(
       return invalid(
         `${written.length} clusters and patterns is more than one command takes (${MAX_TARGETS}): use patterns such as \`my-proj/-/prod-*\``,
       );
-    const options = parseOptions(optionArgs, { namespaces, restart: booleanOption('restart') });
+    const options = parseOptions(optionArgs, {
+      namespaces,
+      restart: booleanOption('restart'),
+      ...dryRunOption,
+    });
     if (isInvalid(options)) return options;
     const labels: Record<string, string> = {};
     for (const arg of labelArgs) {
@@ -122,27 +131,29 @@ export const enableVerb = defineVerb<EnableClusterCommand | EnableBatchCommand>(
     if (only !== null && pattern(only) === null) {
       const cluster = clusterArgument(only, aliases, usage);
       if (isInvalid(cluster)) return cluster;
-      return { kind: 'enable-cluster', cluster, ...common };
+      return { kind: 'enable-cluster', cluster, ...common, ...dryRunOf(options) };
     }
+    // A batch's runs wait for one approval of them all; a dry run of each is a plan per cluster.
+    if (options['dry-run'])
+      return invalid(
+        '`dry-run=true` plans one cluster at a time: give one PROJECT/LOCATION/CLUSTER (no patterns or label: filters), once per cluster',
+      );
     const targets = batchTargets(written, aliases);
     if (isInvalid(targets)) return targets;
     return { kind: 'enable-batch', targets, labels, ...common };
   },
   async handle(command, request, deps) {
     if (command.kind === 'enable-batch') return admitBatch(command, request, deps);
-    const admitted = await admitRun(
-      'enable-cluster',
-      command.cluster,
-      { namespaces: command.namespaces, restart: command.restart },
-      request,
-      deps,
-    );
-    if (isReply(admitted)) return admitted;
+    const options = { namespaces: command.namespaces, restart: command.restart };
     const injected = command.namespaces.length
       ? ` then sidecar injection for ${command.namespaces.map((n) => `\`${n}\``).join(', ')} (after approval)`
       : '';
+    const what = `managed Cloud Service Mesh on \`${clusterKey(command.cluster)}\`${injected}`;
+    if (command.dryRun) return admitDryRun('enable-cluster', command.cluster, options, what, request, deps);
+    const admitted = await admitRun('enable-cluster', command.cluster, options, request, deps);
+    if (isReply(admitted)) return admitted;
     return ephemeral(
-      `:inbox_tray: Queued run \`${admitted.id}\`: managed Cloud Service Mesh on \`${clusterKey(command.cluster)}\`${injected}. Progress follows in a thread in this channel.`,
+      `:inbox_tray: Queued run \`${admitted.id}\`: ${what}. Progress follows in a thread in this channel.`,
     );
   },
 });

@@ -1,10 +1,12 @@
 import type { ClusterRef } from '../../workflows/ports.js';
 import { clusterKey } from '../../workflows/run.js';
 import type { InjectionMode } from '../../workflows/steps/injection.js';
-import { admitRun, isReply } from '../admission.js';
+import { admitDryRun, admitRun, isReply } from '../admission.js';
 import {
   booleanOption,
   clusterArgument,
+  dryRunOf,
+  dryRunOption,
   invalid,
   isInvalid,
   namespaceNames,
@@ -17,11 +19,12 @@ interface NamespacesCommand {
   cluster: ClusterRef;
   namespaces: string[];
   restart: boolean;
+  dryRun?: true;
 }
 
 /** `/mesh inject REF ns…` and `/mesh uninject REF ns…`: approval first, then label, restart, verify. */
 function namespacesVerb(mode: InjectionMode): RegisteredVerb {
-  const usage = `${mode} PROJECT/LOCATION/CLUSTER NAMESPACE… [restart=true|false]`;
+  const usage = `${mode} PROJECT/LOCATION/CLUSTER NAMESPACE… [restart=true|false] [dry-run=true]`;
   return defineVerb<NamespacesCommand>({
     name: mode,
     usage,
@@ -39,23 +42,20 @@ function namespacesVerb(mode: InjectionMode): RegisteredVerb {
       if (isInvalid(namespaces)) return namespaces;
       const options = parseOptions(
         rest.filter((arg) => arg.includes('=')),
-        { restart: booleanOption('restart') },
+        { restart: booleanOption('restart'), ...dryRunOption },
       );
       if (isInvalid(options)) return options;
-      return { cluster, namespaces, restart: options.restart ?? true };
+      return { cluster, namespaces, restart: options.restart ?? true, ...dryRunOf(options) };
     },
     async handle(command, request, deps) {
-      const admitted = await admitRun(
-        mode,
-        command.cluster,
-        { namespaces: command.namespaces, restart: command.restart },
-        request,
-        deps,
-      );
-      if (isReply(admitted)) return admitted;
+      const options = { namespaces: command.namespaces, restart: command.restart };
       const names = command.namespaces.map((n) => `\`${n}\``).join(', ');
+      const what = `sidecar injection ${mode === 'inject' ? 'on' : 'off'} for ${names} in \`${clusterKey(command.cluster)}\``;
+      if (command.dryRun) return admitDryRun(mode, command.cluster, options, what, request, deps);
+      const admitted = await admitRun(mode, command.cluster, options, request, deps);
+      if (isReply(admitted)) return admitted;
       return ephemeral(
-        `:inbox_tray: Queued run \`${admitted.id}\`: sidecar injection ${mode === 'inject' ? 'on' : 'off'} for ${names} in \`${clusterKey(command.cluster)}\` (after approval). Progress follows in a thread in this channel.`,
+        `:inbox_tray: Queued run \`${admitted.id}\`: ${what} (after approval). Progress follows in a thread in this channel.`,
       );
     },
   });

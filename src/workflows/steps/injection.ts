@@ -184,11 +184,16 @@ export function awaitApproval(untouched: string): Step {
     if (!ctx.run.facts.plan) return { type: 'next', skipped: true, detail: 'nothing to change' };
     const current = ctx.run.approval;
     if (!current) {
-      const requested = approvalRequested(
-        ctx,
-        planHash(ctx.run.facts.plan),
-        policy.approvalsNeeded(ctx.run.cluster.project),
-      );
+      // The prompt shows what approving lets happen, call by call, as a dry run would list it.
+      const after = await ctx.rehearseRest();
+      const requested: ApprovalState = {
+        ...approvalRequested(
+          ctx,
+          planHash(ctx.run.facts.plan),
+          policy.approvalsNeeded(ctx.run.cluster.project),
+        ),
+        ...(after ? { after } : {}),
+      };
       await notifier.emit({ ...ctx.run, approval: requested }, { type: 'approvalRequested' });
       return { type: 'approval', approval: requested, wakeAt: requested.remindAt };
     }
