@@ -12,10 +12,10 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { loadConfig } from '../src/config.js';
-import { buildCloudAdapters, type CloudAdapters } from '../src/cloudAdapters.js';
+import { buildCloudAdapters } from '../src/cloudAdapters.js';
 import { startSim, type Sim } from '../src/sim/index.js';
 import { membershipLocation } from '../src/workflows/enableCluster.js';
-import type { ClusterRef, OperationRef } from '../src/workflows/ports.js';
+import type { CloudPorts as CloudAdapters, ClusterRef, OperationRef } from '../src/workflows/ports.js';
 import { contractEnv } from '../test/support/harness.js';
 import { fleetWorld } from './fleetWorld.js';
 
