@@ -111,7 +111,11 @@ export function controlRouter({ world, clock, faults }: ControlTarget): Router {
       const rule = parseFaultRule(bodyOf(req));
       faults.add(rule);
       const count =
-        rule.rate === undefined ? `the next ${rule.times ?? 1} call(s)` : `${rule.rate * 100}% of calls`;
+        rule.rate === undefined
+          ? `the next ${rule.times ?? 1} call(s)`
+          : rule.rate === 1
+            ? 'every call'
+            : `${Math.round(rule.rate * 100)}% of calls`;
       return ok({
         done: `${rule.api} answers ${rule.status} to ${count}${rule.method ? ` (${rule.method})` : ''}.`,
       });
