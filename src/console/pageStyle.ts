@@ -75,6 +75,7 @@ export const pageStyle = String.raw`
   .pod.proxied { border-color: #9fd3bf; background: #eef8f3; }
   .pod.pending { border-style: dashed; color: var(--muted); }
   .pod small { color: var(--muted); }
+  #fleet-pane code { white-space: nowrap; }
 
   @media (max-width: 760px) {
     body { grid-template-columns: minmax(0, 1fr); grid-template-rows: auto auto minmax(0, 1fr); }

@@ -2,25 +2,15 @@
  * The console shows Slack's shortcodes as emoji: every shortcode meshops writes into a message (its
  * text lives in src/slack and src/handlers) has its emoji in the console's table, and the page carries it.
  */
-import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { emoji } from '../../src/console/emoji.js';
 import { consolePage } from '../../src/console/page.js';
-
-function sources(dir: string): string[] {
-  return readdirSync(dir, { withFileTypes: true }).flatMap((entry) =>
-    entry.isDirectory()
-      ? sources(join(dir, entry.name))
-      : entry.name.endsWith('.ts')
-        ? [join(dir, entry.name)]
-        : [],
-  );
-}
+import { filesUnder } from '../support/files.js';
 
 describe('console: emoji shortcodes', () => {
   const written = new Set(
     ['src/slack', 'src/handlers']
-      .flatMap(sources)
+      .flatMap((dir) => filesUnder(dir, '.ts'))
       .flatMap((file) =>
         [...readFileSync(file, 'utf8').matchAll(/:([a-z][a-z0-9_]*):/g)].map((m) => m[1] ?? ''),
       ),

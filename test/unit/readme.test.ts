@@ -3,10 +3,10 @@
  * only paths that exist, variables of the runtime contract, the Secret keys the manifests read, the
  * service account the Deployments run as, and IAM roles that deploy/README.md explains.
  */
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
 import { parseAllDocuments } from 'yaml';
 import { runtimeContract } from '../../src/config.js';
+import { filesUnder } from '../support/files.js';
 
 const readme = readFileSync('README.md', 'utf8');
 const deployReadme = readFileSync('deploy/README.md', 'utf8');
@@ -23,16 +23,6 @@ function codeBlocks(text: string): string[] {
   return [...text.matchAll(/```[a-z]*\n([\s\S]*?)```/g)].map((m) => m[1] ?? '');
 }
 
-function yamlFiles(dir: string): string[] {
-  return readdirSync(dir, { withFileTypes: true }).flatMap((entry) =>
-    entry.isDirectory()
-      ? yamlFiles(join(dir, entry.name))
-      : entry.name.endsWith('.yaml')
-        ? [join(dir, entry.name)]
-        : [],
-  );
-}
-
 /** Every value of `key` anywhere in the YAML documents under deploy/. */
 function valuesOf(key: string): string[] {
   const found: string[] = [];
@@ -45,7 +35,7 @@ function valuesOf(key: string): string[] {
       }
     }
   };
-  for (const file of yamlFiles('deploy')) {
+  for (const file of filesUnder('deploy', '.yaml')) {
     for (const doc of parseAllDocuments(readFileSync(file, 'utf8'))) visit(doc.toJS());
   }
   return found;
