@@ -73,7 +73,7 @@ export interface StartOptions {
   /** Listen for Slack on config.http.port (default true). */
   http?: boolean;
   /** Local mode: serve the web console at / on the emulator. */
-  console?: { sim: Pick<Sim, 'slack' | 'world'> };
+  console?: { sim: Pick<Sim, 'slack' | 'controlUrl'> };
   /** Local mode on a shared Redis: delete every key under the prefix when stopping. */
   deleteKeysOnStop?: boolean;
   /** Warn about Redis eviction and persistence (default true); local mode's own Redis keeps nothing on purpose. */

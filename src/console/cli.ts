@@ -16,7 +16,8 @@ import { addSecondApprover, CONSOLE_APPROVERS } from './workspace.js';
 const usage = `Usage: console --bot-url URL [--port 3000] [--host 127.0.0.1] [--advertise-host NAME]
                 [--port-base 8085 (0: any free ports)] [--speed 20] [--signing-secret S] [--token T] [--slack-token T]
   The emulator listens on port-base .. port-base+4 (Google APIs, Slack) and from port-base+5 (one
-  Kubernetes API server per cluster); the console on --port. Point meshops at the lines printed.`;
+  Kubernetes API server per cluster), its state and control endpoint on a free port; the console on
+  --port. Point meshops at the lines printed.`;
 
 interface Options {
   botUrl: string;
@@ -105,6 +106,7 @@ async function main(): Promise<number> {
   const lines = [
     `# meshops console at http://localhost:${new URL(listening.url).port}/ , for the bot at ${options.botUrl}`,
     ...sim.world.clusters.map((c) => `# cluster ${c.ref} at https://${c.endpoint}`),
+    `# the emulator's state and control: ${sim.controlUrl}_sim/state`,
     `MESHOPS_GKEHUB_URL=${sim.urls.gkehub}`,
     `MESHOPS_CONTAINER_URL=${sim.urls.container}`,
     `MESHOPS_SERVICEUSAGE_URL=${sim.urls.serviceusage}`,

@@ -1,7 +1,9 @@
 /**
- * The local web console: a page that looks and acts like a Slack channel, on the emulator. What
- * you type and click becomes a real signed Slack request to the bot's /slack/events; what you see
- * is what the bot posted to the emulated Slack Web API.
+ * The local web console: a page that looks and acts like a Slack channel, on the emulator, with the
+ * emulated fleet beside it. What you type and click becomes a real signed Slack request to the bot's
+ * /slack/events; what you see in the channel is what the bot posted to the emulated Slack Web API; the
+ * fleet panel reads and steers the emulator only through its own control endpoint (src/sim/control.ts),
+ * over HTTP: /console/fleet relays GET /_sim/state, /console/fleet/* the POSTs (and DELETE) beside it.
  */
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Sim } from '../sim/index.js';
@@ -12,7 +14,7 @@ import { consolePage } from './page.js';
 export const CONSOLE_CHANNEL = 'C0PLATFORM';
 
 export interface ConsoleOptions {
-  sim: Pick<Sim, 'slack' | 'world'>;
+  sim: Pick<Sim, 'slack' | 'controlUrl'>;
   signingSecret: string;
   approvers: string[];
   /** Where the bot listens, known once it has started. */
@@ -27,7 +29,7 @@ interface Route {
 
 const MAX_BODY = 16_384;
 
-function readJson(req: IncomingMessage): Promise<Record<string, unknown>> {
+function readText(req: IncomingMessage): Promise<string> {
   return new Promise((resolve, reject) => {
     let text = '';
     req.setEncoding('utf8');
@@ -35,16 +37,14 @@ function readJson(req: IncomingMessage): Promise<Record<string, unknown>> {
       text += chunk;
       if (text.length > MAX_BODY) reject(new Error('request too large'));
     });
-    req.on('end', () => {
-      try {
-        const parsed: unknown = JSON.parse(text || '{}');
-        resolve(typeof parsed === 'object' && parsed !== null ? (parsed as Record<string, unknown>) : {});
-      } catch (error) {
-        reject(error instanceof Error ? error : new Error(String(error)));
-      }
-    });
+    req.on('end', () => resolve(text));
     req.on('error', reject);
   });
+}
+
+async function readJson(req: IncomingMessage): Promise<Record<string, unknown>> {
+  const parsed: unknown = JSON.parse((await readText(req)) || '{}');
+  return typeof parsed === 'object' && parsed !== null ? (parsed as Record<string, unknown>) : {};
 }
 
 function send(res: ServerResponse, status: number, body: unknown, type = 'application/json'): void {
@@ -55,50 +55,6 @@ function send(res: ServerResponse, status: number, body: unknown, type = 'applic
 function text(value: unknown): string {
   return typeof value === 'string' ? value : '';
 }
-
-/** What Google can do to a cluster's managed mesh on its own, for a newcomer to see a notification arrive. */
-const worldActions: Record<string, { label: string; run: (world: Sim['world'], cluster: string) => string }> =
-  {
-    proxy: {
-      label: 'Roll out a new proxy version',
-      run: (world, cluster) => {
-        const current = world.rolloutStatus(cluster).target;
-        const [, major = '1', minor = '23', rest = '6-asm.14'] = /^(\d+)\.(\d+)\.(.*)$/.exec(current) ?? [];
-        const next = `${major}.${Number(minor) + 1}.${rest}`;
-        world.upgradeMesh(cluster, { proxyVersion: next, podIntervalMs: 30_000 });
-        return `Google rolls the proxies of ${cluster} to ${next}, one pod at a time.`;
-      },
-    },
-    modernize: {
-      label: 'Move the control plane to Traffic Director',
-      run: (world, cluster) => {
-        world.upgradeMesh(cluster, { implementation: 'UPDATING' });
-        setTimeout(() => world.upgradeMesh(cluster, { implementation: 'TRAFFIC_DIRECTOR' }), 8000).unref();
-        return `Google migrates ${cluster} from ISTIOD to TRAFFIC_DIRECTOR (UPDATING for a few seconds).`;
-      },
-    },
-    rapid: {
-      label: 'Switch the GKE release channel to RAPID',
-      run: (world, cluster) => {
-        world.setReleaseChannel(cluster, 'RAPID');
-        return `${cluster} moves to the RAPID channel: a new managed revision, then new proxies.`;
-      },
-    },
-    degrade: {
-      label: 'Degrade the control plane',
-      run: (world, cluster) => {
-        world.degradeMesh(cluster);
-        return `The control plane of ${cluster} turns DEGRADED (MESH_IAM_PERMISSION_DENIED).`;
-      },
-    },
-    recover: {
-      label: 'Recover',
-      run: (world, cluster) => {
-        world.recoverMesh(cluster);
-        return `The control plane of ${cluster} is healthy again.`;
-      },
-    },
-  };
 
 export function consoleRoutes({ sim, signingSecret, approvers, botUrl }: ConsoleOptions): Route[] {
   const forward = async (body: string) => {
@@ -121,8 +77,32 @@ export function consoleRoutes({ sim, signingSecret, approvers, botUrl }: Console
         );
     };
 
+  /** The emulator's answer as it gave it (status and JSON body): what it refuses, it says why. */
+  const relay =
+    (simPath: string) =>
+    (req: IncomingMessage, res: ServerResponse): void => {
+      const method = req.method ?? 'GET';
+      readText(req)
+        .then((body) =>
+          fetch(new URL(`_sim/${simPath}`, sim.controlUrl), {
+            method,
+            ...(method === 'POST' ? { headers: { 'Content-Type': 'application/json' }, body } : {}),
+          }),
+        )
+        .then(async (answer) => send(res, answer.status, await answer.json()))
+        .catch((error: unknown) =>
+          send(res, 502, {
+            error: `the emulator's control endpoint did not answer: ${error instanceof Error ? error.message : String(error)}`,
+          }),
+        );
+    };
+
   return [
     { path: '/', method: ['GET'], handler: (_req, res) => send(res, 200, consolePage, 'text/html') },
+    { path: '/console/fleet', method: ['GET'], handler: relay('state') },
+    { path: '/console/fleet/speed', method: ['POST'], handler: relay('speed') },
+    { path: '/console/fleet/mesh', method: ['POST'], handler: relay('mesh') },
+    { path: '/console/fleet/faults', method: ['POST', 'DELETE'], handler: relay('faults') },
     {
       path: '/console/state',
       method: ['GET'],
@@ -134,8 +114,6 @@ export function consoleRoutes({ sim, signingSecret, approvers, botUrl }: Console
             .filter((u) => !u.is_bot)
             .map((u) => ({ id: u.id, real_name: u.real_name, approver: approvers.includes(u.id) })),
           messages: sim.slack.messages(CONSOLE_CHANNEL),
-          clusters: sim.world.clusters.map((c) => c.ref),
-          actions: Object.entries(worldActions).map(([id, a]) => ({ id, label: a.label })),
           ephemerals: sim.slack.ephemerals(CONSOLE_CHANNEL).filter((e) => e.user === user),
         });
       },
@@ -160,17 +138,6 @@ export function consoleRoutes({ sim, signingSecret, approvers, botUrl }: Console
             sim.slack.responseUrl(user, CONSOLE_CHANNEL),
           ),
         );
-      }),
-    },
-    {
-      path: '/console/world',
-      method: ['POST'],
-      handler: post((input) => {
-        const action = worldActions[text(input.action)];
-        const cluster = text(input.cluster);
-        if (!action) throw new Error(`no such action ${text(input.action)}`);
-        if (!sim.world.cluster(cluster)) throw new Error(`no cluster ${cluster}`);
-        return Promise.resolve({ done: action.run(sim.world, cluster) });
       }),
     },
     {

@@ -6,7 +6,8 @@ import type { Job, Queue } from 'bullmq';
 import type { WebClient } from '@slack/web-api';
 import type { Logger } from '../log.js';
 import type { Outbox } from '../slack/outbox.js';
-import { runStatusMessage, statusMessage, type LastRun } from '../slack/status.js';
+import { asMeshopsError } from '../errors.js';
+import { runStatusMessage, statusFailedMessage, statusMessage, type LastRun } from '../slack/status.js';
 import type { AuditLog } from '../store/audit.js';
 import type { MessageContent, MessageStore } from '../store/messages.js';
 import type { RunStore } from '../store/runs.js';
@@ -129,11 +130,25 @@ export function createQueryProcessor(deps: QueryDeps) {
     const query = job.data;
     if (query.kind === 'run') return answerRun(query);
     const ref = refOf(query.cluster);
-    const reads = await readProject(reader, ref.project);
-    const snapshot = await takeSnapshot(reader, ref, fleetContextOf(reads, ref), {
-      now: clock.now(),
-      deep: true,
-    });
+    let snapshot;
+    try {
+      const reads = await readProject(reader, ref.project);
+      snapshot = await takeSnapshot(reader, ref, fleetContextOf(reads, ref), {
+        now: clock.now(),
+        deep: true,
+      });
+    } catch (error) {
+      // Tried again while that can help; then the person who asked is told why, never left waiting.
+      const failure = asMeshopsError(error);
+      const last = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
+      if (failure.retryable && !last) throw error;
+      await answer(query, statusFailedMessage(query.cluster, failure));
+      log.warn(
+        { cluster: query.cluster, user: query.user, err: error },
+        'status could not be read; told the user',
+      );
+      return;
+    }
     const content = statusMessage(
       snapshot,
       await lastRun(query.cluster),

@@ -6,7 +6,9 @@ import type { ScenarioName } from './types.js';
 
 const usage = `Usage: npm run sim -- [--scenario ${scenarioNames.join('|')}] [--speed N] [--port-base 8085] [--host 127.0.0.1] [--advertise-host NAME]
   Google APIs listen on port-base .. port-base+3 (gkehub, container, serviceusage, resourcemanager),
-  Slack on port-base+4, the HTTPS proxy for gcloud on port-base+5, cluster API servers from port-base+6.
+  Slack on port-base+4, the HTTPS proxy for gcloud on port-base+5, the emulator's own state and control
+  endpoint on port-base+6 (GET /_sim/state; POST /_sim/speed, /_sim/mesh, /_sim/faults), cluster API
+  servers from port-base+7.
   --advertise-host: the name clients reach the emulator by (e.g. sim in docker-compose), in every URL
   and cluster endpoint it reports; default --host, or 127.0.0.1 for 0.0.0.0.`;
 
@@ -92,13 +94,15 @@ async function main(): Promise<number> {
       resourcemanager: portBase + 3,
       slack: portBase + 4,
       proxy: portBase + 5,
-      kubernetes: portBase + 6,
+      control: portBase + 6,
+      kubernetes: portBase + 7,
     },
   });
   const files = await prepareClientFiles(sim);
   const lines = [
     `# meshops sim: scenario ${options.scenario}, speed ${options.speed}`,
     ...sim.world.clusters.map((c) => `# cluster ${c.ref} at https://${c.endpoint}`),
+    `# the emulator's state and control: ${sim.controlUrl}_sim/state`,
     ...envLines(sim),
     ...clientHelp(sim, files),
   ];

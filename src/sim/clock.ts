@@ -8,26 +8,41 @@ export interface SimClock {
   resume(): void;
   advance(ms: number): void;
   readonly speed: number;
+  /** From now on, `speed` simulated ms per real ms; the simulated time reached so far stays. */
+  setSpeed(speed: number): void;
 }
 
 export class ScaledClock implements SimClock {
   private anchorSim: number;
   private anchorReal: number;
   private frozenAt: number | undefined;
+  private scale: number;
 
   constructor(
-    readonly speed: number,
+    speed: number,
     startTime: number,
     private readonly realNow: () => number = Date.now,
   ) {
-    if (!(speed > 0)) throw new Error(`sim speed must be positive, got ${speed}`);
+    this.scale = checkedSpeed(speed);
     this.anchorSim = startTime;
     this.anchorReal = realNow();
   }
 
+  get speed(): number {
+    return this.scale;
+  }
+
+  setSpeed(speed: number): void {
+    const checked = checkedSpeed(speed);
+    // Re-anchored at this moment, so time already simulated does not jump.
+    this.anchorSim = this.now();
+    this.anchorReal = this.realNow();
+    this.scale = checked;
+  }
+
   now(): number {
     if (this.frozenAt !== undefined) return this.frozenAt;
-    return Math.floor(this.anchorSim + (this.realNow() - this.anchorReal) * this.speed);
+    return Math.floor(this.anchorSim + (this.realNow() - this.anchorReal) * this.scale);
   }
 
   pause(): void {
@@ -46,6 +61,11 @@ export class ScaledClock implements SimClock {
     if (this.frozenAt !== undefined) this.frozenAt += ms;
     else this.anchorSim += ms;
   }
+}
+
+function checkedSpeed(speed: number): number {
+  if (!(speed > 0) || !Number.isFinite(speed)) throw new Error(`sim speed must be positive, got ${speed}`);
+  return speed;
 }
 
 export function rfc3339(ms: number): string {

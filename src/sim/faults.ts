@@ -64,6 +64,11 @@ export class FaultInjector {
     this.rules.push({ rule, remaining: rule.rate === undefined ? (rule.times ?? 1) : Infinity });
   }
 
+  /** The rules still in force, oldest first, with how many calls each will still fail (Infinity: a rate). */
+  get active(): Array<{ rule: FaultRule; remaining: number }> {
+    return this.rules.map(({ rule, remaining }) => ({ rule: { ...rule }, remaining }));
+  }
+
   clear(): void {
     this.rules = [];
     this.latencies = [];

@@ -8,6 +8,7 @@ import { createCertificates } from './certs.js';
 import { startClientProxy } from './clientProxy.js';
 import { ScaledClock, type SimClock } from './clock.js';
 import { containerRouter } from './container.js';
+import { startControlServer } from './control.js';
 import { FaultInjector, type GoogleApiName } from './faults.js';
 import { gkehubRouter } from './gkehub.js';
 import { startGoogleServer } from './google.js';
@@ -39,6 +40,15 @@ export type {
 export type { FaultApi, FaultInjector, FaultRule, FaultStatus, FiredFault, LatencyRule } from './faults.js';
 export type { LifecycleState, MeshCondition, MeshMembershipState, StatusDetail } from './mesh.js';
 export { channelProxyVersions } from './mesh.js';
+export type {
+  ClusterState,
+  FaultState,
+  FleetState,
+  MeshState,
+  NamespaceState,
+  PodState,
+} from './fleetState.js';
+export type { MeshChange, MeshChangeOffer } from './meshChanges.js';
 export { RequestLog } from './requestLog.js';
 export type { RequestApi, RequestEntry, RequestFilter, RequestTotal } from './requestLog.js';
 export type { RolloutStatus } from './rollout.js';
@@ -68,7 +78,7 @@ export interface SimOptions {
    */
   advertiseHost?: string;
   /** Fixed ports; 0 (default) picks a free one. `kubernetes` is the first cluster's port, the next ones follow. */
-  ports?: Partial<Record<SimServerName | 'kubernetes' | 'proxy', number>>;
+  ports?: Partial<Record<SimServerName | 'kubernetes' | 'proxy' | 'control', number>>;
   /** Bearer token required on every Google and Kubernetes call; default 'sim-token'. */
   token?: string;
   /** Bot token the Slack recorder accepts; default 'xoxb-sim'. */
@@ -89,6 +99,11 @@ export interface Sim {
    * certificate from `caPem`, e.g. 'http://127.0.0.1:41240'.
    */
   proxyUrl: string;
+  /**
+   * The emulator's own state and control endpoint (control.ts): GET /_sim/state, POST /_sim/speed,
+   * /_sim/mesh, /_sim/faults; e.g. 'http://127.0.0.1:41241/'.
+   */
+  controlUrl: string;
   /** The CA behind every cluster's API server and the proxy's `*.googleapis.com` certificate. */
   caPem: string;
   token: string;
@@ -200,9 +215,12 @@ export async function startSim(options: SimOptions = {}): Promise<Sim> {
       },
     });
     servers.push(proxy);
+    const control = await startControlServer({ world, clock, faults }, { host, port: ports.control ?? 0 });
+    servers.push(control);
     return {
       urls,
       proxyUrl: `http://${advertisedHost}:${proxy.port}`,
+      controlUrl: `http://${advertisedHost}:${control.port}/`,
       caPem: certs.caPem,
       token,
       slackToken,

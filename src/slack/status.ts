@@ -3,6 +3,7 @@
  * Each section stays within Slack's 3,000 characters; long lists are cut with a count.
  */
 import type { KnownBlock } from '@slack/web-api';
+import type { MeshopsError } from '../errors.js';
 import type { AuditEntry } from '../store/audit.js';
 import type { MessageContent } from '../store/messages.js';
 import type { MeshSnapshot } from '../workflows/snapshot.js';
@@ -151,6 +152,22 @@ export function statusMessage(
  * `/mesh status RUN_ID`: a run's checklist and its whole plan, every namespace with its pods and
  * workloads, in as many sections as it takes (within Slack's 50 blocks).
  */
+/** `/mesh status` when the world could not be read: what failed and what to do, not silence. */
+export function statusFailedMessage(cluster: string, error: MeshopsError): MessageContent {
+  // A retryable error's own hint ("retrying") is no longer true once the worker gave up.
+  const hint = error.retryable
+    ? `it kept failing, also when tried again: ask \`/mesh status ${cluster}\` again in a few minutes`
+    : error.hint;
+  const text = [
+    `:warning: Could not read the status of \`${cluster}\`: ${error.message}`,
+    hint ? `*What to do:* ${hint}` : '',
+    `Nothing was changed. ${error.code}`,
+  ]
+    .filter(Boolean)
+    .join('\n');
+  return { text, blocks: [section(text)] };
+}
+
 export function runStatusMessage(run: RunRecord, permalink?: string): MessageContent {
   const root = rootMessage(run);
   const plan = run.facts.plan;

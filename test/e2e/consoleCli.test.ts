@@ -5,7 +5,7 @@
  * the console goes all the way through the cluster's API server at that address.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import type { SlackMessage } from '../../src/sim/index.js';
+import type { FleetState, SlackMessage } from '../../src/sim/index.js';
 import { APPROVE_ACTION } from '../../src/slack/render.js';
 import { startMeshopsProcess, writeConfigFile, type MeshopsProcess } from '../support/child.js';
 import { buttonOf, hasButtons } from '../support/flows.js';
@@ -127,5 +127,16 @@ describe('the console beside a meshops elsewhere (docker compose --profile local
       60_000,
       500,
     );
+    // The fleet panel's view, relayed from the emulator's own control endpoint at the advertised address.
+    expect(started.comments).toContainEqual(
+      expect.stringMatching(/^# the emulator's state and control: http:\/\/127\.0\.0\.2:\d+\/_sim\/state$/),
+    );
+    const fleet = (await (await fetch(`${consoleUrl}/console/fleet`)).json()) as FleetState;
+    const c1 = fleet.clusters.find((c) => c.ref === 'proj-a/us-central1/c1');
+    expect(c1?.membership?.state).toBe('READY');
+    expect(c1?.mesh).toMatchObject({ controlPlane: 'ACTIVE', dataPlane: 'ACTIVE' });
+    const web = c1?.namespaces.find((ns) => ns.name === 'default');
+    expect(web?.injection).toEqual({ 'istio-injection': 'enabled' });
+    expect(web?.pods.map((p) => p.proxy)).toEqual(['1.23.6-asm.14', '1.23.6-asm.14']);
   }, 150_000);
 });

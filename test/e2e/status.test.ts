@@ -70,6 +70,26 @@ describe('/mesh status', () => {
     expect(missing).toContain('gcloud container clusters list --project proj-a');
   });
 
+  it('tells the asker why when the world cannot be read, after trying again, and changes nothing', async () => {
+    h.sim.faults.add({ api: 'container', status: 503, rate: 1 });
+    const before = h.sim.faults.fired;
+    const mutations = h.sim.requests.mutations().length;
+    try {
+      const answer = textOf(await ask(h.app.url, h.sim, `status ${C1}`));
+      expect(answer).toContain(`:warning: Could not read the status of \`${C1}\``);
+      expect(answer).toContain('The service is currently unavailable');
+      expect(answer).toContain(`it kept failing, also when tried again: ask \`/mesh status ${C1}\` again`);
+      expect(answer).toContain('Nothing was changed. UNAVAILABLE');
+      // Each of the query's three attempts went through the adapter's own retries first.
+      expect(h.sim.faults.fired - before).toBeGreaterThanOrEqual(3 * h.config.google.retry.attempts);
+    } finally {
+      h.sim.faults.clear();
+    }
+    expect(h.sim.requests.mutations()).toHaveLength(mutations);
+    const healthy = textOf(await ask(h.app.url, h.sim, `status ${C1}`));
+    expect(healthy).toContain('Control plane: *ACTIVE*');
+  });
+
   it('refuses a malformed reference at once and queues nothing', async () => {
     const ack = await slash(h.app.url, 'status proj-a/us-central1');
     expect(ack.text).toContain('is not a cluster reference');

@@ -4,9 +4,9 @@
  * <#C…|name>), and turn on interactivity (the buttons) and Socket Mode. slack/manifest.http.yaml is
  * the same app over HTTP: both request URLs on /slack/events, Socket Mode off, nothing else changed.
  */
-import { readFileSync, readdirSync, statSync } from 'node:fs';
-import { join } from 'node:path';
+import { readFileSync } from 'node:fs';
 import { parse } from 'yaml';
+import { filesUnder } from '../support/files.js';
 
 interface Manifest {
   features: {
@@ -27,14 +27,6 @@ const scopesOf: Record<string, string[]> = {
   'usergroups.users.list': ['usergroups:read'],
 };
 
-function sources(dir: string): string[] {
-  return readdirSync(dir).flatMap((name) => {
-    const path = join(dir, name);
-    if (statSync(path).isDirectory()) return name === 'sim' ? [] : sources(path);
-    return path.endsWith('.ts') ? [path] : [];
-  });
-}
-
 describe('slack/manifest.yaml', () => {
   const manifest = parse(readFileSync('slack/manifest.yaml', 'utf8')) as Manifest;
 
@@ -47,7 +39,7 @@ describe('slack/manifest.yaml', () => {
 
   it('grants the scopes of every Slack method the product calls', () => {
     const called = new Set(
-      sources('src').flatMap((file) =>
+      filesUnder('src', '.ts', ['sim']).flatMap((file) =>
         [
           ...readFileSync(file, 'utf8').matchAll(
             /\b(?:web|client)\.((?:chat|conversations|usergroups|users)\.[a-zA-Z.]+)\(/g,
