@@ -42,7 +42,7 @@ const plan = quick
       twoWorkers: 1000,
       runbook: 20,
       ack: ['--rounds', '2', '--inflight', '1000'],
-      watchers: ['--clusters', '1000', '--intervals', '3'],
+      watchers: ['--clusters', '1000', '--intervals', '2'],
     };
 
 /** The comparison with the runbook is at this many clusters (extrapolated when fewer are run). */
