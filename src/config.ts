@@ -29,13 +29,23 @@ export const configSchema = z
     }),
     http: z.strictObject({ port: z.number().int().min(0).max(65535), host: nullableString }),
     role: z.enum(['all', 'web', 'worker']),
-    redis: z.strictObject({
-      url: url,
-      // `{meshops}`: hash-tagged, so every key (BullMQ's too) is in one slot of a Redis Cluster.
-      prefix: z
-        .string()
-        .regex(/^(\{[\w.-]+\}|[\w.-]+)$/, 'letters, digits, . _ - or all of it in braces, such as {meshops}'),
-    }),
+    redis: z
+      .strictObject({
+        url: url,
+        // `{meshops}`: hash-tagged, so every key (BullMQ's too) is in one slot of a Redis Cluster.
+        prefix: z
+          .string()
+          .regex(
+            /^(\{[\w.-]+\}|[\w.-]+)$/,
+            'letters, digits, . _ - or all of it in braces, such as {meshops}',
+          ),
+        /** Connect with the Redis Cluster client (Memorystore for Redis Cluster); the prefix must be hash-tagged. */
+        cluster: z.boolean(),
+      })
+      .refine((redis) => !redis.cluster || redis.prefix.startsWith('{'), {
+        path: ['prefix'],
+        message: 'on a Redis Cluster (redis.cluster: true) the prefix must be hash-tagged, such as {meshops}',
+      }),
     google: z.strictObject({
       accessToken: nullableString,
       gkehubUrl: url,

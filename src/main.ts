@@ -11,6 +11,7 @@ import { App } from '@slack/bolt';
 import { WebClient } from '@slack/web-api';
 import { Queue, Worker, type Processor, type WorkerOptions } from 'bullmq';
 import { Redis } from 'ioredis';
+import { connectRedis, type RedisClient } from './store/redisClient.js';
 import { collectDefaultMetrics, Registry } from 'prom-client';
 import { redisWarnings } from './store/redisHealth.js';
 import { stopWorkers } from './jobs/stopWorkers.js';
@@ -166,8 +167,9 @@ export async function startMeshops(config: Config, options: StartOptions = {}): 
   }
 
   // Handlers fail fast when Redis is away (the user is told at once); workers wait for it to come back.
-  const commands = new Redis(config.redis.url, { maxRetriesPerRequest: 1, connectTimeout: 2000 });
-  const workerRedis = new Redis(config.redis.url, { maxRetriesPerRequest: null });
+  const { url: redisUrl, cluster } = config.redis;
+  const commands = connectRedis(redisUrl, cluster, { maxRetriesPerRequest: 1, connectTimeout: 2000 });
+  const workerRedis = connectRedis(redisUrl, cluster, { maxRetriesPerRequest: null });
   const closers: Array<() => Promise<unknown>> = [];
   // Until the first answer, a refused connection is the start-up error below, not a log line per retry.
   const quiet = () => undefined;
@@ -193,7 +195,7 @@ export async function startMeshops(config: Config, options: StartOptions = {}): 
 
   const keys = new Keys(prefix);
   /** A producer of one queue on one connection; its errors go to our log, and it is closed with us. */
-  const openQueue = <T>(name: string, connection: Redis): Queue<T> => {
+  const openQueue = <T>(name: string, connection: RedisClient): Queue<T> => {
     const opened = new Queue<T>(name, queueOptions(connection, prefix));
     opened.on('error', (error: Error) => log.warn({ err: error, queue: name }, 'queue error'));
     closers.push(() => opened.close());

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './redisClient.js';
 import type { Keys } from './keys.js';
 
 export type AuditAction =
@@ -24,7 +24,7 @@ const KEEP = 500;
  */
 export class AuditLog {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly keys: Keys,
   ) {}
 

@@ -1,4 +1,5 @@
-import type { Redis } from 'ioredis';
+import { Cluster } from 'ioredis';
+import type { RedisClient } from './redisClient.js';
 /**
  * Every Redis key meshops writes, named in one place (as BullMQ's queue-keys.ts does), so a reader
  * can see the whole keyspace at a glance and no two modules invent the same name. BullMQ's own
@@ -82,12 +83,19 @@ export class Keys {
  * Deletes every key under `prefix:` (meshops' own and BullMQ's queues): local mode's clean-up when it
  * stops, since each start keeps to a prefix of its own. Returns how many keys went.
  */
-export async function deleteKeysUnder(redis: Redis, prefix: string): Promise<number> {
+export async function deleteKeysUnder(redis: RedisClient, prefix: string): Promise<number> {
   let deleted = 0;
-  for await (const batch of redis.scanStream({ match: `${prefix}:*`, count: 500 }) as AsyncIterable<
-    string[]
-  >) {
-    if (batch.length) deleted += await redis.unlink(...batch);
+  // A cluster's keys are spread over its primaries: each is scanned, and its keys deleted one by one
+  // (a multi-key UNLINK must not span slots).
+  const nodes = redis instanceof Cluster ? redis.nodes('master') : [redis];
+  for (const node of nodes) {
+    for await (const batch of node.scanStream({ match: `${prefix}:*`, count: 500 }) as AsyncIterable<
+      string[]
+    >) {
+      if (!batch.length) continue;
+      if (redis instanceof Cluster) for (const key of batch) deleted += await redis.unlink(key);
+      else deleted += await redis.unlink(...batch);
+    }
   }
   return deleted;
 }

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './redisClient.js';
 import { clusterKey, type RunRecord } from '../workflows/run.js';
 import type { Keys } from './keys.js';
 
@@ -12,7 +12,7 @@ return 0`;
  */
 export class ClusterLocks {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly keys: Keys,
   ) {}
 

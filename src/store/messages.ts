@@ -1,5 +1,5 @@
 import type { KnownBlock } from '@slack/web-api';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './redisClient.js';
 import type { Keys } from './keys.js';
 
 /** What a message says: Slack's text (the notification and fallback) and its Block Kit blocks. */
@@ -225,7 +225,7 @@ function num(value: string | undefined): number | undefined {
  */
 export class MessageStore {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     readonly keys: Keys,
   ) {}
 

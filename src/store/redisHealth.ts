@@ -4,13 +4,13 @@
  * snapshots). Each finding is a warning that names the setting and the fix; a managed Redis that
  * refuses CONFIG is judged by INFO alone.
  */
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './redisClient.js';
 
 function field(info: string, name: string): string | undefined {
   return new RegExp(`^${name}:(.*)$`, 'm').exec(info)?.[1]?.trim();
 }
 
-export async function redisWarnings(redis: Redis): Promise<string[]> {
+export async function redisWarnings(redis: RedisClient): Promise<string[]> {
   const warnings: string[] = [];
   const memory = await redis.info('memory');
   const policy = field(memory, 'maxmemory_policy');

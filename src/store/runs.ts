@@ -1,5 +1,5 @@
 import { deflateRawSync, inflateRawSync } from 'node:zlib';
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './redisClient.js';
 import { MeshopsError } from '../errors.js';
 import { clusterKey, isTerminal, type RunRecord } from '../workflows/run.js';
 import type { Keys } from './keys.js';
@@ -86,7 +86,7 @@ export class VersionConflict extends MeshopsError {
  */
 export class RunStore {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly keys: Keys,
   ) {}
 

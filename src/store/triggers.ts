@@ -1,10 +1,10 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './redisClient.js';
 import type { Keys } from './keys.js';
 
 /** Slack may deliver one request twice (a retry, a replay): its trigger_id is claimed once. */
 export class Triggers {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly keys: Keys,
   ) {}
 

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { RedisClient } from './redisClient.js';
 import type { WatchMemory } from '../workflows/meshWatch.js';
 import type { Keys } from './keys.js';
 import { enqueueLua, type OutgoingMessage } from './messages.js';
@@ -98,7 +98,7 @@ function projectOf(cluster: string): string {
 /** Watched clusters in Redis: channels, the watcher's memory (CAS-versioned), the last change seen. */
 export class WatchStore {
   constructor(
-    private readonly redis: Redis,
+    private readonly redis: RedisClient,
     private readonly keys: Keys,
   ) {}
 
