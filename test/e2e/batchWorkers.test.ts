@@ -52,22 +52,22 @@ describe('one batch shared by two worker processes', () => {
       startMeshopsProcess({ ...env, MESHOPS_ROLE: 'worker', SLACK_SIGNING_SECRET: '' }),
       startMeshopsProcess({ ...env, MESHOPS_ROLE: 'worker', SLACK_SIGNING_SECRET: '' }),
     ]);
-    processes.push(web!, a!, b!);
+    processes.push(web, a, b);
 
     const list = await ask(
-      web!.url,
+      web.url,
       sim,
       'enable cluster twin-a/-/* twin-b/us-central1/c* namespaces=default',
     );
     expect(JSON.stringify(list.blocks)).toContain(`*${CLUSTERS} cluster(s)*`);
-    expect(await click(web!.url, REQUESTER, list, CONFIRM_ACTION)).toBe(200);
+    expect(await click(web.url, REQUESTER, list, CONFIRM_ACTION)).toBe(200);
     const prompt = await waitFor(
       'the batch approval prompt',
       () => sim.slack.messages(CHANNEL).find((m) => m.thread_ts && hasButtons(m)),
       90_000,
     );
     expect(JSON.stringify(prompt.blocks)).toContain(`Sidecar injection on ${CLUSTERS} cluster(s)`);
-    expect(await click(web!.url, APPROVER, prompt)).toBe(200);
+    expect(await click(web.url, APPROVER, prompt)).toBe(200);
     const [root] = roots(sim);
     await waitFor(
       'the batch summary',
@@ -79,10 +79,10 @@ describe('one batch shared by two worker processes', () => {
     );
 
     // Both worker processes finished runs; the web process none. Every run (and the batch) ended once.
-    await waitFor('the last run finished', () => finishedIn(a!) + finishedIn(b!) === CLUSTERS + 1);
-    expect(finishedIn(a!)).toBeGreaterThan(0);
-    expect(finishedIn(b!)).toBeGreaterThan(0);
-    expect(finishedIn(web!)).toBe(0);
+    await waitFor('the last run finished', () => finishedIn(a) + finishedIn(b) === CLUSTERS + 1);
+    expect(finishedIn(a)).toBeGreaterThan(0);
+    expect(finishedIn(b)).toBeGreaterThan(0);
+    expect(finishedIn(web)).toBe(0);
 
     // Each cluster: one membership created, one label call, one namespace label, one rollout restart.
     for (const c of clusters) {
