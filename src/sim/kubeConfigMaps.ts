@@ -5,24 +5,14 @@
  */
 import type { SimCluster } from './cluster.js';
 import { ok, type SimRequest, type SimResponse } from './http.js';
-import { isJsonObject, PatchError, stringMap, type JsonObject } from './json.js';
+import { PatchError, stringMap, type JsonObject } from './json.js';
 import { invalid, KubeError, notFound } from './kubeErrors.js';
 import { configMapObject } from './kubeObjects.js';
-import { objectField, patchDocument } from './kubePatch.js';
+import { decodeObject, objectField, patchDocument } from './kubePatch.js';
 import type { SimConfigMap } from './kubeTypes.js';
 import { uuid } from './ids.js';
 
 const dnsSubdomain = /^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$/;
-
-function parseBody(req: SimRequest): JsonObject {
-  try {
-    const body = JSON.parse(req.rawBody) as unknown;
-    if (isJsonObject(body)) return body;
-  } catch {
-    // answered below
-  }
-  throw new KubeError(400, 'BadRequest', 'the body of the request could not be decoded as a ConfigMap');
-}
 
 function conflict(name: string): KubeError {
   return new KubeError(
@@ -61,7 +51,10 @@ function checkVersion(found: SimConfigMap, object: JsonObject): void {
   if (version !== undefined && version !== String(found.resourceVersion)) throw conflict(found.name);
 }
 
-function store(cluster: SimCluster, found: SimConfigMap, object: JsonObject): SimResponse {
+/** A replace or patch of `found` to `object`: on its resourceVersion, stored unless it is a dry run. */
+function written(cluster: SimCluster, found: SimConfigMap, object: JsonObject, req: SimRequest): SimResponse {
+  checkVersion(found, object);
+  if (req.query.get('dryRun') !== null) return ok(object);
   const { labels, data } = contents(found.name, object);
   found.labels = labels;
   found.data = data;
@@ -71,7 +64,7 @@ function store(cluster: SimCluster, found: SimConfigMap, object: JsonObject): Si
 
 export function createConfigMap(cluster: SimCluster, namespace: string, req: SimRequest): SimResponse {
   if (!cluster.namespace(namespace)) throw notFound('namespaces', namespace);
-  const body = parseBody(req);
+  const body = decodeObject(req, 'ConfigMap');
   const name = objectField(body, 'metadata').name;
   if (typeof name !== 'string' || !dnsSubdomain.test(name)) {
     throw invalid('ConfigMap', typeof name === 'string' ? name : '', 'metadata.name', 'Required value');
@@ -103,7 +96,7 @@ export function replaceConfigMap(
   req: SimRequest,
 ): SimResponse {
   const found = find(cluster, namespace, name);
-  const body = parseBody(req);
+  const body = decodeObject(req, 'ConfigMap');
   if (objectField(body, 'metadata').name !== name) {
     throw new KubeError(
       400,
@@ -111,9 +104,7 @@ export function replaceConfigMap(
       `the name of the object does not match the name on the URL (${name})`,
     );
   }
-  checkVersion(found, body);
-  if (req.query.get('dryRun') !== null) return ok(body);
-  return store(cluster, found, body);
+  return written(cluster, found, body, req);
 }
 
 export function patchConfigMap(
@@ -123,8 +114,5 @@ export function patchConfigMap(
   req: SimRequest,
 ): SimResponse {
   const found = find(cluster, namespace, name);
-  const patched = patchDocument(req, configMapObject(found));
-  checkVersion(found, patched);
-  if (req.query.get('dryRun') !== null) return ok(patched);
-  return store(cluster, found, patched);
+  return written(cluster, found, patchDocument(req, configMapObject(found)), req);
 }
