@@ -18,6 +18,8 @@ import type {
   ClusterInfo,
   ClusterRef,
   CloudPorts,
+  ConfigMapInfo,
+  ConfigMapWrite,
   DryRunDecorator,
   Fleet,
   FleetMesh,
@@ -372,6 +374,43 @@ class DryRunKube implements Kube {
       change: `restart ${kind} ${name} in ${namespace}: ${replicas} pod(s) (rollout restart: kubectl.kubernetes.io/restartedAt)`,
     });
     return Promise.resolve();
+  }
+
+  getConfigMap(namespace: string, name: string): Promise<ConfigMapInfo | null> {
+    return this.inner.getConfigMap(namespace, name);
+  }
+
+  patchConfigMapData(
+    namespace: string,
+    name: string,
+    data: Record<string, string>,
+    resourceVersion: string,
+  ): Promise<ConfigMapWrite> {
+    this.recorder.record({
+      api: 'kubernetes',
+      method: 'PATCH',
+      path: `/api/v1/namespaces/${namespace}/configmaps/${name}`,
+      resource: `${namespace}/configmaps/${name}`,
+      change: `edit ${Object.keys(data)
+        .map((key) => `data.${key}`)
+        .join(
+          ', ',
+        )} of ConfigMap ${namespace}/${name} at resourceVersion ${resourceVersion} (merge-patch: every other key kept; refused if it changed meanwhile)`,
+    });
+    return Promise.resolve('written');
+  }
+
+  createConfigMap(namespace: string, name: string, data: Record<string, string>): Promise<ConfigMapWrite> {
+    this.recorder.record({
+      api: 'kubernetes',
+      method: 'POST',
+      path: `/api/v1/namespaces/${namespace}/configmaps`,
+      resource: `${namespace}/configmaps/${name}`,
+      change: `create ConfigMap ${namespace}/${name} with ${Object.keys(data)
+        .map((key) => `data.${key}`)
+        .join(', ')} (refused if it exists by then)`,
+    });
+    return Promise.resolve('written');
   }
 }
 

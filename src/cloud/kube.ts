@@ -16,6 +16,8 @@ import {
 import { isMeshopsError } from '../errors.js';
 import type {
   ClusterAccess,
+  ConfigMapInfo,
+  ConfigMapWrite,
   ControlPlaneRevisionInfo,
   DataPlaneControlInfo,
   Kube,
@@ -358,6 +360,62 @@ export class ClientNodeKube implements Kube {
         return apps.patchNamespacedStatefulSet({ name, namespace, body }, mergePatch);
       return apps.patchNamespacedDaemonSet({ name, namespace, body }, mergePatch);
     });
+  }
+
+  async getConfigMap(namespace: string, name: string): Promise<ConfigMapInfo | null> {
+    try {
+      const configMap = await this.call('read configmap', `${namespace}/${name}`, ({ core }) =>
+        core.readNamespacedConfigMap({ name, namespace }),
+      );
+      return {
+        namespace,
+        name,
+        resourceVersion: configMap.metadata?.resourceVersion ?? '',
+        data: { ...(configMap.data ?? {}) },
+      };
+    } catch (error) {
+      if (isMeshopsError(error, 'NOT_FOUND')) return null;
+      throw error;
+    }
+  }
+
+  async patchConfigMapData(
+    namespace: string,
+    name: string,
+    data: Record<string, string>,
+    resourceVersion: string,
+  ): Promise<ConfigMapWrite> {
+    // A resourceVersion in a patch is a precondition: the API server answers 409 Conflict if the object moved on.
+    const body = { metadata: { resourceVersion }, data };
+    return this.conditional(() =>
+      this.call('edit configmap', `${namespace}/${name}`, ({ core }) =>
+        core.patchNamespacedConfigMap({ name, namespace, body }, mergePatch),
+      ),
+    );
+  }
+
+  async createConfigMap(
+    namespace: string,
+    name: string,
+    data: Record<string, string>,
+  ): Promise<ConfigMapWrite> {
+    const body = { apiVersion: 'v1', kind: 'ConfigMap', metadata: { name, namespace }, data };
+    return this.conditional(() =>
+      this.call('create configmap', `${namespace}/${name}`, ({ core }) =>
+        core.createNamespacedConfigMap({ namespace, body }),
+      ),
+    );
+  }
+
+  /** A write whose 409 (Conflict, AlreadyExists) means "read it again": not an error. */
+  private async conditional(write: () => Promise<unknown>): Promise<ConfigMapWrite> {
+    try {
+      await write();
+      return 'written';
+    } catch (error) {
+      if (isMeshopsError(error, 'ALREADY_EXISTS')) return 'conflict';
+      throw error;
+    }
   }
 }
 

@@ -8,6 +8,7 @@ import { MAX_COMMAND_LENGTH, isInvalid, show } from './grammar.js';
 import { ephemeral, type EphemeralReply } from './reply.js';
 import { defineVerb, type ParsedCommand, type RegisteredVerb } from './verb.js';
 import { cancelVerb } from './verbs/cancel.js';
+import { configVerb } from './verbs/config.js';
 import { disableVerb } from './verbs/disable.js';
 import { enableVerb } from './verbs/enable.js';
 import { listVerb } from './verbs/list.js';
@@ -35,6 +36,7 @@ export const verbs: readonly RegisteredVerb[] = [
   injectVerb,
   uninjectVerb,
   disableVerb,
+  configVerb,
   statusVerb,
   watchVerb,
   unwatchVerb,

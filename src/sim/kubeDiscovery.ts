@@ -52,7 +52,7 @@ export const coreV1: GroupVersion = {
       singularName: 'configmap',
       kind: 'ConfigMap',
       namespaced: true,
-      verbs: readOnly,
+      verbs: ['create', 'update', 'patch', ...readOnly],
       shortNames: ['cm'],
     },
     {

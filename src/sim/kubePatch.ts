@@ -59,6 +59,17 @@ function parsePatchBody(req: SimRequest): JsonValue {
   }
 }
 
+/** A create's or replace's body, a JSON object, or the API server's 400 naming the `kind` it expected. */
+export function decodeObject(req: SimRequest, kind: string): JsonObject {
+  try {
+    const body = JSON.parse(req.rawBody) as unknown;
+    if (isJsonObject(body)) return body;
+  } catch {
+    // answered below
+  }
+  throw new KubeError(400, 'BadRequest', `the body of the request could not be decoded as a ${kind}`);
+}
+
 /** Applies a PATCH the way the API server does, by its Content-Type. */
 export function patchDocument(req: SimRequest, current: JsonObject): JsonObject {
   const mediaType = (req.headers['content-type'] ?? '').split(';')[0]?.trim().toLowerCase();

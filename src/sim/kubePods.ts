@@ -1,9 +1,10 @@
 /** Pod create and delete, what `kubectl run` and `kubectl delete pod` send. */
 import type { SimCluster } from './cluster.js';
 import type { SimRequest, SimResponse } from './http.js';
-import { isJsonObject, stringMap, PatchError, type JsonObject, type JsonValue } from './json.js';
+import { isJsonObject, stringMap, PatchError, type JsonValue } from './json.js';
 import { invalid, KubeError, notFound } from './kubeErrors.js';
 import { podObject } from './kubeObjects.js';
+import { decodeObject } from './kubePatch.js';
 import type { SimContainer, SimPodView } from './kubeTypes.js';
 import { kubeSuffix } from './ids.js';
 
@@ -25,19 +26,9 @@ function containers(name: string, value: JsonValue | undefined, field: string): 
   });
 }
 
-function parsePod(req: SimRequest): JsonObject {
-  try {
-    const body = JSON.parse(req.rawBody) as unknown;
-    if (isJsonObject(body)) return body;
-  } catch {
-    // answered below
-  }
-  throw new KubeError(400, 'BadRequest', 'the body of the request could not be decoded as a Pod');
-}
-
 export function createPod(cluster: SimCluster, namespace: string, req: SimRequest): SimResponse {
   if (!cluster.namespace(namespace)) throw notFound('namespaces', namespace);
-  const body = parsePod(req);
+  const body = decodeObject(req, 'Pod');
   const metadata = isJsonObject(body.metadata) ? body.metadata : {};
   const spec = isJsonObject(body.spec) ? body.spec : {};
   const generated =

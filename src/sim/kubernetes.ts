@@ -34,6 +34,7 @@ import {
   coreV1,
   meshGroup,
 } from './kubeDiscovery.js';
+import { createConfigMap, patchConfigMap, replaceConfigMap } from './kubeConfigMaps.js';
 import { createPod, deletePod } from './kubePods.js';
 import { asTable, wantsTable } from './kubeTables.js';
 import { watchResponse } from './kubeWatch.js';
@@ -216,7 +217,16 @@ function kubernetesRouter(options: KubernetesServerOptions): Router {
       );
       if (!found) throw notFound('configmaps', param(req, 'name'));
       return ok(configMapObject(found));
-    });
+    })
+    .add('POST', '/api/v1/namespaces/{namespace}/configmaps', (req) =>
+      createConfigMap(cluster, param(req, 'namespace'), req),
+    )
+    .add('PUT', '/api/v1/namespaces/{namespace}/configmaps/{name}', (req) =>
+      replaceConfigMap(cluster, param(req, 'namespace'), param(req, 'name'), req),
+    )
+    .add('PATCH', '/api/v1/namespaces/{namespace}/configmaps/{name}', (req) =>
+      patchConfigMap(cluster, param(req, 'namespace'), param(req, 'name'), req),
+    );
 
   for (const prefix of ['/apis/policy/v1', '/apis/policy/v1/namespaces/{namespace}']) {
     router.add('GET', `${prefix}/poddisruptionbudgets`, (req) => {

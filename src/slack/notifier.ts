@@ -47,6 +47,16 @@ export class RunNotifier implements Notifier {
         return this.outbox.update(root, rootMessage(run), run.version);
       case 'approvalRequested':
         return this.post(run, 'approval', approvalMessage(run), { thread: root, broadcast: true });
+      case 'approvalRenewed':
+        // The prompt keeps its place (and its ts, which a click is checked against) with the new plan; a
+        // reply in the thread, broadcast, says why it asks again.
+        await this.outbox.update(runMessageKey(run.id, 'approval'), approvalMessage(run), run.version);
+        return this.post(
+          run,
+          `approval:renewed:${event.hash}`,
+          { text: truncate(runEventText(run, event), 3900) },
+          { thread: root, broadcast: true },
+        );
       case 'approvalProgressed':
         return this.outbox.update(runMessageKey(run.id, 'approval'), approvalMessage(run), run.version);
       case 'approvalClosed':

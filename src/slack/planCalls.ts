@@ -20,6 +20,12 @@ export function commandOf(run: RunRecord): string {
       return `/mesh disable cluster ${ref}${run.options.unregister ? ' unregister=true' : ''}${restart}`;
     case 'enable-batch':
       return `/mesh enable cluster ${run.options.targets.join(' ')}`;
+    case 'mesh-config': {
+      const { accessLog, tracingSampling } = run.options;
+      const access = accessLog === undefined ? '' : ` access-log=${accessLog ? 'on' : 'off'}`;
+      const tracing = tracingSampling === undefined ? '' : ` tracing=${tracingSampling}`;
+      return `/mesh config ${ref}${access}${tracing}`;
+    }
   }
 }
 

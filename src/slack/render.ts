@@ -7,6 +7,7 @@ import { listed } from '../text.js';
 import { callLine, commandOf } from './planCalls.js';
 import { batchApprovalSummary, batchOptions, batchTable } from './renderBatch.js';
 import { describePlane } from '../workflows/enableCluster.js';
+import { describeSettings, settingsOf } from '../workflows/meshConfig.js';
 import { plannedNamespaces } from '../workflows/steps/injection.js';
 import type { Plane, RunEvent } from '../workflows/events.js';
 import type { MeshCondition, PlaneState } from '../workflows/ports.js';
@@ -15,6 +16,7 @@ import {
   clusterKey,
   type DryRunPlan,
   type InjectionPlan,
+  type MeshConfigPlan,
   type RunRecord,
   type StepStatus,
 } from '../workflows/run.js';
@@ -120,7 +122,9 @@ export function rootMessage(run: RunRecord): { text: string; blocks: KnownBlock[
   const about =
     run.kind === 'enable-batch'
       ? `Batch \`${run.id}\` · requested by <@${run.requester.userId}> · ${batchOptions(run)}`
-      : `Run \`${run.id}\` · requested by <@${run.requester.userId}> · namespaces: ${namespaces} · restart: ${run.options.restart}`;
+      : run.kind === 'mesh-config'
+        ? `Run \`${run.id}\` · requested by <@${run.requester.userId}> · ${describeSettings(settingsOf(run))}`
+        : `Run \`${run.id}\` · requested by <@${run.requester.userId}> · namespaces: ${namespaces} · restart: ${run.options.restart}`;
   const blocks: KnownBlock[] = [
     { type: 'section', text: { type: 'mrkdwn', text: `*${title(run)}*\n${statusLine(run)}` } },
     { type: 'section', text: { type: 'mrkdwn', text: truncate(checklist) } },
@@ -164,8 +168,40 @@ function namespaceLines(run: RunRecord, plan: InjectionPlan): string[] {
   return lines;
 }
 
+/** Room the diff of a prompt may take, with the lines around it, within one 3,000-character section. */
+const DIFF_BUDGET = 2200;
+
+/** A `data.mesh` diff as a code block, cut to `budget` characters at a line, saying so. */
+export function diffBlock(plan: MeshConfigPlan, budget = DIFF_BUDGET): string {
+  let diff = plan.diff.replace(/```/g, "'''");
+  if (diff.length > budget) {
+    const cut = diff.slice(0, budget);
+    diff = `${cut.slice(0, cut.lastIndexOf('\n'))}\n… (the diff goes on: \`kubectl get configmap -n ${plan.namespace} ${plan.configMap} -o yaml\` shows the whole)`;
+  }
+  return `\`\`\`\n${diff}\n\`\`\``;
+}
+
+function meshConfigSummary(run: Extract<RunRecord, { kind: 'mesh-config' }>): string {
+  const plan = run.facts.meshConfig;
+  if (!plan) return 'Nothing to change.';
+  const where = `\`${plan.namespace}/${plan.configMap}\``;
+  return [
+    `*Mesh config for \`${clusterKey(run.cluster)}\`*: ${describeSettings(settingsOf(run))}`,
+    plan.resourceVersion === null
+      ? `ConfigMap ${where} (${run.facts.cluster?.releaseChannel ?? 'its'} channel) does not exist yet: it will be created with this \`data.mesh\`:`
+      : `\`data.mesh\` of ConfigMap ${where} (${run.facts.cluster?.releaseChannel ?? 'its'} channel, resourceVersion ${plan.resourceVersion}); every other key is kept:`,
+    diffBlock(plan),
+    plan.replanned
+      ? `:warning: Asked again: the ConfigMap was changed by someone else after the earlier prompt; this is the diff against it now.`
+      : '',
+  ]
+    .filter(Boolean)
+    .join('\n');
+}
+
 function approvalSummary(run: RunRecord): string {
   if (run.kind === 'enable-batch') return batchApprovalSummary(run);
+  if (run.kind === 'mesh-config') return meshConfigSummary(run);
   const plan = run.facts.plan;
   if (!plan) return 'Nothing to change.';
   const pods = plan.namespaces.reduce((sum, ns) => sum + ns.pods, 0);
@@ -441,6 +477,21 @@ export function runEventText(run: RunRecord, event: RunEvent): string {
         : `remove ${plan.remove.map((k) => `\`${k}\``).join(' and ')} from`;
       return `:clipboard: Plan: ${what} ${plan.namespaces.length} namespace(s), ${pods} pod(s) — ${plan.reason}.`;
     }
+    case 'meshConfigPlanned': {
+      const { plan } = event;
+      const where = `\`${plan.namespace}/${plan.configMap}\``;
+      if (!plan.diff)
+        return `:clipboard: Plan: ConfigMap ${where} already has what was asked; nothing to change.`;
+      return plan.resourceVersion === null
+        ? `:clipboard: Plan: ConfigMap ${where} does not exist yet; it will be created (the diff is in the approval prompt).`
+        : `:clipboard: Plan: edit \`data.mesh\` of ConfigMap ${where} at resourceVersion ${plan.resourceVersion}, every other key kept (the diff is in the approval prompt).`;
+    }
+    case 'meshConfigWritten':
+      return event.created
+        ? `:memo: Created ConfigMap \`${event.plan.namespace}/${event.plan.configMap}\` with the new \`data.mesh\`.`
+        : `:memo: Wrote \`data.mesh\` of ConfigMap \`${event.plan.namespace}/${event.plan.configMap}\` (conditioned on its resourceVersion; every other key kept).`;
+    case 'approvalRenewed':
+      return `:warning: The ConfigMap was changed by someone else after the prompt was shown, so what was approved is not what would be written. The prompt above now shows the diff against it as it is now: approve it again (or reject).`;
     case 'approvalReminder':
       return `:hourglass_flowing_sand: Still waiting for an approver; the request expires <!date^${Math.floor(event.expiresAt / 1000)}^{date_short_pretty} {time}|in ${minutes(event.remainingMs)}>.`;
     case 'namespacesLabelled':

@@ -34,6 +34,7 @@ function rehearsed(run: RunRecord, result: StepResult): { result: StepResult; pl
     }
     case 'finish':
     case 'next':
+    case 'again':
       return { result, plan: {} };
   }
 }

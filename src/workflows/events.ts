@@ -4,7 +4,7 @@
  * runs again after a crash emits the same event under the same key, and nothing is posted twice.
  */
 import type { ClusterInfo, MeshCondition, PlaneState } from './ports.js';
-import type { InjectionPlan, StepName } from './run.js';
+import type { InjectionPlan, MeshConfigPlan, StepName } from './run.js';
 
 export type Plane = 'controlPlane' | 'dataPlane';
 
@@ -25,6 +25,15 @@ export type RunEvent =
   | { type: 'injectionPlanned'; plan: InjectionPlan }
   /** The approval prompt, with Approve and Reject buttons. */
   | { type: 'approvalRequested' }
+  /**
+   * The same prompt asked anew for a changed plan (`hash`): its buttons back, naming the new plan,
+   * and a reply in the thread saying why.
+   */
+  | { type: 'approvalRenewed'; hash: string }
+  /** `/mesh config`: the ConfigMap's `data.mesh` read, and what would change in it. */
+  | { type: 'meshConfigPlanned'; plan: MeshConfigPlan }
+  /** `/mesh config`: the edit written (or the ConfigMap created). */
+  | { type: 'meshConfigWritten'; plan: MeshConfigPlan; created: boolean }
   | { type: 'approvalReminder'; expiresAt: number; remainingMs: number }
   /** A first approval of two: the prompt keeps its buttons and says who approved. */
   | { type: 'approvalProgressed' }
@@ -81,6 +90,12 @@ export function runEventKey(event: RunEvent): string | null {
       return 'plan';
     case 'approvalRequested':
       return 'approval';
+    case 'approvalRenewed':
+      return `approval:renewed:${event.hash}`;
+    case 'meshConfigPlanned':
+      return `meshconfig:plan:${event.plan.replanned}`;
+    case 'meshConfigWritten':
+      return 'meshconfig:written';
     case 'approvalReminder':
       return 'approval:reminder';
     case 'namespacesLabelled':

@@ -219,6 +219,17 @@ export interface UpgradeFailure {
   at: number;
 }
 
+/** A ConfigMap's data and the resourceVersion it was read at (what a write is conditioned on). */
+export interface ConfigMapInfo {
+  namespace: string;
+  name: string;
+  resourceVersion: string;
+  data: Record<string, string>;
+}
+
+/** A conditional write: done, or refused because the object moved on (409: changed, or created meanwhile). */
+export type ConfigMapWrite = 'written' | 'conflict';
+
 export interface Kube {
   getNamespace(name: string): Promise<NamespaceInfo | null>;
   listNamespaces(): Promise<NamespaceInfo[]>;
@@ -236,6 +247,20 @@ export interface Kube {
   patchNamespaceLabels(name: string, labels: Record<string, string | null>): Promise<void>;
   /** What `kubectl rollout restart` does: stamp the pod template with restartedAt. */
   restartWorkload(workload: WorkloadInfo, restartedAt: string): Promise<void>;
+  /** Null when there is no such ConfigMap. */
+  getConfigMap(namespace: string, name: string): Promise<ConfigMapInfo | null>;
+  /**
+   * Merge-patches these `data` keys (the others are kept) on the condition that the ConfigMap is still
+   * at `resourceVersion`: 'conflict' when someone changed it since it was read.
+   */
+  patchConfigMapData(
+    namespace: string,
+    name: string,
+    data: Record<string, string>,
+    resourceVersion: string,
+  ): Promise<ConfigMapWrite>;
+  /** Creates a ConfigMap with `data`: 'conflict' when it exists by now. */
+  createConfigMap(namespace: string, name: string, data: Record<string, string>): Promise<ConfigMapWrite>;
 }
 
 export interface KubeFactory {

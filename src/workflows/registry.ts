@@ -6,6 +6,7 @@
 import { disableClusterWorkflow } from './disableCluster.js';
 import { enableBatchWorkflow } from './enableBatch.js';
 import { enableClusterWorkflow } from './enableCluster.js';
+import { meshConfigWorkflow } from './meshConfig.js';
 import { injectWorkflow, uninjectWorkflow } from './namespaces.js';
 import type { Step } from './engine.js';
 import { newRun, type RunRecord, type StepName, type WorkflowKind } from './run.js';
@@ -29,6 +30,7 @@ const definitions: Record<WorkflowKind, WorkflowDefinition> = {
   uninject: uninjectWorkflow,
   'disable-cluster': disableClusterWorkflow,
   'enable-batch': enableBatchWorkflow,
+  'mesh-config': meshConfigWorkflow,
 };
 
 export function workflowOf(kind: WorkflowKind): WorkflowDefinition {

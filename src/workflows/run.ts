@@ -5,7 +5,8 @@
 import type { ClusterInfo, ClusterRef, OperationRef, PlaneState, PlannedCall } from './ports.js';
 
 /** The workflows meshops runs; each has its definition in src/workflows/registry.ts. */
-export type WorkflowKind = 'enable-cluster' | 'inject' | 'uninject' | 'disable-cluster' | 'enable-batch';
+export type WorkflowKind =
+  'enable-cluster' | 'inject' | 'uninject' | 'disable-cluster' | 'enable-batch' | 'mesh-config';
 
 /** A step's name within its workflow (the definition's `order`). */
 export type StepName = string;
@@ -194,6 +195,35 @@ export interface DisableClusterRun extends RunCommon {
   facts: DisableFacts;
 }
 
+/** What `/mesh config` will write: the channel's ConfigMap, `data.mesh` before and after, the diff shown. */
+export interface MeshConfigPlan {
+  namespace: string;
+  /** istio-asm-managed, -rapid or -stable: the one for the cluster's release channel. */
+  configMap: string;
+  /** The resourceVersion it was read at; null when it did not exist (it will be created). */
+  resourceVersion: string | null;
+  before: string;
+  after: string;
+  /** `lineDiff(before, after)`; empty when it is as asked already. */
+  diff: string;
+  /** How many times the ConfigMap was found changed by someone else and the plan made again. */
+  replanned: number;
+}
+
+export interface MeshConfigFacts extends InjectionFacts {
+  meshConfig?: MeshConfigPlan;
+  /** How the write went: created or edited, and whether the ConfigMap had moved on (other keys changed) since the plan. */
+  written?: { created: boolean; movedOn: boolean };
+}
+
+/** `/mesh config REF access-log=on|off tracing=N`: one edit of the managed mesh's MeshConfig, after approval. */
+export interface MeshConfigRun extends RunCommon {
+  kind: 'mesh-config';
+  /** `namespaces` and `restart` are unused (an edit restarts nothing): kept so every run reads alike. */
+  options: { namespaces: string[]; restart: boolean; accessLog?: boolean; tracingSampling?: number };
+  facts: MeshConfigFacts;
+}
+
 /** A cluster of a batch, and the run that onboards it (none when another run held the cluster). */
 export interface BatchMember {
   ref: string;
@@ -247,7 +277,7 @@ export interface EnableBatchRun extends RunCommon {
 }
 
 /** A run record is one of the workflows' records, told apart by `kind`. */
-export type RunRecord = EnableClusterRun | NamespacesRun | DisableClusterRun | EnableBatchRun;
+export type RunRecord = EnableClusterRun | NamespacesRun | DisableClusterRun | EnableBatchRun | MeshConfigRun;
 
 export function clusterKey(cluster: ClusterRef): string {
   return `${cluster.project}/${cluster.location}/${cluster.name}`;

@@ -12,6 +12,11 @@ export type StepResult =
   | { type: 'next'; facts?: Partial<RunRecord['facts']>; detail?: string; skipped?: boolean }
   | { type: 'wait'; facts?: Partial<RunRecord['facts']>; detail?: string; delayMs: number }
   | { type: 'approval'; approval: ApprovalState; wakeAt: number }
+  /**
+   * Back to an earlier step (`step`), its approval dropped: what was approved is no longer what would
+   * be done (the world changed under the run), so it is planned and asked for again.
+   */
+  | { type: 'again'; step: StepName; facts?: Partial<RunRecord['facts']>; detail: string }
   | { type: 'finish'; status: 'succeeded' | 'rejected' | 'expired' | 'failed'; outcome: Outcome };
 
 /** What the runner does after a step: run the next one now, park until `wakeAt`, or stop. */
@@ -97,6 +102,19 @@ export function stepApplied(
         detail: 'waiting for approval',
       };
       return { run: next, then: { type: 'park', wakeAt: result.wakeAt }, moved: false };
+    }
+    case 'again': {
+      Object.assign(next.facts, result.facts);
+      const from = order.indexOf(result.step);
+      if (from < 0 || from >= order.indexOf(run.step))
+        throw new Error(`step ${run.step} can only go back to an earlier step, not ${result.step}`);
+      for (const step of order.slice(from)) delete next.steps[step];
+      next.steps[result.step] = { status: 'running', at: now, detail: result.detail };
+      next.step = result.step;
+      next.status = 'running';
+      next.attempt = { since: now, polls: 0 };
+      delete next.approval;
+      return { run: next, then: { type: 'continue' }, moved: true };
     }
     case 'finish': {
       next.status = result.status;

@@ -64,6 +64,14 @@ export class FakeWorld {
   injectorWorks = true;
   restartedAt = new Map<string, string>();
   pods = new Map<string, PodInfo[]>();
+  /** ConfigMaps by `namespace/name`, each with the resourceVersion a conditional write checks. */
+  configMaps = new Map<string, { resourceVersion: string; data: Record<string, string> }>();
+  private version = 100;
+
+  /** Changes a ConfigMap as someone else would (kubectl edit): a new resourceVersion. */
+  editConfigMap(key: string, data: Record<string, string>): void {
+    this.configMaps.set(key, { resourceVersion: String(++this.version), data: { ...data } });
+  }
 
   constructor() {
     for (const [ns, spec] of Object.entries(this.namespaces)) this.pods.set(ns, this.podsOf(ns, spec, false));
@@ -122,6 +130,27 @@ export class FakeWorld {
         if (v === null) delete ns.labels[k];
         else ns.labels[k] = v;
       }
+    },
+    getConfigMap: async (namespace, name) => {
+      const found = this.configMaps.get(`${namespace}/${name}`);
+      return found
+        ? { namespace, name, resourceVersion: found.resourceVersion, data: { ...found.data } }
+        : null;
+    },
+    patchConfigMapData: async (namespace, name, data, resourceVersion) => {
+      const key = `${namespace}/${name}`;
+      const found = this.configMaps.get(key);
+      if (!found || found.resourceVersion !== resourceVersion) return 'conflict';
+      this.calls.push(`patch configmap ${key}`);
+      this.editConfigMap(key, { ...found.data, ...data });
+      return 'written';
+    },
+    createConfigMap: async (namespace, name, data) => {
+      const key = `${namespace}/${name}`;
+      if (this.configMaps.has(key)) return 'conflict';
+      this.calls.push(`create configmap ${key}`);
+      this.editConfigMap(key, data);
+      return 'written';
     },
     restartWorkload: async (workload, at) => {
       const key = `${workload.namespace}/${workload.name}`;

@@ -36,6 +36,7 @@ const READS: Record<string, readonly string[]> = {
     'listPods',
     'listWorkloads',
     'countPodDisruptionBudgets',
+    'getConfigMap',
   ],
 };
 
@@ -69,6 +70,18 @@ const SAMPLES: Record<string, unknown[]> = {
   'cluster.countPodDisruptionBudgets': ['shop'],
   'cluster.patchNamespaceLabels': ['shop', { 'istio-injection': 'enabled', 'istio.io/rev': null }],
   'cluster.restartWorkload': [{ kind: 'Deployment', name: 'cart', namespace: 'shop', replicas: 2 }, 'now'],
+  'cluster.getConfigMap': ['istio-system', 'istio-asm-managed'],
+  'cluster.patchConfigMapData': [
+    'istio-system',
+    'istio-asm-managed',
+    { mesh: 'accessLogFile: /dev/stdout\n' },
+    '1001',
+  ],
+  'cluster.createConfigMap': [
+    'istio-system',
+    'istio-asm-managed-rapid',
+    { mesh: 'accessLogFile: /dev/stdout\n' },
+  ],
 };
 
 const cluster: ClusterInfo = {
@@ -104,6 +117,7 @@ const ANSWERS: Record<string, unknown> = {
   'cluster.listPods': [],
   'cluster.listWorkloads': [],
   'cluster.countPodDisruptionBudgets': 0,
+  'cluster.getConfigMap': null,
 };
 
 /** Adapters that answer anything and write down every method anyone reached on them. */
@@ -182,6 +196,8 @@ describe('the dry-run decorator', () => {
     for (const [name, reads] of Object.entries(READS))
       for (const method of reads) expect(covered).toContain(`${name}.${method}`);
     expect(covered.filter((k) => !READS[k.split('.')[0]!]!.includes(k.split('.')[1]!)).sort()).toEqual([
+      'cluster.createConfigMap',
+      'cluster.patchConfigMapData',
       'cluster.patchNamespaceLabels',
       'cluster.restartWorkload',
       'fleet.createMembership',

@@ -164,6 +164,7 @@ describe('parseMeshCommand', () => {
       'inject',
       'uninject',
       'disable',
+      'config',
       'status',
       'watch',
       'unwatch',

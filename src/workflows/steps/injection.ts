@@ -8,7 +8,7 @@ import { MeshopsError } from '../../errors.js';
 import { listed } from '../../text.js';
 import type { Step, StepContext } from '../engine.js';
 import type { Kube } from '../ports.js';
-import type { ApprovalState, InjectionLabel, InjectionPlan, NamespacePlan } from '../run.js';
+import type { ApprovalState, InjectionLabel, InjectionPlan, NamespacePlan, RunRecord } from '../run.js';
 import { minutes, need, poll } from './common.js';
 import { isPattern, resolveNamespaces } from './namespaceSelection.js';
 
@@ -178,23 +178,32 @@ export function approvalRequested(ctx: StepContext, hash: string, required: numb
  * The approval prompt, its reminder at half-time and its expiry. `untouched` says what stays as it
  * is when the run is rejected or expires.
  */
-export function awaitApproval(untouched: string): Step {
+export interface ApprovalOptions {
+  /** What the prompt shows and a click names by its hash; none: nothing to approve. Default: the injection plan. */
+  planOf?: (run: RunRecord) => object | undefined;
+  /** The run asks again (its plan changed after an earlier prompt): the prompt is renewed, not posted anew. */
+  asksAgain?: (run: RunRecord) => boolean;
+}
+
+export function awaitApproval(untouched: string, options: ApprovalOptions = {}): Step {
+  const planOf = options.planOf ?? ((run: RunRecord) => run.facts.plan);
   return async (ctx) => {
     const { notifier, policy } = ctx.deps;
-    if (!ctx.run.facts.plan) return { type: 'next', skipped: true, detail: 'nothing to change' };
+    const plan = planOf(ctx.run);
+    if (!plan) return { type: 'next', skipped: true, detail: 'nothing to change' };
     const current = ctx.run.approval;
     if (!current) {
       // The prompt shows what approving lets happen, call by call, as a dry run would list it.
       const after = await ctx.rehearseRest();
       const requested: ApprovalState = {
-        ...approvalRequested(
-          ctx,
-          planHash(ctx.run.facts.plan),
-          policy.approvalsNeeded(ctx.run.cluster.project),
-        ),
+        ...approvalRequested(ctx, planHash(plan), policy.approvalsNeeded(ctx.run.cluster.project)),
         ...(after ? { after } : {}),
       };
-      await notifier.emit({ ...ctx.run, approval: requested }, { type: 'approvalRequested' });
+      const again = options.asksAgain?.(ctx.run) ?? false;
+      await notifier.emit(
+        { ...ctx.run, approval: requested },
+        again ? { type: 'approvalRenewed', hash: requested.planHash } : { type: 'approvalRequested' },
+      );
       return { type: 'approval', approval: requested, wakeAt: requested.remindAt };
     }
     if (current.decision) {
@@ -239,7 +248,7 @@ export function awaitApproval(untouched: string): Step {
 }
 
 /** A short, stable hash of what the prompt shows: the namespaces, their labels and what will restart. */
-export function planHash(plan: InjectionPlan): string {
+export function planHash(plan: object): string {
   return createHash('sha256').update(JSON.stringify(plan)).digest('hex').slice(0, 12);
 }
 
