@@ -15,6 +15,7 @@ import { processEnv, startMeshopsProcess, type MeshopsProcess } from '../support
 import { ask, click, hasButtons, roots } from '../support/flows.js';
 import { APPROVER, CHANNEL, REQUESTER } from '../support/harness.js';
 import { waitFor } from '../support/wait.js';
+import { inLanes, killPoints, type KillPoint } from './trials.js';
 
 const TRIALS = Number(process.env.BATCH_CRASH_TRIALS ?? 8);
 const SEED = Number(process.env.CRASH_SEED ?? 1729);
@@ -28,22 +29,6 @@ const clusters: ClusterSpec[] = ['b1', 'b2', 'b3', 'b4'].map((name, i) => ({
   namespaces: [{ name: 'default', deployments: [{ name: 'web', replicas: 1 }] }, { name: 'istio-system' }],
 }));
 const SUMMARY = `${clusters.length} of ${clusters.length} cluster(s) on Cloud Service Mesh`;
-
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
-
-interface KillPoint {
-  request: number;
-  delayMs: number;
-}
 
 interface TrialResult {
   trial: number;
@@ -160,22 +145,8 @@ describe('batch crash trials', () => {
   it(`${TRIALS} seeded kills (seed ${SEED}) during a batch of four: every cluster done once, one summary`, async () => {
     const clean = await trial(0, null);
     expect(clean.problems).toEqual([]);
-    const next = random(SEED);
-    const points: KillPoint[] = Array.from({ length: TRIALS }, () => ({
-      request: 1 + Math.floor(next() * Math.max(1, clean.requests - 1)),
-      delayMs: next() < 0.5 ? 0 : 1 + Math.floor(next() * 40),
-    }));
-    const results: TrialResult[] = [];
-    let cursor = 0;
-    await Promise.all(
-      Array.from({ length: LANES }, async () => {
-        while (cursor < points.length) {
-          const i = cursor++;
-          results.push(await trial(i + 1, points[i]!));
-        }
-      }),
-    );
-    results.sort((a, b) => a.trial - b.trial);
+    const points = killPoints(TRIALS, clean.requests, SEED);
+    const results = await inLanes(points, LANES, trial);
     console.log(
       JSON.stringify({
         seed: SEED,

@@ -14,6 +14,7 @@ import { processEnv, startMeshopsProcess, type MeshopsProcess } from '../support
 import { click, hasButtons, roots, slash, threadOf } from '../support/flows.js';
 import { APPROVER } from '../support/harness.js';
 import { waitFor } from '../support/wait.js';
+import { inLanes, killPoints, type KillPoint } from './trials.js';
 
 const TRIALS = Number(process.env.CRASH_TRIALS ?? 50);
 const SEED = Number(process.env.CRASH_SEED ?? 1729);
@@ -21,25 +22,6 @@ const SEED = Number(process.env.CRASH_SEED ?? 1729);
 const LANES = 2;
 const CLUSTER = 'proj-a/us-central1/c1';
 const NAMESPACES = ['default', 'shop'];
-
-/** mulberry32: a small seeded generator, so a trial's kill point can be replayed. */
-function random(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4_294_967_296;
-  };
-}
-
-interface KillPoint {
-  /** Kill on the arrival of this request of the run (1-based), counted from the command's ack. */
-  request: number;
-  /** Milliseconds after that arrival (0: while the server handles it). */
-  delayMs: number;
-}
 
 interface TrialResult {
   trial: number;
@@ -167,22 +149,8 @@ describe('crash trials', () => {
     // A run without a kill says how many requests a run makes: the kill points are drawn from them.
     const clean = await trial(0, null);
     expect(clean.problems).toEqual([]);
-    const next = random(SEED);
-    const points: KillPoint[] = Array.from({ length: TRIALS }, () => ({
-      request: 1 + Math.floor(next() * Math.max(1, clean.requests - 1)),
-      delayMs: next() < 0.5 ? 0 : 1 + Math.floor(next() * 40),
-    }));
-    const results: TrialResult[] = [];
-    let cursor = 0;
-    await Promise.all(
-      Array.from({ length: LANES }, async () => {
-        while (cursor < points.length) {
-          const index = cursor++;
-          results.push(await trial(index + 1, points[index]!));
-        }
-      }),
-    );
-    results.sort((a, b) => a.trial - b.trial);
+    const points = killPoints(TRIALS, clean.requests, SEED);
+    const results = await inLanes(points, LANES, trial);
     const resumes = results.flatMap((r) => (r.resumeMs === undefined ? [] : [r.resumeMs]));
     const killed = results.filter((r) => r.killedOn);
     const summary = {
