@@ -1,3 +1,4 @@
+import { once } from 'node:events';
 import { Cluster } from 'ioredis';
 import type { RedisClient } from './redisClient.js';
 /**
@@ -85,16 +86,16 @@ export class Keys {
  */
 export async function deleteKeysUnder(redis: RedisClient, prefix: string): Promise<number> {
   let deleted = 0;
-  // A cluster's keys are spread over its primaries: each is scanned, and its keys deleted one by one
-  // (a multi-key UNLINK must not span slots).
+  // On a cluster, the primary that holds the prefix's slot is one of several: each is scanned. The
+  // prefix is hash-tagged there (config refuses it otherwise), so a batch is in one slot.
+  // A Cluster client knows its nodes once it is ready.
+  if (redis instanceof Cluster && redis.status !== 'ready') await once(redis, 'ready');
   const nodes = redis instanceof Cluster ? redis.nodes('master') : [redis];
   for (const node of nodes) {
     for await (const batch of node.scanStream({ match: `${prefix}:*`, count: 500 }) as AsyncIterable<
       string[]
     >) {
-      if (!batch.length) continue;
-      if (redis instanceof Cluster) for (const key of batch) deleted += await redis.unlink(key);
-      else deleted += await redis.unlink(...batch);
+      if (batch.length) deleted += await redis.unlink(...batch);
     }
   }
   return deleted;

@@ -10,7 +10,8 @@ import { Redis } from 'ioredis';
 import { loadConfig } from '../../src/config.js';
 import { CONFIRM_ACTION } from '../../src/slack/renderBatch.js';
 import { RunStore } from '../../src/store/runs.js';
-import { Keys } from '../../src/store/keys.js';
+import { deleteKeysUnder, Keys } from '../../src/store/keys.js';
+import { connectRedis } from '../../src/store/redisClient.js';
 import { ask, click, enableAndApprove, hasButtons, roots } from '../support/flows.js';
 import { startRedisServer, type TestRedis } from '../support/globalSetup.js';
 import { APPROVER, CHANNEL, REQUESTER, startHarness, type Harness } from '../support/harness.js';
@@ -195,5 +196,16 @@ describe('on a Redis Cluster of three primaries', () => {
       if (i !== owner) expect(await client.dbsize()).toBe(0);
     }
     expect(h.logs.filter((line) => /CROSSSLOT|MOVED|ERR/.test(line))).toEqual([]);
+
+    // Local mode's clean-up finds the keys through the Cluster client too.
+    await h.stop();
+    h = undefined;
+    const cluster = connectRedis(servers[0]!.url, true);
+    try {
+      expect(await deleteKeysUnder(cluster, prefix)).toBeGreaterThan(20);
+      expect(await clients[owner]!.dbsize()).toBe(0);
+    } finally {
+      await cluster.quit();
+    }
   }, 180_000);
 });
