@@ -21,7 +21,9 @@ export class ServiceUsage implements Services {
     });
     // Google names the project by number in the answer: match on the service's own name.
     const enabled = new Set(
-      (result.services ?? []).flatMap((s) => (s.state === 'ENABLED' && s.config?.name ? [s.config.name] : [])),
+      (result.services ?? []).flatMap((s) =>
+        s.state === 'ENABLED' && s.config?.name ? [s.config.name] : [],
+      ),
     );
     return services.filter((service) => !enabled.has(service));
   }

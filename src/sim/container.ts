@@ -67,7 +67,9 @@ function clusterWithIntEnums(cluster: JsonObject): JsonObject {
   const channel = isJsonObject(cluster.releaseChannel) ? cluster.releaseChannel.channel : undefined;
   if (typeof channel === 'string') result.releaseChannel = { channel: channelNumbers[channel] ?? 0 };
   if (Array.isArray(cluster.nodePools)) {
-    result.nodePools = cluster.nodePools.map((pool) => (isJsonObject(pool) ? nodePoolWithIntEnums(pool) : pool));
+    result.nodePools = cluster.nodePools.map((pool) =>
+      isJsonObject(pool) ? nodePoolWithIntEnums(pool) : pool,
+    );
   }
   return result;
 }

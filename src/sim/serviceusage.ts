@@ -84,7 +84,9 @@ export function serviceUsageRouter(world: SimWorld): Router {
     const services = names.map((name) => {
       const match = /^projects\/([^/]+)\/services\/([^/]+)$/.exec(name);
       if (!match || world.project(match[1] ?? '') !== project) {
-        throw invalidArgument(`Invalid name ${name}: expected projects/${param(req, 'project')}/services/SERVICE.`);
+        throw invalidArgument(
+          `Invalid name ${name}: expected projects/${param(req, 'project')}/services/SERVICE.`,
+        );
       }
       return serviceResource(project, requireService(match[2] ?? ''));
     });
@@ -98,7 +100,7 @@ export function serviceUsageRouter(world: SimWorld): Router {
     if (!Array.isArray(ids) || ids.length === 0 || ids.length > BATCH_ENABLE_LIMIT) {
       throw invalidArgument(`serviceIds must list 1 to ${BATCH_ENABLE_LIMIT} services.`);
     }
-    const services = ids.map((id) => requireService(typeof id === 'string' ? id : String(id)));
+    const services = ids.map((id) => requireService(typeof id === 'string' ? id : JSON.stringify(id)));
     const id = `acat.p2-${project.number}-${uuid()}`;
     const now = world.clock.now();
     const doneAt = now + world.timings.serviceEnable;

@@ -4,7 +4,7 @@
  * is called again later with the same record.
  */
 import { MeshopsError, isMeshopsError } from '../errors.js';
-import { failure, type Step, type StepContext } from './engine.js';
+import { failure, type Step } from './engine.js';
 import { clusterResourceLink } from './names.js';
 import type { PlaneState } from './ports.js';
 import type { WorkflowDefinition } from './registry.js';

@@ -25,7 +25,11 @@ export const docs = {
  * meshconfig and the rest it depends on) with the fleet and GKE APIs on the fleet project; the mesh
  * and GKE APIs on a cluster's own project.
  */
-export const fleetProjectServices = ['mesh.googleapis.com', 'gkehub.googleapis.com', 'container.googleapis.com'];
+export const fleetProjectServices = [
+  'mesh.googleapis.com',
+  'gkehub.googleapis.com',
+  'container.googleapis.com',
+];
 export const clusterProjectServices = ['mesh.googleapis.com', 'container.googleapis.com'];
 
 /** The fleet (host) project of a run: today its cluster's own project. */
