@@ -180,9 +180,13 @@ export class FakeWorld {
 
   private refuseIfFenced(project: string): void {
     if (this.fenced.has(project)) {
-      throw new MeshopsError('VPC_SERVICE_CONTROLS', `${project}: Request is prohibited by organization's policy`, {
-        hint: 'call from inside the perimeter',
-      });
+      throw new MeshopsError(
+        'VPC_SERVICE_CONTROLS',
+        `${project}: Request is prohibited by organization's policy`,
+        {
+          hint: 'call from inside the perimeter',
+        },
+      );
     }
   }
 

@@ -217,9 +217,9 @@ describe('the dry-run decorator', () => {
     const { ports, recorded } = recordChanges(fakePorts(reached), ref, []);
     const operation = await ports.services.batchEnable('proj-a', ['mesh.googleapis.com']);
     expect(await ports.operations.status(operation)).toEqual({ done: true });
-    expect(
-      await ports.services.disabled('proj-a', ['mesh.googleapis.com', 'gkehub.googleapis.com']),
-    ).toEqual(['gkehub.googleapis.com']);
+    expect(await ports.services.disabled('proj-a', ['mesh.googleapis.com', 'gkehub.googleapis.com'])).toEqual(
+      ['gkehub.googleapis.com'],
+    );
     expect(await ports.gke.setResourceLabels(ref, { team: 'platform' })).toBeNull();
     expect(await ports.gke.removeResourceLabels(ref, ['mesh_id'])).toBeNull();
     await expect(
