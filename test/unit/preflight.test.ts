@@ -123,7 +123,7 @@ describe('the preflight step', () => {
       ...run,
       status: 'running',
       facts: { cluster: world.cluster, projectNumber: '123' },
-    } as RunRecord;
+    };
   }
 
   it('collects every blocker of one run, and enables nothing while any stands', async () => {
