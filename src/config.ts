@@ -78,6 +78,16 @@ export const configSchema = z
       enableServices: z.boolean(),
       removeMeshIdOnDisable: z.boolean(),
     }),
+    mesh: z.strictObject({
+      channel: z.enum(['rapid', 'regular', 'stable']).nullable(),
+      caPool: z
+        .string()
+        .regex(
+          /^projects\/[^/\s]+\/locations\/[^/\s]+\/caPools\/[^/\s:]+(:projects\/[^/\s]+\/locations\/[^/\s]+\/certificateTemplates\/[^/\s]+)?$/,
+          'a CA Service pool: projects/P/locations/L/caPools/POOL',
+        )
+        .nullable(),
+    }),
     polling: z.strictObject({
       intervalMs: positiveInt.nullable(),
       initialMs: positiveInt,

@@ -8,6 +8,13 @@ export type ErrorCode =
   | 'CLUSTER_NOT_RUNNING'
   | 'SERVICE_DISABLED'
   | 'WORKLOAD_IDENTITY_DISABLED'
+  | 'NODE_POOL_METADATA'
+  | 'MESH_CHANNEL_MISMATCH'
+  | 'REGISTERED_IN_ANOTHER_FLEET'
+  | 'PRIVATE_CA_UNSUPPORTED'
+  | 'VPC_SERVICE_CONTROLS'
+  /** Preflight found more than one blocker: they are in `blockers`, each with its own code, hint and docs. */
+  | 'PREFLIGHT_BLOCKED'
   | 'PERMISSION_DENIED'
   | 'NOT_FOUND'
   | 'ALREADY_EXISTS'
@@ -26,6 +33,10 @@ export type ErrorCode =
 export interface MeshopsErrorOptions {
   cause?: unknown;
   hint?: string;
+  /** The page of Google's documentation that explains the case. */
+  docs?: string;
+  /** Every blocker a check found, when there is more than one (code PREFLIGHT_BLOCKED). */
+  blockers?: MeshopsError[];
   retryable?: boolean;
   /** Seconds the far side asked us to wait (Retry-After). */
   retryAfterSeconds?: number;
@@ -34,6 +45,8 @@ export interface MeshopsErrorOptions {
 export class MeshopsError extends Error {
   override name = 'MeshopsError';
   readonly hint: string | undefined;
+  readonly docs: string | undefined;
+  readonly blockers: readonly MeshopsError[];
   readonly retryable: boolean;
   readonly retryAfterSeconds: number | undefined;
 
@@ -44,12 +57,19 @@ export class MeshopsError extends Error {
   ) {
     super(message, options.cause === undefined ? undefined : { cause: options.cause });
     this.hint = options.hint;
+    this.docs = options.docs;
+    this.blockers = options.blockers ?? [];
     this.retryable = options.retryable ?? false;
     this.retryAfterSeconds = options.retryAfterSeconds;
   }
 
-  toJSON(): { code: ErrorCode; message: string; hint?: string } {
-    return { code: this.code, message: this.message, ...(this.hint ? { hint: this.hint } : {}) };
+  toJSON(): { code: ErrorCode; message: string; hint?: string; docs?: string } {
+    return {
+      code: this.code,
+      message: this.message,
+      ...(this.hint ? { hint: this.hint } : {}),
+      ...(this.docs ? { docs: this.docs } : {}),
+    };
   }
 }
 

@@ -95,7 +95,7 @@ export function newRunId(): string {
 }
 
 function policyFrom(config: Config): Policy {
-  const { polling, timeouts, approvals, fleet, restart } = config;
+  const { polling, timeouts, approvals, fleet, mesh, restart } = config;
   return {
     pollDelayMs: (polls) =>
       polling.intervalMs ?? Math.min(polling.maxMs, polling.initialMs * polling.factor ** polls),
@@ -107,6 +107,8 @@ function policyFrom(config: Config): Policy {
     approvalsNeeded: (project) => (anyGlobMatches(approvals.twoApprovers, project) ? 2 : 1),
     membershipLocation: fleet.membershipLocation,
     enableServices: fleet.enableServices,
+    meshChannel: mesh.channel,
+    caPool: mesh.caPool,
     removeMeshIdOnDisable: fleet.removeMeshIdOnDisable,
     restartKinds: [
       ...(restart.statefulSets ? (['StatefulSet'] as const) : []),

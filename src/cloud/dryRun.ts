@@ -69,7 +69,12 @@ class Recorder {
 
   /** Whether this dry run would already have made `method` on `resource`. */
   did(api: PlannedCall['api'], method: PlannedCall['method'], resource: string): boolean {
-    return [...this.earlier, ...this.calls].some(
+    return this.made(api, method, resource).length > 0;
+  }
+
+  /** The calls this dry run would already have made with `method` on `resource`. */
+  made(api: PlannedCall['api'], method: PlannedCall['method'], resource: string): PlannedCall[] {
+    return [...this.earlier, ...this.calls].filter(
       (c) => c.api === api && c.method === method && c.resource === resource,
     );
   }
@@ -154,27 +159,42 @@ class DryRunProjects implements Projects {
   }
 }
 
+/** A batchEnable's `change`, and the services it names (what a later step of the same dry run sees enabled). */
+function batchEnableChange(project: string, services: string[]): string {
+  return `enable ${services.join(', ')} on ${project} (one batchEnable)`;
+}
+
+function servicesOfChange(change: string): string[] {
+  return /^enable (.+) on \S+ \(one batchEnable\)$/.exec(change)?.[1]?.split(', ') ?? [];
+}
+
 class DryRunServices implements Services {
   constructor(
     private readonly inner: Services,
     private readonly recorder: Recorder,
   ) {}
 
-  async isEnabled(project: string, service: string): Promise<boolean> {
-    if (this.recorder.did('serviceusage', 'POST', `projects/${project}/services/${service}`)) return true;
-    return this.inner.isEnabled(project, service);
+  async disabled(project: string, services: string[]): Promise<string[]> {
+    const enabled = new Set(
+      this.recorder
+        .made('serviceusage', 'POST', `projects/${project}/services`)
+        .flatMap((call) => servicesOfChange(call.change)),
+    );
+    return (await this.inner.disabled(project, services)).filter((service) => !enabled.has(service));
   }
 
-  enable(project: string, service: string): Promise<OperationRef> {
-    const name = `projects/${project}/services/${service}`;
+  batchEnable(project: string, services: string[]): Promise<OperationRef> {
     return Promise.resolve(
-      this.recorder.started({
-        api: 'serviceusage',
-        method: 'POST',
-        path: `/v1/${name}:enable`,
-        resource: name,
-        change: `enable ${service} on ${project}`,
-      }),
+      this.recorder.started(
+        {
+          api: 'serviceusage',
+          method: 'POST',
+          path: `/v1/projects/${project}/services:batchEnable`,
+          resource: `projects/${project}/services`,
+          change: batchEnableChange(project, services),
+        },
+        { project },
+      ),
     );
   }
 }

@@ -27,6 +27,7 @@ const clusterStatuses = [
   'DEGRADED',
 ];
 const operationStatuses = ['STATUS_UNSPECIFIED', 'PENDING', 'RUNNING', 'DONE', 'ABORTING'];
+const workloadMetadataModes = ['MODE_UNSPECIFIED', 'GCE_METADATA', 'GKE_METADATA'];
 
 /** gax may hand enums back as names or as numbers, depending on the transport. */
 function enumName(value: unknown, names: readonly string[]): string {
@@ -55,6 +56,14 @@ export function toClusterInfo(cluster: Cluster): ClusterInfo {
     resourceLabels: { ...(cluster.resourceLabels ?? {}) },
     labelFingerprint: cluster.labelFingerprint ?? '',
     masterVersion: cluster.currentMasterVersion ?? '',
+    nodePools: (cluster.nodePools ?? []).map((pool) => {
+      const mode = pool.config?.workloadMetadataConfig?.mode;
+      const name = mode === undefined || mode === null ? null : enumName(mode, workloadMetadataModes);
+      return { name: pool.name ?? '', workloadMetadataMode: name === 'MODE_UNSPECIFIED' ? null : name };
+    }),
+    fleet: cluster.fleet?.project
+      ? { project: cluster.fleet.project, membership: cluster.fleet.membership ?? '' }
+      : null,
   };
 }
 

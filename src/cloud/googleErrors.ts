@@ -150,6 +150,9 @@ export function classify(error: unknown): Classified {
   return { message };
 }
 
+/** Google's page on managed Cloud Service Mesh in a VPC Service Controls perimeter. */
+export const VPC_SC_DOCS = 'https://cloud.google.com/service-mesh/docs/managed/vpc-sc';
+
 /** The narrowest predefined role meshops' calls need that holds `permission`. */
 const rolesByPermission: Array<[RegExp, string]> = [
   [/^gkehub\.(memberships|features|operations)\./, 'roles/gkehub.admin'],
@@ -210,6 +213,17 @@ export function wrapCloudError(
     return make('RATE_LIMITED', 'quota or rate limit: retrying', true);
   if (status >= 500 || c.status === 'UNAVAILABLE')
     return make('UNAVAILABLE', 'the API is having trouble: retrying', true);
+  if (c.reason === 'SECURITY_POLICY_VIOLATED' || /vpcServiceControlsUniqueIdentifier/.test(c.message)) {
+    return new MeshopsError(
+      'VPC_SERVICE_CONTROLS',
+      `${where}: ${project ?? 'the project'} is inside a VPC Service Controls perimeter that refuses meshops' calls (${c.message})`,
+      {
+        ...options,
+        hint: `managed Cloud Service Mesh inside a perimeter is set up with asmcli (\`--option vpcsc\`), and meshops must call from inside the perimeter or through an ingress rule; the denial's unique ID is in Cloud Audit Logs (VpcServiceControlAuditMetadata)`,
+        docs: VPC_SC_DOCS,
+      },
+    );
+  }
   if (c.reason === 'SERVICE_DISABLED') {
     const service = c.metadata?.service ?? 'the API';
     return make(

@@ -90,6 +90,7 @@ export class SimCluster {
   mesh: MeshRuntime;
   masterVersion: string;
   nodeCount: number;
+  nodePools: Array<{ name: string; workloadMetadata: 'GKE_METADATA' | 'GCE_METADATA' | undefined }>;
   /** `127.0.0.1:PORT`, as GKE gives `endpoint` (an address without scheme). */
   endpoint = '';
   readonly caPem: string;
@@ -139,6 +140,11 @@ export class SimCluster {
     };
     this.masterVersion = spec.masterVersion ?? '1.31.6-gke.1020000';
     this.nodeCount = spec.nodeCount ?? 3;
+    const metadata = this.workloadIdentity ? ('GKE_METADATA' as const) : undefined;
+    this.nodePools = (spec.nodePools ?? [{ name: 'default-pool' }]).map((pool) => ({
+      name: pool.name,
+      workloadMetadata: this.autopilot ? 'GKE_METADATA' : (pool.workloadMetadata ?? metadata),
+    }));
     this.caPem = context.caPem;
     const namespaces = spec.namespaces ?? [
       { name: 'default' },

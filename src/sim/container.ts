@@ -38,6 +38,22 @@ const channelNumbers: Record<string, number> = {
   EXTENDED: 4,
 };
 const operationStatusNumbers: Record<string, number> = { PENDING: 1, RUNNING: 2, DONE: 3 };
+const nodePoolStatusNumbers: Record<string, number> = { PROVISIONING: 1, RUNNING: 2, RECONCILING: 4 };
+const workloadMetadataNumbers: Record<string, number> = { GCE_METADATA: 1, GKE_METADATA: 2 };
+
+function nodePoolWithIntEnums(pool: JsonObject): JsonObject {
+  const result: JsonObject = { ...pool };
+  if (typeof pool.status === 'string') result.status = nodePoolStatusNumbers[pool.status] ?? 0;
+  const config = isJsonObject(pool.config) ? pool.config : undefined;
+  const metadata = isJsonObject(config?.workloadMetadataConfig) ? config.workloadMetadataConfig : undefined;
+  if (config && typeof metadata?.mode === 'string') {
+    result.config = {
+      ...config,
+      workloadMetadataConfig: { mode: workloadMetadataNumbers[metadata.mode] ?? 0 },
+    };
+  }
+  return result;
+}
 // The API marks SET_LABELS (12) unused: a setResourceLabels operation reports UPDATE_CLUSTER (6).
 const operationTypeNumbers: Record<string, number> = { UPDATE_CLUSTER: 6 };
 
@@ -50,6 +66,11 @@ function clusterWithIntEnums(cluster: JsonObject): JsonObject {
   if (typeof cluster.status === 'string') result.status = clusterStatusNumbers[cluster.status] ?? 0;
   const channel = isJsonObject(cluster.releaseChannel) ? cluster.releaseChannel.channel : undefined;
   if (typeof channel === 'string') result.releaseChannel = { channel: channelNumbers[channel] ?? 0 };
+  if (Array.isArray(cluster.nodePools)) {
+    result.nodePools = cluster.nodePools.map((pool) =>
+      isJsonObject(pool) ? nodePoolWithIntEnums(pool) : pool,
+    );
+  }
   return result;
 }
 
@@ -77,6 +98,25 @@ function clusterListWithIntEnums(list: JsonObject): JsonObject {
 
 function zonesOf(location: string): string[] {
   return /-[a-z]$/.test(location) ? [location] : ['b', 'c', 'f'].map((zone) => `${location}-${zone}`);
+}
+
+/** A node pool as the Cluster resource lists it (the fields meshops and gcloud read). */
+function nodePoolResource(cluster: SimCluster, pool: SimCluster['nodePools'][number]): JsonObject {
+  return {
+    name: pool.name,
+    config: {
+      machineType: cluster.autopilot ? 'ek-standard-2' : 'e2-standard-4',
+      diskSizeGb: 100,
+      imageType: 'COS_CONTAINERD',
+      // Unset on a pool created without Workload Identity: the node serves the Compute Engine metadata.
+      ...(pool.workloadMetadata ? { workloadMetadataConfig: { mode: pool.workloadMetadata } } : {}),
+    },
+    initialNodeCount: cluster.nodeCount,
+    locations: zonesOf(cluster.location),
+    selfLink: `https://container.googleapis.com/v1/projects/${cluster.project}/locations/${cluster.location}/clusters/${cluster.name}/nodePools/${pool.name}`,
+    version: cluster.masterVersion,
+    status: 'RUNNING',
+  };
 }
 
 function clusterResource(world: SimWorld, cluster: SimCluster): JsonObject {
@@ -108,6 +148,7 @@ function clusterResource(world: SimWorld, cluster: SimCluster): JsonObject {
     location: cluster.location,
     id: cluster.id,
     etag: cluster.labelFingerprint,
+    nodePools: cluster.nodePools.map((pool) => nodePoolResource(cluster, pool)),
   };
   if (cluster.autopilot) resource.autopilot = { enabled: true };
   if (cluster.workloadIdentity) {

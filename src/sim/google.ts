@@ -16,6 +16,7 @@ import {
   type JsonObject,
   type JsonValue,
 } from './json.js';
+import { randomHex } from './ids.js';
 import type { RequestLog } from './requestLog.js';
 import type { SimProject } from './world.js';
 
@@ -179,6 +180,40 @@ function faultError(
 
 export type ProjectNumberLookup = (idOrNumber: string) => string | undefined;
 
+/**
+ * What Google answers a call from outside a VPC Service Controls perimeter to a service it restricts:
+ * 403 with the perimeter's unique ID in the message, a PreconditionFailure of type VPC_SERVICE_CONTROLS
+ * and ErrorInfo SECURITY_POLICY_VIOLATED.
+ */
+export function perimeterViolation(service: string, projectNumber: string): GoogleApiError {
+  const uid = `${randomHex(8)}${randomHex(8)}`.toUpperCase();
+  return new GoogleApiError(
+    403,
+    'PERMISSION_DENIED',
+    `Request is prohibited by organization's policy. vpcServiceControlsUniqueIdentifier: ${uid}`,
+    [
+      {
+        '@type': 'type.googleapis.com/google.rpc.PreconditionFailure',
+        violations: [{ type: 'VPC_SERVICE_CONTROLS', description: uid }],
+      },
+      errorInfo('SECURITY_POLICY_VIOLATED', { service, consumer: `projects/${projectNumber}`, uid }),
+    ],
+  );
+}
+
+/** The project a path names and whether a perimeter around it keeps callers out of `api`. */
+function perimeterRefusal(
+  directory: ProjectDirectory | undefined,
+  api: GoogleApiName,
+  path: string,
+): GoogleApiError | undefined {
+  const ref = /\/projects\/([^/:]+)/.exec(path)?.[1];
+  const project = ref === undefined ? undefined : directory?.project(ref);
+  const service = `${api}.googleapis.com`;
+  if (!project?.perimeter?.restricted.has(service)) return undefined;
+  return perimeterViolation(service, project.number);
+}
+
 export interface GoogleServerOptions {
   api: GoogleApiName;
   projectNumber: ProjectNumberLookup;
@@ -189,6 +224,8 @@ export interface GoogleServerOptions {
   port: number;
   /** Where every request is recorded, if anywhere. */
   requests?: RequestLog;
+  /** The projects, for the VPC Service Controls perimeters around them (meshops calls from outside). */
+  projects?: ProjectDirectory;
 }
 
 /**
@@ -222,6 +259,8 @@ export function startGoogleServer(options: GoogleServerOptions): Promise<Running
       }
       const fault = faults.take(api, req.method, req.path);
       if (fault) return faultError(api, fault, options.projectNumber).toResponse();
+      const fenced = perimeterRefusal(options.projects, api, req.path);
+      if (fenced) return fenced.toResponse();
       const route = options.router.match(req.method, req.path);
       if (!route) {
         return notFound(

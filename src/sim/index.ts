@@ -185,6 +185,7 @@ export async function startSim(options: SimOptions = {}): Promise<Sim> {
         host,
         port: ports[api] ?? 0,
         projectNumber: (ref) => world.project(ref)?.number,
+        projects: world,
       });
       servers.push(server);
       return `http://${advertisedHost}:${server.port}/`;

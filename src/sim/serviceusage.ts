@@ -1,4 +1,11 @@
-import { GoogleApiError, errorInfo, notFound, projectPermissionDenied } from './google.js';
+import {
+  GoogleApiError,
+  errorInfo,
+  invalidArgument,
+  notFound,
+  parseJsonBody,
+  projectPermissionDenied,
+} from './google.js';
 import { ok, param, Router, type SimRequest } from './http.js';
 import { uuid } from './ids.js';
 import type { JsonObject } from './json.js';
@@ -16,10 +23,7 @@ function serviceResource(project: SimProject, service: string): JsonObject {
   };
 }
 
-function resolve(world: SimWorld, req: SimRequest): { project: SimProject; service: string } {
-  const project = world.project(param(req, 'project'));
-  if (!project) throw projectPermissionDenied(param(req, 'project'), 'serviceusage.googleapis.com');
-  const service = param(req, 'service');
+function requireService(service: string): string {
   if (!servicePattern.test(service)) {
     throw new GoogleApiError(
       403,
@@ -28,8 +32,22 @@ function resolve(world: SimWorld, req: SimRequest): { project: SimProject; servi
       [errorInfo('SERVICE_CONFIG_NOT_FOUND_OR_PERMISSION_DENIED', { services: service })],
     );
   }
-  return { project, service };
+  return service;
 }
+
+function requireProjectOf(world: SimWorld, req: SimRequest): SimProject {
+  const project = world.project(param(req, 'project'));
+  if (!project) throw projectPermissionDenied(param(req, 'project'), 'serviceusage.googleapis.com');
+  return project;
+}
+
+function resolve(world: SimWorld, req: SimRequest): { project: SimProject; service: string } {
+  return { project: requireProjectOf(world, req), service: requireService(param(req, 'service')) };
+}
+
+/** At most this many services per batchGet (30) and batchEnable (20), as Service Usage allows. */
+const BATCH_GET_LIMIT = 30;
+const BATCH_ENABLE_LIMIT = 20;
 
 export function serviceUsageRouter(world: SimWorld): Router {
   const operations = new OperationStore(world.clock);
@@ -52,6 +70,53 @@ export function serviceUsageRouter(world: SimWorld): Router {
       response: () => ({
         '@type': `type.googleapis.com/google.api.serviceusage.v1.${responseType}`,
         service: { ...serviceResource(project, service), ...(enable ? {} : { state: 'DISABLED' }) },
+      }),
+    });
+  };
+
+  // `names=projects/P/services/S`, repeated; each must name this request's project (ID or number).
+  const batchGet = (req: SimRequest): JsonObject => {
+    const project = requireProjectOf(world, req);
+    const names = req.query.getAll('names');
+    if (names.length === 0 || names.length > BATCH_GET_LIMIT) {
+      throw invalidArgument(`names must list 1 to ${BATCH_GET_LIMIT} services, got ${names.length}.`);
+    }
+    const services = names.map((name) => {
+      const match = /^projects\/([^/]+)\/services\/([^/]+)$/.exec(name);
+      if (!match || world.project(match[1] ?? '') !== project) {
+        throw invalidArgument(
+          `Invalid name ${name}: expected projects/${param(req, 'project')}/services/SERVICE.`,
+        );
+      }
+      return serviceResource(project, requireService(match[2] ?? ''));
+    });
+    return { services };
+  };
+
+  // Enables every service of `serviceIds` at once (or none: one unknown fails the whole batch).
+  const batchEnable = (req: SimRequest): JsonObject => {
+    const project = requireProjectOf(world, req);
+    const ids = parseJsonBody(req).serviceIds;
+    if (!Array.isArray(ids) || ids.length === 0 || ids.length > BATCH_ENABLE_LIMIT) {
+      throw invalidArgument(`serviceIds must list 1 to ${BATCH_ENABLE_LIMIT} services.`);
+    }
+    const services = ids.map((id) => requireService(typeof id === 'string' ? id : JSON.stringify(id)));
+    const id = `acat.p2-${project.number}-${uuid()}`;
+    const now = world.clock.now();
+    const doneAt = now + world.timings.serviceEnable;
+    // The services are on once the operation is done, not before.
+    world.enableServicesAt(project, services, doneAt);
+    return operations.add({
+      id,
+      name: `operations/${id}`,
+      doneAt,
+      metadata: () => ({
+        '@type': 'type.googleapis.com/google.api.serviceusage.v1.OperationMetadata',
+        resourceNames: services.map((service) => `services/${service}/projectSettings/${project.number}`),
+      }),
+      response: () => ({
+        '@type': 'type.googleapis.com/google.api.serviceusage.v1.BatchEnableServicesResponse',
+        services: services.map((service) => serviceResource(project, service)),
       }),
     });
   };
@@ -79,6 +144,8 @@ export function serviceUsageRouter(world: SimWorld): Router {
 
   return new Router()
     .add('GET', '/v1/projects/{project}/services', (req) => ok(list(req)))
+    .add('GET', '/v1/projects/{project}/services:batchGet', (req) => ok(batchGet(req)))
+    .add('POST', '/v1/projects/{project}/services:batchEnable', (req) => ok(batchEnable(req)))
     .add('GET', '/v1/projects/{project}/services/{service}', (req) => {
       const { project, service } = resolve(world, req);
       return ok(serviceResource(project, service));

@@ -17,6 +17,8 @@ export interface SimTimings {
   podReadyAfter: number;
   /** Feature create / update LROs are done after this long. */
   featureOperation: number;
+  /** A Service Usage batchEnable operation is done after this long (a single :enable at once). */
+  serviceEnable: number;
 }
 
 export const defaultTimings: SimTimings = {
@@ -27,6 +29,7 @@ export const defaultTimings: SimTimings = {
   dataPlaneProvisioningAfter: 90000,
   podReadyAfter: 2000,
   featureOperation: 1000,
+  serviceEnable: 2000,
 };
 
 export type ReleaseChannel = 'RAPID' | 'REGULAR' | 'STABLE' | 'EXTENDED' | 'UNSPECIFIED';
@@ -49,12 +52,31 @@ export interface MeshUpgrade {
   failWorkloads?: string[];
 }
 
+/**
+ * A VPC Service Controls perimeter around a project: calls from outside it (meshops) to its restricted
+ * services are refused with 403 SECURITY_POLICY_VIOLATED, as Google answers them.
+ */
+export interface PerimeterSpec {
+  /** accessPolicies/N/servicePerimeters/NAME, or just NAME. */
+  name: string;
+  /** Default: the fleet's and the mesh's APIs (gkehub, mesh, meshconfig). */
+  restricted?: string[];
+}
+
 export interface ProjectSpec {
   id: string;
   number: string;
   displayName?: string;
   /** Enabled services; default: the usual GKE + fleet + mesh set. */
   services?: string[];
+  perimeter?: PerimeterSpec;
+}
+
+/** A node pool of a Standard cluster, with what its nodes serve pods as metadata. */
+export interface NodePoolSpec {
+  name: string;
+  /** `config.workloadMetadataConfig.mode`; default GKE_METADATA when the cluster has Workload Identity, else unset. */
+  workloadMetadata?: 'GKE_METADATA' | 'GCE_METADATA';
 }
 
 export interface WorkloadSpec {
@@ -110,6 +132,13 @@ export interface ClusterSpec {
   mesh?: Partial<MeshRuntime>;
   masterVersion?: string;
   nodeCount?: number;
+  /** Default: one `default-pool` (Autopilot: `default-pool`, GKE_METADATA, managed by Google). */
+  nodePools?: NodePoolSpec[];
+  /**
+   * Registered in the fleet of another project, as someone did before (`gcloud container fleet
+   * memberships register`): that project must be in the scenario. The membership is READY at once.
+   */
+  registeredIn?: { project: string; location?: string; membership?: string };
   /** Default: default, kube-system and istio-system, empty. */
   namespaces?: NamespaceSpec[];
 }

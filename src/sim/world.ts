@@ -54,7 +54,18 @@ export interface SimProject {
   createdAt: number;
   /** Enabled services, e.g. 'mesh.googleapis.com'. */
   services: Set<string>;
+  /** Services a batchEnable turns on when its operation is done (see SimWorld.enableServicesAt). */
+  enabling: Array<{ service: string; at: number }>;
+  /** The VPC Service Controls perimeter around it, if any, and the services it restricts. */
+  perimeter?: { name: string; restricted: Set<string> };
 }
+
+/** What a perimeter restricts when its scenario names no services: the fleet's and the mesh's APIs. */
+export const defaultRestrictedServices = [
+  'gkehub.googleapis.com',
+  'mesh.googleapis.com',
+  'meshconfig.googleapis.com',
+];
 
 export interface SimMembership {
   /** projects/PROJECT_ID/locations/LOCATION/memberships/NAME */
@@ -155,17 +166,39 @@ export class SimWorld {
       parent: 'organizations/100000000001',
       createdAt: this.clock.now(),
       services: new Set(spec.services ?? defaultServices),
+      enabling: [],
+      ...(spec.perimeter
+        ? {
+            perimeter: {
+              name: spec.perimeter.name,
+              restricted: new Set(spec.perimeter.restricted ?? defaultRestrictedServices),
+            },
+          }
+        : {}),
     };
     this.projects.set(project.id, project);
     return project;
   }
 
-  /** A project by ID or number, the two forms Google accepts in paths. */
+  /** A project by ID or number, the two forms Google accepts in paths; services due by now are on. */
   project(idOrNumber: string): SimProject | undefined {
-    const byId = this.projects.get(idOrNumber);
-    if (byId) return byId;
-    for (const project of this.projects.values()) if (project.number === idOrNumber) return project;
+    const found = this.projects.get(idOrNumber) ?? this.projectByNumber(idOrNumber);
+    if (found && found.enabling.length > 0) {
+      const now = this.clock.now();
+      for (const { service } of found.enabling.filter((e) => e.at <= now)) found.services.add(service);
+      found.enabling = found.enabling.filter((e) => e.at > now);
+    }
+    return found;
+  }
+
+  private projectByNumber(number: string): SimProject | undefined {
+    for (const project of this.projects.values()) if (project.number === number) return project;
     return undefined;
+  }
+
+  /** `services` turn on at `at`: when the batchEnable operation that enables them is done. */
+  enableServicesAt(project: SimProject, services: string[], at: number): void {
+    project.enabling.push(...services.map((service) => ({ service, at })));
   }
 
   setService(project: string, service: string, enabled: boolean): void {
@@ -199,7 +232,27 @@ export class SimWorld {
     // Memberships that name it already (it was deleted and is back under the same name) are its again.
     const linked = [...this.allMemberships.values()].filter((m) => this.clusterOf(m) === cluster);
     if (linked.length > 0) this.membershipsByCluster.set(cluster, new Set(linked));
+    if (spec.registeredIn) this.registerElsewhere(cluster, spec.registeredIn);
     return cluster;
+  }
+
+  /** A membership for `cluster` in another project's fleet, READY, as an earlier `memberships register` left it. */
+  private registerElsewhere(cluster: SimCluster, where: NonNullable<ClusterSpec['registeredIn']>): void {
+    const fleet = this.project(where.project);
+    if (!fleet) throw new Error(`cluster ${cluster.ref}: no fleet project ${where.project}`);
+    const location = where.location ?? 'global';
+    const membershipId = where.membership ?? cluster.name;
+    const now = this.clock.now();
+    this.addMembership({
+      name: `projects/${fleet.id}/locations/${location}/memberships/${membershipId}`,
+      project: fleet.id,
+      location,
+      membershipId,
+      resourceLink: resourceLinkFor(cluster),
+      issuer: `https://container.googleapis.com/v1/projects/${cluster.project}/locations/${cluster.location}/clusters/${cluster.name}`,
+      createdAt: now,
+      readyAt: now,
+    });
   }
 
   /** 'P/L/C' or 'projects/P/locations/L/clusters/C', P being the project ID or number. */

@@ -17,6 +17,7 @@ import {
   type DryRunPlan,
   type InjectionPlan,
   type MeshConfigPlan,
+  type Outcome,
   type RunRecord,
   type StepStatus,
 } from '../workflows/run.js';
@@ -388,6 +389,32 @@ export function closedApprovalMessage(run: RunRecord): { text: string; blocks: K
   };
 }
 
+/** A Slack link to Google's page on a case, or nothing. */
+function docsLink(docs: string | undefined): string {
+  return docs ? ` <${docs}|docs>` : '';
+}
+
+/**
+ * A failure's reason and fix: each blocker preflight found, with its code, fix and doc link, when it
+ * found several; else the one message and its fix.
+ */
+export function failureLines(outcome: Outcome | undefined): { reason: string; details: string[] } {
+  const { message = '', hint, docs, blockers } = outcome ?? {};
+  if (!blockers?.length) {
+    return { reason: message, details: hint ? [`*What to do:* ${hint}${docsLink(docs)}`] : [] };
+  }
+  return {
+    reason: message,
+    details: [
+      ...blockers.map(
+        (b) =>
+          `• \`${b.code}\` ${b.message}${b.hint ? `\n   *What to do:* ${b.hint}` : ''}${docsLink(b.docs)}`,
+      ),
+      ...(hint ? [`Then: ${hint}.`] : []),
+    ],
+  };
+}
+
 export function outcomeText(run: RunRecord): string {
   const outcome = run.outcome;
   const message = outcome?.message ?? '';
@@ -403,7 +430,7 @@ export function outcomeText(run: RunRecord): string {
       }
       return [
         `:x: Failed at *${stepTitle(run)}*: ${message}`,
-        outcome?.hint ? `*What to do:* ${outcome.hint}` : '',
+        ...failureLines(outcome).details,
         `Run \`${run.id}\`${outcome?.code ? ` · ${outcome.code}` : ''}`,
       ]
         .filter(Boolean)
@@ -450,7 +477,7 @@ export function runEventText(run: RunRecord, event: RunEvent): string {
       return `:mag: Cluster \`${run.cluster.name}\` is RUNNING (${kind}); project ${run.cluster.project} is number ${projectNumber}.`;
     }
     case 'serviceEnabling':
-      return `:electric_plug: Enabling \`${event.service}\` on ${event.project}…`;
+      return `:electric_plug: Enabling ${event.services.map((s) => `\`${s}\``).join(', ')} on ${event.project} (one batchEnable; preflight checks again once it is done)…`;
     case 'registered':
       return event.reused
         ? `:link: Already in the fleet as \`${event.membership}\`: reusing it.`

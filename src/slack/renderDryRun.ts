@@ -10,7 +10,7 @@ import { workflowOf } from '../workflows/registry.js';
 import type { RunRecord } from '../workflows/run.js';
 import { MAX_BLOCKS, packed, planLine, section } from './blocks.js';
 import { callLine, commandOf } from './planCalls.js';
-import { labelChange, stepTitle, truncate, whoMayApprove } from './render.js';
+import { failureLines, labelChange, stepTitle, truncate, whoMayApprove } from './render.js';
 
 /** Step by step, in the workflow's order: the calls each would make and what it would wait for. */
 function stepLines(run: RunRecord): string[] {
@@ -63,10 +63,11 @@ function heading(run: RunRecord): string {
     : 'A real run would change nothing: it is all as asked already.';
   switch (run.status) {
     case 'failed': {
-      const { message = '', hint } = run.outcome ?? {};
+      const { reason, details } = failureLines(run.outcome);
+      const found = run.outcome?.blockers?.length ?? 1;
       return [
-        `:construction: *Dry run of ${command} found a blocker* at *${stepTitle(run)}*: ${message}`,
-        hint ? `*What to do:* ${hint}` : '',
+        `:construction: *Dry run of ${command} found ${found === 1 ? 'a blocker' : `${found} blockers`}* at *${stepTitle(run)}*: ${reason}`,
+        ...details,
         'Nothing was changed. A real run would stop there too; the steps after it were not planned.',
       ]
         .filter(Boolean)
@@ -77,6 +78,11 @@ function heading(run: RunRecord): string {
     default:
       return `:test_tube: *Dry run of ${command}: nothing was changed.* Every read and check passed. ${changes}`;
   }
+}
+
+function blockersFound(run: RunRecord): string {
+  const found = run.outcome?.blockers?.length ?? 1;
+  return found === 1 ? 'a blocker found' : `${found} blockers found`;
 }
 
 /** The dry run's last message: its plan (see the module comment), cut to fit one Slack message. */
@@ -98,7 +104,7 @@ export function dryRunPlanMessage(run: RunRecord): MessageContent {
     : [];
   const changes = run.dryRun?.calls.length ?? 0;
   return {
-    text: `Dry run of ${commandOf(run)}: ${run.status === 'failed' ? 'a blocker found' : `${changes} change(s) planned`}, nothing changed`,
+    text: `Dry run of ${commandOf(run)}: ${run.status === 'failed' ? blockersFound(run) : `${changes} change(s) planned`}, nothing changed`,
     blocks: [section(heading(run)), ...blocks, ...more, tail],
   };
 }

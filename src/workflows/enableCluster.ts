@@ -4,14 +4,14 @@
  * is called again later with the same record.
  */
 import { MeshopsError, isMeshopsError } from '../errors.js';
-import { failure, type Step, type StepContext } from './engine.js';
+import { failure, type Step } from './engine.js';
 import { clusterResourceLink } from './names.js';
-import type { ClusterInfo, PlaneState } from './ports.js';
+import type { PlaneState } from './ports.js';
 import type { WorkflowDefinition } from './registry.js';
 import type { EnableFacts, RunRecord, StepName } from './run.js';
 import { readCluster, setManagement } from './steps/cluster.js';
-import { resolveNamespaces } from './steps/namespaceSelection.js';
 import { awaitOperation, minutes, need, poll, startedOperation } from './steps/common.js';
+import { preflight } from './steps/preflight.js';
 import {
   awaitApproval,
   injectionLabel,
@@ -21,8 +21,6 @@ import {
   restartWorkloads,
   verifyPods,
 } from './steps/injection.js';
-
-const MESH_SERVICE = 'mesh.googleapis.com';
 
 export { meshRevisionByChannel } from './steps/cluster.js';
 
@@ -45,45 +43,6 @@ const resolve: Step = async (ctx) => {
   const detail = `${cluster.autopilot ? 'Autopilot' : 'Standard'}, ${cluster.releaseChannel} channel → ${meshRevision}`;
   await notifier.emit(ctx.run, { type: 'clusterResolved', cluster, projectNumber, meshRevision });
   return { type: 'next', facts: { cluster, projectNumber, meshRevision }, detail };
-};
-
-/** Reads the cluster's namespaces (the API server must answer) and names every one asked for that is missing. */
-async function namespacesExist(ctx: StepContext, cluster: ClusterInfo): Promise<void> {
-  const asked = ctx.run.options.namespaces;
-  if (asked.length === 0) return;
-  const existing = (await ctx.deps.kube.forCluster(cluster).listNamespaces()).map((ns) => ns.name);
-  resolveNamespaces(asked, existing, ctx.run.cluster.name, '; nothing was changed');
-}
-
-const preflight: Step = async (ctx) => {
-  const { services, notifier, policy } = ctx.deps;
-  const { project, location, name } = ctx.run.cluster;
-  const cluster = need(ctx.run.facts.cluster, 'the cluster');
-  const pool = `${project}.svc.id.goog`;
-  if (cluster.workloadPool !== pool) {
-    throw new MeshopsError(
-      'WORKLOAD_IDENTITY_DISABLED',
-      `Workload Identity is not enabled on ${name} (workload pool is ${cluster.workloadPool ?? 'unset'})`,
-      {
-        hint: `gcloud container clusters update ${name} --location ${location} --project ${project} --workload-pool=${pool}`,
-      },
-    );
-  }
-  const waiting = await awaitOperation(ctx, `enabling ${MESH_SERVICE}`);
-  if (waiting) return waiting;
-  // Before the first change anywhere: the API server answers and every namespace asked for exists.
-  if (!ctx.run.facts.operation) await namespacesExist(ctx, cluster);
-  if (await services.isEnabled(project, MESH_SERVICE)) {
-    return { type: 'next', detail: `Workload Identity on; ${MESH_SERVICE} enabled` };
-  }
-  if (!policy.enableServices) {
-    throw new MeshopsError('SERVICE_DISABLED', `${MESH_SERVICE} is not enabled on ${project}`, {
-      hint: `gcloud services enable ${MESH_SERVICE} --project ${project}`,
-    });
-  }
-  const operation = await services.enable(project, MESH_SERVICE);
-  await notifier.emit(ctx.run, { type: 'serviceEnabling', service: MESH_SERVICE, project });
-  return startedOperation(ctx, operation, `enabling ${MESH_SERVICE}`);
 };
 
 const register: Step = async (ctx) => {
@@ -265,7 +224,7 @@ export const enableClusterWorkflow: WorkflowDefinition = {
   steps,
   titles: {
     resolve: 'Resolve cluster',
-    preflight: 'Preflight (Workload Identity, mesh API)',
+    preflight: 'Preflight (services, Workload Identity, node pools, fleet, asmcli-only cases)',
     register: 'Register in the fleet',
     label: 'Label cluster mesh_id',
     feature: 'Enable the servicemesh feature',

@@ -16,6 +16,9 @@ import type {
 } from './ports.js';
 import type { WorkflowDefinition } from './registry.js';
 import type { RehearsedRest, RunRecord } from './run.js';
+
+/** A managed mesh release channel, as asmcli's `--channel` names it. */
+export type MeshChannel = 'rapid' | 'regular' | 'stable';
 import { failure, stepApplied, type Advanced, type StepResult } from './transitions.js';
 
 export { failure, type Advanced, type Continuation, type StepResult } from './transitions.js';
@@ -33,6 +36,10 @@ export interface Policy {
   approvalsNeeded(project: string): number;
   membershipLocation: string;
   enableServices: boolean;
+  /** The mesh channel config asks for (`mesh.channel`); the Fleet API gives the GKE release channel's. */
+  meshChannel: MeshChannel | null;
+  /** A CA Service pool for mesh certificates (`mesh.caPool`): something only asmcli sets up. */
+  caPool: string | null;
   restartKinds: WorkloadKind[];
   /** `disable cluster` also removes the cluster's mesh_id label. */
   removeMeshIdOnDisable: boolean;

@@ -14,7 +14,8 @@ export type RunEvent =
   /** The checklist changed (a step moved, the run finished). */
   | { type: 'progressed' }
   | { type: 'clusterResolved'; cluster: ClusterInfo; projectNumber: string; meshRevision: string }
-  | { type: 'serviceEnabling'; service: string; project: string }
+  /** One batchEnable of the services found off on a project. */
+  | { type: 'serviceEnabling'; services: string[]; project: string }
   | { type: 'registered'; membership: string; reused: boolean }
   | { type: 'labelled'; label: string; already: boolean }
   | { type: 'managementOn'; membership: string }
@@ -72,7 +73,7 @@ export function runEventKey(event: RunEvent): string | null {
     case 'clusterResolved':
       return 'resolve';
     case 'serviceEnabling':
-      return `enable:${event.service}`;
+      return `enable:${event.project}:${event.services.join(',')}`;
     case 'registered':
       return 'register';
     case 'labelled':

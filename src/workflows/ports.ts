@@ -26,6 +26,23 @@ export interface ClusterInfo {
   labelFingerprint: string;
   /** The GKE version of the control plane, e.g. 1.31.6-gke.1020000. */
   masterVersion: string;
+  /** Its node pools (Autopilot's too, which Google manages), as the cluster GET lists them. */
+  nodePools: NodePoolInfo[];
+  /** The fleet the cluster is registered in (the Cluster's `fleet` field), null when in none. */
+  fleet: ClusterFleet | null;
+}
+
+export interface NodePoolInfo {
+  name: string;
+  /** `config.workloadMetadataConfig.mode`: GKE_METADATA serves Workload Identity; null when unset. */
+  workloadMetadataMode: string | null;
+}
+
+export interface ClusterFleet {
+  /** `projects/NUMBER` (or the ID) of the fleet host project, as GKE writes it. */
+  project: string;
+  /** The membership's full name, e.g. projects/NUMBER/locations/global/memberships/NAME. */
+  membership: string;
 }
 
 /** A cluster as a project's cluster list shows it. */
@@ -94,8 +111,10 @@ export interface Projects {
 }
 
 export interface Services {
-  isEnabled(project: string, service: string): Promise<boolean>;
-  enable(project: string, service: string): Promise<OperationRef>;
+  /** Which of `services` are not enabled on `project` (one batchGet). */
+  disabled(project: string, services: string[]): Promise<string[]>;
+  /** Enables every one of `services` on `project` in one batchEnable: a long-running operation. */
+  batchEnable(project: string, services: string[]): Promise<OperationRef>;
 }
 
 /** One membership as the servicemesh feature sees it: its spec's management and its state. */

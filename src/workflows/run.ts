@@ -119,10 +119,22 @@ export interface StepProgress {
   at: number;
 }
 
+/** One thing a check found that stops the run before any change: what, why, the fix and Google's page on it. */
+export interface Blocker {
+  code: string;
+  message: string;
+  hint?: string;
+  docs?: string;
+}
+
 export interface Outcome {
   code?: string;
   message: string;
   hint?: string;
+  /** Google's documentation of the case, when there is a page for it. */
+  docs?: string;
+  /** Every blocker preflight found, when it found more than one (each with its own fix). */
+  blockers?: Blocker[];
 }
 
 /**

@@ -4,7 +4,7 @@
  * command call these inside a compare-and-set; none of them edits a record itself.
  */
 import { MeshopsError } from '../errors.js';
-import type { Cancellation, Decision, Outcome, RunRecord, StepName } from './run.js';
+import type { Blocker, Cancellation, Decision, Outcome, RunRecord, StepName } from './run.js';
 import { isTerminal } from './run.js';
 import type { ApprovalState, InjectionFacts } from './run.js';
 
@@ -49,11 +49,23 @@ export function finishedFacts<F extends RunRecord['facts']>(facts: F): F {
   return kept;
 }
 
+function blockerOf(error: MeshopsError): Blocker {
+  return {
+    code: error.code,
+    message: error.message,
+    ...(error.hint ? { hint: error.hint } : {}),
+    ...(error.docs ? { docs: error.docs } : {}),
+  };
+}
+
 export function failure(error: MeshopsError): StepResult {
   return {
     type: 'finish',
     status: 'failed',
-    outcome: { code: error.code, message: error.message, ...(error.hint ? { hint: error.hint } : {}) },
+    outcome: {
+      ...blockerOf(error),
+      ...(error.blockers.length > 0 ? { blockers: error.blockers.map(blockerOf) } : {}),
+    },
   };
 }
 

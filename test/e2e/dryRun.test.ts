@@ -153,7 +153,8 @@ describe('dry-run=true', () => {
       h = await startHarness({ scenario });
       const command = `enable cluster ${C1}`;
       const { plan } = await dryRun(h, command, 'Enable Cloud Service Mesh on');
-      expect(listedCalls(plan)[0]).toBe('POST /v1/projects/proj-a/services/mesh.googleapis.com:enable');
+      expect(listedCalls(plan)[0]).toBe('POST /v1/projects/proj-a/services:batchEnable');
+      expect(blocksText(plan)).toContain('enable mesh.googleapis.com on proj-a (one batchEnable)');
       h.sim.requests.clear();
       expect((await slash(h.app.url, command)).text).toMatch(/Queued run/);
       await waitFor('the run to succeed', () =>
@@ -162,7 +163,7 @@ describe('dry-run=true', () => {
       expect(unique(listedCalls(plan))).toEqual(mutationsSince(h));
     });
 
-    it('reports a blocker with its fix, and the steps after it unplanned', async () => {
+    it('reports the blockers with their fixes, and the steps after them unplanned', async () => {
       h = await startHarness({ scenario: 'default' });
       const { plan } = await dryRun(
         h,
@@ -170,10 +171,12 @@ describe('dry-run=true', () => {
         'Enable Cloud Service Mesh on',
       );
       const text = blocksText(plan);
-      expect(plan.text).toContain('a blocker found, nothing changed');
+      // Workload Identity off on a Standard cluster: its node pool does not serve GKE_METADATA either.
+      expect(plan.text).toContain('2 blockers found, nothing changed');
       expect(text).toContain(
-        ':construction: *Dry run of `/mesh enable cluster proj-b/europe-west1/c2 namespaces=default` found a blocker* at *Preflight',
+        ':construction: *Dry run of `/mesh enable cluster proj-b/europe-west1/c2 namespaces=default` found 2 blockers* at *Preflight',
       );
+      expect(text).toContain('`NODE_POOL_METADATA` node pool(s) default-pool (unset) of c2');
       expect(text).toContain('Workload Identity is not enabled on c2');
       expect(text).toContain(
         '*What to do:* gcloud container clusters update c2 --location europe-west1 --project proj-b --workload-pool=proj-b.svc.id.goog',

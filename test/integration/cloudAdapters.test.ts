@@ -225,11 +225,16 @@ describe('cloud adapters against the emulator', () => {
     expect(featureReads() - before).toBe(4);
   });
 
-  it('enables a disabled service and waits for its operation', async () => {
+  it('enables disabled services in one batchEnable and waits for its operation', async () => {
+    const wanted = ['mesh.googleapis.com', 'gkehub.googleapis.com', 'container.googleapis.com'];
     sim.world.setService('proj-b', 'mesh.googleapis.com', false);
-    expect(await a.services.isEnabled('proj-b', 'mesh.googleapis.com')).toBe(false);
-    await done(await a.services.enable('proj-b', 'mesh.googleapis.com'));
-    expect(await a.services.isEnabled('proj-b', 'mesh.googleapis.com')).toBe(true);
+    sim.world.setService('proj-b', 'gkehub.googleapis.com', false);
+    expect(await a.services.disabled('proj-b', wanted)).toEqual([
+      'mesh.googleapis.com',
+      'gkehub.googleapis.com',
+    ]);
+    await done(await a.services.batchEnable('proj-b', ['mesh.googleapis.com', 'gkehub.googleapis.com']));
+    expect(await a.services.disabled('proj-b', wanted)).toEqual([]);
   });
 
   it('talks to the cluster API server over TLS with the Google token', async () => {

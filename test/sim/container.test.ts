@@ -58,6 +58,20 @@ describe('sim: Container API through @google-cloud/container (REST fallback)', (
     expect((await call(sim, 'container', 'GET', `v1/${C1}`)).body).toMatchObject({ status: 'RUNNING' });
   });
 
+  it('lists node pools with their workload metadata mode, as names or as numbers', async () => {
+    const [c2] = await client.getCluster({ name: 'projects/proj-b/locations/europe-west1/clusters/c2' });
+    // A Standard cluster without Workload Identity: its pool serves the Compute Engine metadata.
+    expect(c2.nodePools?.map((p) => [p.name, p.config?.workloadMetadataConfig?.mode ?? null])).toEqual([
+      ['default-pool', null],
+    ]);
+    const [c1] = await client.getCluster({ name: C1 });
+    expect(c1.nodePools?.[0]?.config?.workloadMetadataConfig?.mode).toBe('GKE_METADATA');
+    const res = await call(sim, 'container', 'GET', `v1/${C1}?$alt=json%3Benum-encoding=int`);
+    expect(res.body).toMatchObject({
+      nodePools: [{ name: 'default-pool', status: 2, config: { workloadMetadataConfig: { mode: 2 } } }],
+    });
+  });
+
   it('lists clusters across locations with locations/-', async () => {
     const [clusters] = await client.listClusters({ parent: 'projects/proj-a/locations/-' });
     expect(clusters.clusters?.map((c) => c.name)).toEqual(['c1']);
@@ -172,5 +186,38 @@ describe('sim: Service Usage and Resource Manager through googleapis', () => {
     expect(op.data.name).toMatch(/^operations\//);
     expect((await su.operations.get({ name: op.data.name ?? '' })).data.done).toBe(true);
     expect(sim.world.project('proj-a')?.services.has('mesh.googleapis.com')).toBe(true);
+  });
+
+  it('reads services in one batchGet and enables several in one batchEnable, on when its operation is done', async () => {
+    sim.world.setService('proj-b', 'mesh.googleapis.com', false);
+    sim.world.setService('proj-b', 'gkehub.googleapis.com', false);
+    const su = new serviceusage_v1.Serviceusage({
+      rootUrl: sim.urls.serviceusage,
+      auth: staticAuth(sim),
+      retry: false,
+    });
+    const names = ['mesh.googleapis.com', 'gkehub.googleapis.com', 'container.googleapis.com'].map(
+      (s) => `projects/proj-b/services/${s}`,
+    );
+    const states = async () =>
+      ((await su.services.batchGet({ parent: 'projects/proj-b', names })).data.services ?? []).map(
+        (s) => s.state,
+      );
+    expect(await states()).toEqual(['DISABLED', 'DISABLED', 'ENABLED']);
+    const op = await su.services.batchEnable({
+      parent: 'projects/proj-b',
+      requestBody: { serviceIds: ['mesh.googleapis.com', 'gkehub.googleapis.com'] },
+    });
+    expect(op.data.done).toBeFalsy();
+    expect(await states()).toEqual(['DISABLED', 'DISABLED', 'ENABLED']);
+    sim.clock.advance(sim.world.timings.serviceEnable);
+    expect((await su.operations.get({ name: op.data.name ?? '' })).data).toMatchObject({
+      done: true,
+      response: { '@type': 'type.googleapis.com/google.api.serviceusage.v1.BatchEnableServicesResponse' },
+    });
+    expect(await states()).toEqual(['ENABLED', 'ENABLED', 'ENABLED']);
+    await expect(
+      su.services.batchEnable({ parent: 'projects/proj-b', requestBody: { serviceIds: [] } }),
+    ).rejects.toMatchObject({ status: 400 });
   });
 });

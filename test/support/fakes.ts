@@ -47,8 +47,17 @@ export class FakeWorld {
     resourceLabels: { env: 'dev' },
     labelFingerprint: 'f1',
     masterVersion: '1.31.6-gke.1020000',
+    nodePools: [{ name: 'default-pool', workloadMetadataMode: 'GKE_METADATA' }],
+    fleet: null,
   };
-  meshEnabled = true;
+  /** Services off, on every project. */
+  disabledServices = new Set<string>();
+  /** Projects inside a VPC Service Controls perimeter: every read of them is refused. */
+  fenced = new Set<string>();
+  set meshEnabled(on: boolean) {
+    if (on) this.disabledServices.delete('mesh.googleapis.com');
+    else this.disabledServices.add('mesh.googleapis.com');
+  }
   memberships = new Map<string, string>(); // name → resourceLink
   management = new Map<string, string>();
   /** Polls of meshState until the planes are ACTIVE. */
@@ -169,6 +178,18 @@ export class FakeWorld {
     },
   };
 
+  private refuseIfFenced(project: string): void {
+    if (this.fenced.has(project)) {
+      throw new MeshopsError(
+        'VPC_SERVICE_CONTROLS',
+        `${project}: Request is prohibited by organization's policy`,
+        {
+          hint: 'call from inside the perimeter',
+        },
+      );
+    }
+  }
+
   deps(clock: FakeClock, policy: Partial<Policy> = {}): WorkflowDeps {
     const operation = (name: string): OperationRef => ({ api: 'gkehub', name });
     const noBatches = () => Promise.reject(new Error('these unit tests run no batch'));
@@ -186,6 +207,8 @@ export class FakeWorld {
         approvalsNeeded: () => 1,
         membershipLocation: 'auto',
         enableServices: true,
+        meshChannel: null,
+        caPool: null,
         restartKinds: [],
         removeMeshIdOnDisable: false,
         ...policy,
@@ -217,16 +240,25 @@ export class FakeWorld {
       },
       projects: { projectNumber: async () => '123' },
       services: {
-        isEnabled: async () => this.meshEnabled,
-        enable: async () => {
-          this.calls.push('enable mesh');
-          this.meshEnabled = true;
-          return { api: 'serviceusage', name: 'operations/enable' };
+        disabled: async (project, services) => {
+          this.refuseIfFenced(project);
+          return services.filter((s) => this.disabledServices.has(s));
+        },
+        batchEnable: async (project, services) => {
+          this.calls.push(`batchEnable ${project} ${services.join(',')}`);
+          for (const service of services) this.disabledServices.delete(service);
+          return { api: 'serviceusage', name: 'operations/enable', project };
         },
       },
       fleet: {
-        listMemberships: async () =>
-          [...this.memberships].map(([name, resourceLink]) => ({ name, resourceLink, state: 'READY' })),
+        listMemberships: async (project) => {
+          this.refuseIfFenced(project);
+          return [...this.memberships].map(([name, resourceLink]) => ({
+            name,
+            resourceLink,
+            state: 'READY',
+          }));
+        },
         readMeshFeature: async () => ({
           enabled: true,
           memberships: Object.fromEntries(

@@ -22,7 +22,7 @@ const c1 = 'projects/proj-a/locations/us-central1/memberships/c1';
 const READS: Record<string, readonly string[]> = {
   gke: ['getCluster', 'listClusters'],
   projects: ['projectNumber'],
-  services: ['isEnabled'],
+  services: ['disabled'],
   fleet: ['listMemberships', 'readMeshFeature', 'findMembership', 'meshState'],
   operations: ['status'],
   kube: ['forCluster'],
@@ -47,8 +47,8 @@ const SAMPLES: Record<string, unknown[]> = {
   'gke.setResourceLabels': [ref, { mesh_id: 'proj-123' }],
   'gke.removeResourceLabels': [ref, ['team']],
   'projects.projectNumber': ['proj-a'],
-  'services.isEnabled': ['proj-a', 'mesh.googleapis.com'],
-  'services.enable': ['proj-a', 'mesh.googleapis.com'],
+  'services.disabled': ['proj-a', ['mesh.googleapis.com', 'gkehub.googleapis.com']],
+  'services.batchEnable': ['proj-a', ['mesh.googleapis.com', 'gkehub.googleapis.com']],
   'fleet.listMemberships': ['proj-a'],
   'fleet.readMeshFeature': ['proj-a'],
   'fleet.findMembership': ['proj-a', ref, '123'],
@@ -94,6 +94,8 @@ const cluster: ClusterInfo = {
   resourceLabels: { team: 'platform' },
   labelFingerprint: 'f1',
   masterVersion: '1.31',
+  nodePools: [],
+  fleet: null,
 };
 const membership: Membership = {
   name: c1,
@@ -106,7 +108,7 @@ const ANSWERS: Record<string, unknown> = {
   'gke.getCluster': cluster,
   'gke.listClusters': [],
   'projects.projectNumber': '123',
-  'services.isEnabled': false,
+  'services.disabled': ['mesh.googleapis.com', 'gkehub.googleapis.com'],
   'fleet.listMemberships': [membership],
   'fleet.readMeshFeature': { enabled: false, memberships: {} },
   'fleet.findMembership': membership,
@@ -206,16 +208,18 @@ describe('the dry-run decorator', () => {
       'fleet.setMeshManagement',
       'gke.removeResourceLabels',
       'gke.setResourceLabels',
-      'services.enable',
+      'services.batchEnable',
     ]);
   });
 
   it('answers as the API would: pretended operations done, the change already so is none, a taken name refused', async () => {
     const reached: string[] = [];
     const { ports, recorded } = recordChanges(fakePorts(reached), ref, []);
-    const operation = await ports.services.enable('proj-a', 'mesh.googleapis.com');
+    const operation = await ports.services.batchEnable('proj-a', ['mesh.googleapis.com']);
     expect(await ports.operations.status(operation)).toEqual({ done: true });
-    expect(await ports.services.isEnabled('proj-a', 'mesh.googleapis.com')).toBe(true);
+    expect(await ports.services.disabled('proj-a', ['mesh.googleapis.com', 'gkehub.googleapis.com'])).toEqual(
+      ['gkehub.googleapis.com'],
+    );
     expect(await ports.gke.setResourceLabels(ref, { team: 'platform' })).toBeNull();
     expect(await ports.gke.removeResourceLabels(ref, ['mesh_id'])).toBeNull();
     await expect(
@@ -228,7 +232,7 @@ describe('the dry-run decorator', () => {
     expect(await ports.fleet.findMembership('proj-a', ref, '123')).toBeNull();
     expect(await ports.fleet.deleteMembership(c1)).toBeNull();
     expect(recorded().map((c) => `${c.method} ${c.path}`)).toEqual([
-      'POST /v1/projects/proj-a/services/mesh.googleapis.com:enable',
+      'POST /v1/projects/proj-a/services:batchEnable',
       `DELETE /v1/${c1}`,
     ]);
   });

@@ -145,14 +145,14 @@ describe('enable-cluster workflow', () => {
     const clock = new FakeClock();
     const r = await drive(run([]), world.deps(clock), clock, () => false);
     expect(r.status).toBe('succeeded');
-    expect(world.calls).toContain('enable mesh');
+    expect(world.calls).toContain('batchEnable proj-a mesh.googleapis.com');
 
     const strict = new FakeWorld();
     strict.meshEnabled = false;
     const failed = await drive(run([]), strict.deps(clock, { enableServices: false }), clock, () => false);
     expect(failed.outcome).toMatchObject({
       code: 'SERVICE_DISABLED',
-      hint: 'gcloud services enable mesh.googleapis.com --project proj-a',
+      hint: 'gcloud services enable mesh.googleapis.com --project proj-a (or set fleet.enableServices: true and meshops does it)',
     });
   });
 
