@@ -55,6 +55,8 @@ export interface ProjectSpec {
   displayName?: string;
   /** Enabled services; default: the usual GKE + fleet + mesh set. */
   services?: string[];
+  /** IAM policy bindings (role → members); default none beyond what the emulator never checks. */
+  iamBindings?: Array<{ role: string; members: string[] }>;
 }
 
 export interface WorkloadSpec {

@@ -54,6 +54,8 @@ export interface SimProject {
   createdAt: number;
   /** Enabled services, e.g. 'mesh.googleapis.com'. */
   services: Set<string>;
+  /** IAM policy bindings, as getIamPolicy answers them; what a fleet host's agents need is checked. */
+  iamBindings: Array<{ role: string; members: string[] }>;
 }
 
 export interface SimMembership {
@@ -155,6 +157,7 @@ export class SimWorld {
       parent: 'organizations/100000000001',
       createdAt: this.clock.now(),
       services: new Set(spec.services ?? defaultServices),
+      iamBindings: (spec.iamBindings ?? []).map((b) => ({ role: b.role, members: [...b.members] })),
     };
     this.projects.set(project.id, project);
     return project;
@@ -166,6 +169,13 @@ export class SimWorld {
     if (byId) return byId;
     for (const project of this.projects.values()) if (project.number === idOrNumber) return project;
     return undefined;
+  }
+
+  /** Whether `member` has `role` on the project (by ID or number). */
+  hasRole(project: string, role: string, member: string): boolean {
+    return (this.project(project)?.iamBindings ?? []).some(
+      (b) => b.role === role && b.members.includes(member),
+    );
   }
 
   setService(project: string, service: string, enabled: boolean): void {

@@ -9,7 +9,8 @@ import { clusterResourceLink } from './names.js';
 import type { ClusterInfo, PlaneState } from './ports.js';
 import type { WorkflowDefinition } from './registry.js';
 import type { EnableFacts, RunRecord, StepName } from './run.js';
-import { readCluster, setManagement } from './steps/cluster.js';
+import { needFleet, readCluster, setManagement } from './steps/cluster.js';
+import { checkCrossProjectGrants } from './steps/fleetHost.js';
 import { resolveNamespaces } from './steps/namespaceSelection.js';
 import { awaitOperation, minutes, need, poll, startedOperation } from './steps/common.js';
 import {
@@ -41,10 +42,11 @@ function factsOf(ctx: { run: RunRecord }): EnableFacts {
 
 const resolve: Step = async (ctx) => {
   const { notifier } = ctx.deps;
-  const { cluster, projectNumber, meshRevision } = await readCluster(ctx, { mustRun: true });
-  const detail = `${cluster.autopilot ? 'Autopilot' : 'Standard'}, ${cluster.releaseChannel} channel → ${meshRevision}`;
-  await notifier.emit(ctx.run, { type: 'clusterResolved', cluster, projectNumber, meshRevision });
-  return { type: 'next', facts: { cluster, projectNumber, meshRevision }, detail };
+  const { cluster, projectNumber, fleet, meshRevision } = await readCluster(ctx, { mustRun: true });
+  const host = fleet.project === ctx.run.cluster.project ? '' : `, fleet host ${fleet.project}`;
+  const detail = `${cluster.autopilot ? 'Autopilot' : 'Standard'}, ${cluster.releaseChannel} channel → ${meshRevision}${host}`;
+  await notifier.emit(ctx.run, { type: 'clusterResolved', cluster, projectNumber, meshRevision, fleet });
+  return { type: 'next', facts: { cluster, projectNumber, fleet, meshRevision }, detail };
 };
 
 /** Reads the cluster's namespaces (the API server must answer) and names every one asked for that is missing. */
@@ -71,28 +73,37 @@ const preflight: Step = async (ctx) => {
   }
   const waiting = await awaitOperation(ctx, `enabling ${MESH_SERVICE}`);
   if (waiting) return waiting;
-  // Before the first change anywhere: the API server answers and every namespace asked for exists.
-  if (!ctx.run.facts.operation) await namespacesExist(ctx, cluster);
-  if (await services.isEnabled(project, MESH_SERVICE)) {
-    return { type: 'next', detail: `Workload Identity on; ${MESH_SERVICE} enabled` };
+  const host = needFleet(ctx);
+  const checked = ['Workload Identity on'];
+  // Before the first change anywhere: the API server answers, every namespace asked for exists, and a
+  // fleet host's agents may act on the cluster's project.
+  if (!ctx.run.facts.operation) {
+    await namespacesExist(ctx, cluster);
+    if (host.project !== project) checked.push(await checkCrossProjectGrants(ctx, host));
   }
-  if (!policy.enableServices) {
-    throw new MeshopsError('SERVICE_DISABLED', `${MESH_SERVICE} is not enabled on ${project}`, {
-      hint: `gcloud services enable ${MESH_SERVICE} --project ${project}`,
-    });
+  // The fleet project and, with a host, the cluster's project too (Google's multi-project setup).
+  for (const target of [...new Set([host.project, project])]) {
+    if (await services.isEnabled(target, MESH_SERVICE)) continue;
+    if (!policy.enableServices) {
+      throw new MeshopsError('SERVICE_DISABLED', `${MESH_SERVICE} is not enabled on ${target}`, {
+        hint: `gcloud services enable ${MESH_SERVICE} --project ${target}`,
+      });
+    }
+    const operation = await services.enable(target, MESH_SERVICE);
+    await notifier.emit(ctx.run, { type: 'serviceEnabling', service: MESH_SERVICE, project: target });
+    return startedOperation(ctx, operation, `enabling ${MESH_SERVICE} on ${target}`);
   }
-  const operation = await services.enable(project, MESH_SERVICE);
-  await notifier.emit(ctx.run, { type: 'serviceEnabling', service: MESH_SERVICE, project });
-  return startedOperation(ctx, operation, `enabling ${MESH_SERVICE}`);
+  return { type: 'next', detail: `${checked.join('; ')}; ${MESH_SERVICE} enabled` };
 };
 
 const register: Step = async (ctx) => {
   const { fleet, notifier, policy } = ctx.deps;
-  const { project, location, name } = ctx.run.cluster;
+  const { location, name } = ctx.run.cluster;
   const waiting = await awaitOperation(ctx, 'fleet registration');
   if (waiting) return waiting;
   const link = clusterResourceLink(ctx.run.cluster);
   const projectNumber = need(ctx.run.facts.projectNumber, 'the project number');
+  const project = needFleet(ctx).project;
   const existing = await fleet.findMembership(project, ctx.run.cluster, projectNumber);
   if (existing) {
     const created = ctx.run.facts.operation !== undefined;
@@ -116,7 +127,7 @@ const register: Step = async (ctx) => {
         `a fleet membership named ${name} already exists in ${loc} for another cluster`,
         {
           cause: error,
-          hint: `unregister it (gcloud container fleet memberships delete ${name} --location ${loc}) or rename`,
+          hint: `unregister it (gcloud container fleet memberships delete ${name} --location ${loc} --project ${project}) or rename`,
         },
       );
     }
@@ -126,8 +137,8 @@ const register: Step = async (ctx) => {
 
 const label: Step = async (ctx) => {
   const { gke, notifier } = ctx.deps;
-  const projectNumber = need(ctx.run.facts.projectNumber, 'the project number');
-  const meshId = `proj-${projectNumber}`;
+  // The fleet's project number: with a fleet host, the host's, so every cluster of the fleet shares one mesh.
+  const meshId = `proj-${needFleet(ctx).number}`;
   const waiting = await awaitOperation(ctx, 'setting the mesh_id label');
   if (waiting) return waiting;
   const detail = `mesh_id=${meshId}`;
@@ -147,7 +158,7 @@ const feature: Step = async (ctx) => {
   const waiting = await awaitOperation(ctx, 'enabling the servicemesh feature');
   if (waiting) return waiting;
   if (ctx.run.facts.operation) return { type: 'next', detail: 'servicemesh feature enabled' };
-  const operation = await ctx.deps.fleet.enableMeshFeature(ctx.run.cluster.project);
+  const operation = await ctx.deps.fleet.enableMeshFeature(needFleet(ctx).project);
   if (!operation) return { type: 'next', detail: 'servicemesh feature already enabled' };
   return startedOperation(ctx, operation, 'enabling the servicemesh feature');
 };
@@ -173,8 +184,8 @@ function awaitPlane(plane: 'controlPlane' | 'dataPlane'): Step {
   return async (ctx) => {
     const { fleet, notifier, policy } = ctx.deps;
     const membershipName = need(factsOf(ctx).membershipName, 'the membership');
-    const projectNumber = need(ctx.run.facts.projectNumber, 'the project number');
-    const mesh = await fleet.meshState(ctx.run.cluster.project, membershipName, projectNumber);
+    const host = needFleet(ctx);
+    const mesh = await fleet.meshState(host.project, membershipName, host.number);
     const facts: Partial<Record<'controlPlane' | 'dataPlane', PlaneState>> = {};
     for (const which of shown) {
       const state = mesh?.[which] ?? { state: 'UNKNOWN', details: [] };
@@ -216,7 +227,7 @@ function awaitPlane(plane: 'controlPlane' | 'dataPlane'): Step {
             hint:
               docs.length > 0
                 ? `fix what the condition names (${docs.join(', ')}), then run the command again: the steps already done are skipped`
-                : `check \`gcloud container fleet mesh describe --project ${ctx.run.cluster.project}\` and the states above`,
+                : `check \`gcloud container fleet mesh describe --project ${host.project}\` and the states above`,
           },
         ),
       );

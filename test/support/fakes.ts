@@ -185,6 +185,7 @@ export class FakeWorld {
         approvers: ['UAPP'],
         approvalsNeeded: () => 1,
         membershipLocation: 'auto',
+        hostProjects: [],
         enableServices: true,
         restartKinds: [],
         removeMeshIdOnDisable: false,
@@ -215,7 +216,7 @@ export class FakeWorld {
           return { api: 'container', name: 'op-label' };
         },
       },
-      projects: { projectNumber: async () => '123' },
+      projects: { projectNumber: async () => '123', iamBindings: async () => [] },
       services: {
         isEnabled: async () => this.meshEnabled,
         enable: async () => {
