@@ -77,6 +77,16 @@ export const configSchema = z
       membershipLocation: z.string().min(1),
       enableServices: z.boolean(),
       removeMeshIdOnDisable: z.boolean(),
+      /**
+       * Fleet host projects: clusters of a project the pattern matches are registered in `host`'s fleet
+       * (first match wins; `fleet=HOST` on a command overrides). None: each cluster's own project.
+       */
+      hostProjects: z.array(
+        z.strictObject({
+          projects: projectGlob,
+          host: z.string().regex(/^[a-z][a-z0-9-]{4,28}[a-z0-9]$/, 'a project ID such as fleet-host'),
+        }),
+      ),
     }),
     mesh: z.strictObject({
       channel: z.enum(['rapid', 'regular', 'stable']).nullable(),

@@ -15,6 +15,7 @@ export type ErrorCode =
   | 'VPC_SERVICE_CONTROLS'
   /** Preflight found more than one blocker: they are in `blockers`, each with its own code, hint and docs. */
   | 'PREFLIGHT_BLOCKED'
+  | 'CROSS_PROJECT_PERMISSION'
   | 'PERMISSION_DENIED'
   | 'NOT_FOUND'
   | 'ALREADY_EXISTS'

@@ -106,6 +106,7 @@ function policyFrom(config: Config): Policy {
     approvers: approvals.approvers,
     approvalsNeeded: (project) => (anyGlobMatches(approvals.twoApprovers, project) ? 2 : 1),
     membershipLocation: fleet.membershipLocation,
+    hostProjects: fleet.hostProjects,
     enableServices: fleet.enableServices,
     meshChannel: mesh.channel,
     caPool: mesh.caPool,
@@ -297,6 +298,7 @@ export async function startMeshops(config: Config, options: StartOptions = {}): 
       QUERY_QUEUE,
       createQueryProcessor({
         reader: workflow,
+        hostProjects: config.fleet.hostProjects,
         runs,
         messages,
         audit: new AuditLog(workerRedis, keys),
@@ -311,6 +313,7 @@ export async function startMeshops(config: Config, options: StartOptions = {}): 
       WATCH_QUEUE,
       createWatchProcessor({
         reader: workflow,
+        hostProjects: config.fleet.hostProjects,
         watches,
         outbox,
         scheduler: watchScheduler,
@@ -391,6 +394,7 @@ export async function startMeshops(config: Config, options: StartOptions = {}): 
       ),
       audit: new AuditLog(commands, keys),
       aliases: config.aliases,
+      hostProjects: config.fleet.hostProjects,
       newRunId,
     });
     app.error((error) => {

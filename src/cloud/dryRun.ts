@@ -24,6 +24,7 @@ import type {
   Fleet,
   FleetMesh,
   Gke,
+  IamBinding,
   Kube,
   KubeFactory,
   ListedCluster,
@@ -156,6 +157,10 @@ class DryRunProjects implements Projects {
 
   projectNumber(projectId: string): Promise<string> {
     return this.inner.projectNumber(projectId);
+  }
+
+  iamBindings(projectId: string): Promise<IamBinding[]> {
+    return this.inner.iamBindings(projectId);
   }
 }
 

@@ -95,7 +95,8 @@ export class GkeHubFleet implements Fleet {
     cluster: ClusterRef,
     projectNumber: string,
   ): Promise<Membership | null> {
-    const links = new Set([project, projectNumber].map((p) => clusterResourceLink(cluster, p)));
+    // The link names the cluster's own project (by ID or number), which is not the fleet's with a host.
+    const links = new Set([cluster.project, projectNumber].map((p) => clusterResourceLink(cluster, p)));
     return (await this.listMemberships(project)).find((m) => links.has(m.resourceLink)) ?? null;
   }
 

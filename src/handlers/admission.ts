@@ -1,5 +1,6 @@
 import { accessRefusal, auditRefusal } from './access.js';
 import type { ClusterRef } from '../workflows/ports.js';
+import { fleetProjectFor } from '../workflows/fleetHost.js';
 import { startRun } from '../workflows/registry.js';
 import { clusterKey, type RunRecord, type WorkflowKind } from '../workflows/run.js';
 import type { HandlerDeps } from './deps.js';
@@ -36,7 +37,7 @@ async function admit(
   const { runs, locks, triggers, queue, clock, log } = deps;
   const id = deps.newRunId();
   const cluster = typeof target === 'function' ? target(id) : target;
-  const refused = await accessRefusal(request, cluster, deps);
+  const refused = await hostAwareRefusal(request, cluster, options, deps);
   if (refused) {
     // A replay (Slack retries after 3 s) is answered as one, not judged and audited again.
     const claimed = await triggers.claim(request.triggerId, id);
@@ -73,6 +74,23 @@ async function admit(
     'run queued',
   );
   return { run: admitted.run, ...(admitted.holder ? { holder: admitted.holder } : {}) };
+}
+
+/**
+ * accessRefusal for the cluster and, when it joins a fleet host's fleet (`fleet=` or config
+ * fleet.hostProjects), for the host project too: the run changes the host's fleet.
+ */
+async function hostAwareRefusal(
+  request: CommandRequest,
+  cluster: ClusterRef,
+  options: RunRecord['options'],
+  deps: HandlerDeps,
+): Promise<string | null> {
+  const refused = await accessRefusal(request, cluster, deps);
+  if (refused) return refused;
+  const host = fleetProjectFor(cluster, deps.hostProjects, (options as { fleet?: string }).fleet);
+  if (host === cluster.project) return null;
+  return accessRefusal(request, { project: host, location: '-', name: '*' }, deps);
 }
 
 /** A run admitted (see `admit`), or the answer that says why nothing started. */

@@ -36,5 +36,7 @@ export interface HandlerDeps {
   /** Every decision, refused click, cancel and refused request, per cluster. */
   audit: AuditLog;
   aliases: Record<string, string>;
+  /** config fleet.hostProjects: a cluster joining a host's fleet needs access to the host project too. */
+  hostProjects: Config['fleet']['hostProjects'];
   newRunId(): string;
 }

@@ -128,6 +128,17 @@ export function booleanOption(key: string): OptionReader<boolean> {
 /** `dry-run=true`: read everything, run every check, post the plan, change nothing. */
 export const dryRunOption = { 'dry-run': booleanOption('dry-run') };
 
+/** `fleet=HOST_PROJECT`: the cluster is (or joins) the fleet of a fleet host project, not its own project's. */
+export const fleetOption = {
+  fleet: (value: string): string | Invalid =>
+    projectId.test(value) ? value : invalid(`\`fleet=\` takes a project ID: ${show(value)} is not one`),
+};
+
+/** `{ fleet }` when the options name a fleet host (absent otherwise). */
+export function fleetAsked(options: { fleet?: string }): { fleet?: string } {
+  return options.fleet ? { fleet: options.fleet } : {};
+}
+
 /** `{ dryRun: true }` when the options ask for a dry run (absent otherwise, as the command reads without it). */
 export function dryRunOf(options: { 'dry-run'?: boolean }): { dryRun?: true } {
   return options['dry-run'] ? { dryRun: true } : {};

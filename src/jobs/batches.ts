@@ -42,7 +42,11 @@ export class RedisBatches implements Batches {
         now: this.clock.now(),
         requester: batch.requester,
         cluster,
-        options: { namespaces: batch.options.namespaces, restart: batch.options.restart },
+        options: {
+          namespaces: batch.options.namespaces,
+          restart: batch.options.restart,
+          ...(batch.options.fleet ? { fleet: batch.options.fleet } : {}),
+        },
       }),
       parent: batch.id,
     };

@@ -2,6 +2,7 @@
  * Questions that need Google's answer (`/mesh status`): the handler acks at once and enqueues
  * one job; a worker reads the world and answers through the command's response_url. Reads only.
  */
+import { fleetProjectFor, type HostProjectRule } from '../workflows/fleetHost.js';
 import type { Job, Queue } from 'bullmq';
 import type { WebClient } from '@slack/web-api';
 import type { Logger } from '../log.js';
@@ -73,6 +74,8 @@ const AUDIT_SHOWN = 8;
 
 export interface QueryDeps {
   reader: SnapshotReader;
+  /** config fleet.hostProjects: where a cluster's memberships and mesh feature are read. */
+  hostProjects: HostProjectRule[];
   runs: RunStore;
   messages: MessageStore;
   audit: AuditLog;
@@ -132,7 +135,7 @@ export function createQueryProcessor(deps: QueryDeps) {
     const ref = refOf(query.cluster);
     let snapshot;
     try {
-      const reads = await readProject(reader, ref.project);
+      const reads = await readProject(reader, ref.project, fleetProjectFor(ref, deps.hostProjects));
       snapshot = await takeSnapshot(reader, ref, fleetContextOf(reads, ref), {
         now: clock.now(),
         deep: true,

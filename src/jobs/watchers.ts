@@ -10,6 +10,7 @@
  * opts exceed Redis' listpack limit, about 1.7 KB per scheduler with its index entries (measured in
  * bench/watchers.ts); a watch must cost under 2 KB in all.
  */
+import { fleetProjectFor, type HostProjectRule } from '../workflows/fleetHost.js';
 import type { Job, Queue } from 'bullmq';
 import type { Logger } from '../log.js';
 import { meshChangeMessage, meshEventSummary } from '../slack/watchEvents.js';
@@ -77,6 +78,8 @@ export class WatchScheduler {
 
 export interface WatchDeps {
   reader: SnapshotReader;
+  /** config fleet.hostProjects: where a project's memberships and mesh feature are read. */
+  hostProjects: HostProjectRule[];
   watches: WatchStore;
   outbox: QueuedOutbox;
   scheduler: WatchScheduler;
@@ -136,7 +139,7 @@ export function createWatchProcessor(deps: WatchDeps) {
       await scheduler.stop(project);
       return;
     }
-    const reads = await readProject(reader, project);
+    const reads = await readProject(reader, project, fleetProjectFor({ project }, deps.hostProjects));
     // A few clusters at a time; one that cannot be read does not keep the others from being read.
     const queue = [...clusters];
     const failures: string[] = [];

@@ -10,7 +10,7 @@ import type { FaultInjector } from './faults.js';
 import type { SimContainer, SimPodView } from './kubeTypes.js';
 import { availableChanges, type MeshChangeOffer } from './meshChanges.js';
 import type { LifecycleState } from './mesh.js';
-import type { MembershipStateCode, SimWorld } from './world.js';
+import type { MembershipStateCode, SimMembership, SimWorld } from './world.js';
 
 /** The labels that decide sidecar injection on a namespace (never both, if meshops set them). */
 export const injectionLabels = ['istio-injection', 'istio.io/rev'] as const;
@@ -104,8 +104,9 @@ function namespaceStates(cluster: SimCluster): NamespaceState[] {
   }));
 }
 
-function managementOf(world: SimWorld, cluster: SimCluster, key: string): string | null {
-  const spec = world.feature(cluster.project, 'servicemesh')?.membershipSpecs.get(key)?.spec;
+function managementOf(world: SimWorld, membership: SimMembership, key: string): string | null {
+  // The membership's fleet holds the feature: a fleet host's, which need not be the cluster's project.
+  const spec = world.feature(membership.project, 'servicemesh')?.membershipSpecs.get(key)?.spec;
   const mesh = spec?.mesh;
   const management =
     typeof mesh === 'object' && mesh !== null && !Array.isArray(mesh) ? mesh.management : undefined;
@@ -119,7 +120,7 @@ function clusterState(world: SimWorld, cluster: SimCluster): ClusterState {
     const state = world.meshStateOf(membership);
     const rollout = state.dataPlane === 'ACTIVE' ? world.rolloutStatus(cluster.ref) : undefined;
     mesh = {
-      management: managementOf(world, cluster, world.membershipKey(membership)),
+      management: managementOf(world, membership, world.membershipKey(membership)),
       controlPlane: state.controlPlane,
       dataPlane: state.dataPlane,
       implementation: state.implementation ?? null,

@@ -4,6 +4,7 @@ import { registerFeatureRoutes } from './features.js';
 import { registerMembershipFeatureRoutes } from './membershipFeatures.js';
 import {
   alreadyExists,
+  GoogleApiError,
   failedPrecondition,
   invalidArgument,
   labelsField,
@@ -124,6 +125,15 @@ function createMembership(ctx: HubContext, req: SimRequest): JsonObject {
   if (existing) {
     throw alreadyExists(
       `The cluster ${resourceLinkFor(cluster)} is already registered as membership "${existing.name}".`,
+    );
+  }
+  // A fleet host registering another project's cluster acts through its GKE Hub service agent there.
+  const agent = `serviceAccount:service-${project.number}@gcp-sa-gkehub.iam.gserviceaccount.com`;
+  if (cluster.project !== project.id && !world.hasRole(cluster.project, 'roles/gkehub.serviceAgent', agent)) {
+    throw new GoogleApiError(
+      403,
+      'PERMISSION_DENIED',
+      `The fleet's service agent ${agent.replace('serviceAccount:', '')} lacks roles/gkehub.serviceAgent on project ${cluster.project}, so it cannot register ${resourceLinkFor(cluster)}.`,
     );
   }
   const authority = body.authority;

@@ -49,6 +49,9 @@ export interface RequestTotal {
 const mutatingMethods = new Set(['POST', 'PATCH', 'PUT', 'DELETE']);
 const googleApis = new Set<RequestApi>(['gkehub', 'container', 'serviceusage', 'resourcemanager']);
 
+/** Google methods that read though they are POSTs (a policy read takes its options in a body). */
+const readsByPost = /:(getIamPolicy|testIamPermissions)$/;
+
 export const defaultRequestLogCapacity = 200_000;
 
 function matches(entry: RequestEntry, filter: RequestFilter): boolean {
@@ -181,7 +184,8 @@ export class RequestLog {
       (entry) =>
         (googleApis.has(entry.api) || entry.api === 'kubernetes') &&
         mutatingMethods.has(entry.method) &&
-        !isDryRun(entry),
+        !isDryRun(entry) &&
+        !readsByPost.test(entry.path),
     );
   }
 

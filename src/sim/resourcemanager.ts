@@ -25,6 +25,15 @@ export function resourceManagerRouter(world: SimWorld): Router {
           etag: `W/"${project.number}"`,
         });
       })
+      // A read, though a POST (the body may ask for a policy version); `gcloud projects get-iam-policy`.
+      .add('POST', '/v3/projects/{project}:getIamPolicy', (req) => {
+        const project = find(req);
+        return ok({
+          version: 1,
+          etag: Buffer.from(`${project.number}:${project.iamBindings.length}`).toString('base64'),
+          bindings: project.iamBindings.map((b) => ({ role: b.role, members: [...b.members] })),
+        });
+      })
       // `gcloud projects describe` (how a person finds the number for mesh_id) still reads v1.
       .add('GET', '/v1/projects/{project}', (req) => {
         const project = find(req);

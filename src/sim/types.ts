@@ -70,6 +70,8 @@ export interface ProjectSpec {
   /** Enabled services; default: the usual GKE + fleet + mesh set. */
   services?: string[];
   perimeter?: PerimeterSpec;
+  /** IAM policy bindings (role → members); default none beyond what the emulator never checks. */
+  iamBindings?: Array<{ role: string; members: string[] }>;
 }
 
 /** A node pool of a Standard cluster, with what its nodes serve pods as metadata. */

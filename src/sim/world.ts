@@ -58,6 +58,8 @@ export interface SimProject {
   enabling: Array<{ service: string; at: number }>;
   /** The VPC Service Controls perimeter around it, if any, and the services it restricts. */
   perimeter?: { name: string; restricted: Set<string> };
+  /** IAM policy bindings, as getIamPolicy answers them; what a fleet host's agents need is checked. */
+  iamBindings: Array<{ role: string; members: string[] }>;
 }
 
 /** What a perimeter restricts when its scenario names no services: the fleet's and the mesh's APIs. */
@@ -175,6 +177,7 @@ export class SimWorld {
             },
           }
         : {}),
+      iamBindings: (spec.iamBindings ?? []).map((b) => ({ role: b.role, members: [...b.members] })),
     };
     this.projects.set(project.id, project);
     return project;
@@ -199,6 +202,13 @@ export class SimWorld {
   /** `services` turn on at `at`: when the batchEnable operation that enables them is done. */
   enableServicesAt(project: SimProject, services: string[], at: number): void {
     project.enabling.push(...services.map((service) => ({ service, at })));
+  }
+
+  /** Whether `member` has `role` on the project (by ID or number). */
+  hasRole(project: string, role: string, member: string): boolean {
+    return (this.project(project)?.iamBindings ?? []).some(
+      (b) => b.role === role && b.members.includes(member),
+    );
   }
 
   setService(project: string, service: string, enabled: boolean): void {

@@ -472,9 +472,13 @@ function planeNote(plane: PlaneState): string {
 export function runEventText(run: RunRecord, event: RunEvent): string {
   switch (event.type) {
     case 'clusterResolved': {
-      const { cluster, projectNumber, meshRevision } = event;
+      const { cluster, projectNumber, meshRevision, fleet } = event;
       const kind = `${cluster.autopilot ? 'Autopilot' : 'Standard'}, ${cluster.releaseChannel} channel → ${meshRevision}`;
-      return `:mag: Cluster \`${run.cluster.name}\` is RUNNING (${kind}); project ${run.cluster.project} is number ${projectNumber}.`;
+      const host =
+        fleet && fleet.project !== run.cluster.project
+          ? ` Its fleet is the fleet host ${fleet.project} (number ${fleet.number}).`
+          : '';
+      return `:mag: Cluster \`${run.cluster.name}\` is RUNNING (${kind}); project ${run.cluster.project} is number ${projectNumber}.${host}`;
     }
     case 'serviceEnabling':
       return `:electric_plug: Enabling ${event.services.map((s) => `\`${s}\``).join(', ')} on ${event.project} (one batchEnable; preflight checks again once it is done)…`;

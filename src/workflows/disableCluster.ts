@@ -4,6 +4,7 @@
  * pod left with istio-proxy), this membership's management set to MANAGEMENT_MANUAL (only its key),
  * the membership deleted when asked, and the mesh_id label removed when config says so.
  */
+import { notInFleetHint } from './namespaces.js';
 import { MeshopsError } from '../errors.js';
 import type { Step, StepContext } from './engine.js';
 import type { Kube } from './ports.js';
@@ -32,21 +33,27 @@ function unregisterAsked(ctx: { run: RunRecord }): boolean {
 const resolve: Step = async (ctx) => {
   const { fleet, notifier } = ctx.deps;
   const { cluster: ref } = ctx.run;
-  const { cluster, projectNumber, meshRevision } = await readCluster(ctx, { mustRun: false });
-  const membership = await fleet.findMembership(ref.project, ref, projectNumber);
+  const { cluster, projectNumber, fleet: host, meshRevision } = await readCluster(ctx, { mustRun: false });
+  const membership = await fleet.findMembership(host.project, ref, projectNumber);
   if (!membership) {
     throw new MeshopsError(
       'FAILED_PRECONDITION',
-      `${clusterKey(ref)} is not registered in the fleet: there is no managed mesh to turn off`,
+      `${clusterKey(ref)} is not registered in the fleet of ${host.project}: there is no managed mesh to turn off`,
       {
-        hint: `\`/mesh status ${clusterKey(ref)}\` shows what it has`,
+        hint: `\`/mesh status ${clusterKey(ref)}\` shows what it has; ${notInFleetHint}`,
       },
     );
   }
-  await notifier.emit(ctx.run, { type: 'clusterResolved', cluster, projectNumber, meshRevision });
+  await notifier.emit(ctx.run, {
+    type: 'clusterResolved',
+    cluster,
+    projectNumber,
+    meshRevision,
+    fleet: host,
+  });
   return {
     type: 'next',
-    facts: { cluster, projectNumber, meshRevision, membershipName: membership.name },
+    facts: { cluster, projectNumber, fleet: host, meshRevision, membershipName: membership.name },
     detail: membership.name,
   };
 };

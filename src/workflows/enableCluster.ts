@@ -9,7 +9,7 @@ import { clusterResourceLink } from './names.js';
 import type { PlaneState } from './ports.js';
 import type { WorkflowDefinition } from './registry.js';
 import type { EnableFacts, RunRecord, StepName } from './run.js';
-import { readCluster, setManagement } from './steps/cluster.js';
+import { needFleet, readCluster, setManagement } from './steps/cluster.js';
 import { awaitOperation, minutes, need, poll, startedOperation } from './steps/common.js';
 import { preflight } from './steps/preflight.js';
 import {
@@ -39,19 +39,21 @@ function factsOf(ctx: { run: RunRecord }): EnableFacts {
 
 const resolve: Step = async (ctx) => {
   const { notifier } = ctx.deps;
-  const { cluster, projectNumber, meshRevision } = await readCluster(ctx, { mustRun: true });
-  const detail = `${cluster.autopilot ? 'Autopilot' : 'Standard'}, ${cluster.releaseChannel} channel → ${meshRevision}`;
-  await notifier.emit(ctx.run, { type: 'clusterResolved', cluster, projectNumber, meshRevision });
-  return { type: 'next', facts: { cluster, projectNumber, meshRevision }, detail };
+  const { cluster, projectNumber, fleet, meshRevision } = await readCluster(ctx, { mustRun: true });
+  const host = fleet.project === ctx.run.cluster.project ? '' : `, fleet host ${fleet.project}`;
+  const detail = `${cluster.autopilot ? 'Autopilot' : 'Standard'}, ${cluster.releaseChannel} channel → ${meshRevision}${host}`;
+  await notifier.emit(ctx.run, { type: 'clusterResolved', cluster, projectNumber, meshRevision, fleet });
+  return { type: 'next', facts: { cluster, projectNumber, fleet, meshRevision }, detail };
 };
 
 const register: Step = async (ctx) => {
   const { fleet, notifier, policy } = ctx.deps;
-  const { project, location, name } = ctx.run.cluster;
+  const { location, name } = ctx.run.cluster;
   const waiting = await awaitOperation(ctx, 'fleet registration');
   if (waiting) return waiting;
   const link = clusterResourceLink(ctx.run.cluster);
   const projectNumber = need(ctx.run.facts.projectNumber, 'the project number');
+  const project = needFleet(ctx).project;
   const existing = await fleet.findMembership(project, ctx.run.cluster, projectNumber);
   if (existing) {
     const created = ctx.run.facts.operation !== undefined;
@@ -75,7 +77,7 @@ const register: Step = async (ctx) => {
         `a fleet membership named ${name} already exists in ${loc} for another cluster`,
         {
           cause: error,
-          hint: `unregister it (gcloud container fleet memberships delete ${name} --location ${loc}) or rename`,
+          hint: `unregister it (gcloud container fleet memberships delete ${name} --location ${loc} --project ${project}) or rename`,
         },
       );
     }
@@ -85,8 +87,8 @@ const register: Step = async (ctx) => {
 
 const label: Step = async (ctx) => {
   const { gke, notifier } = ctx.deps;
-  const projectNumber = need(ctx.run.facts.projectNumber, 'the project number');
-  const meshId = `proj-${projectNumber}`;
+  // The fleet's project number: with a fleet host, the host's, so every cluster of the fleet shares one mesh.
+  const meshId = `proj-${needFleet(ctx).number}`;
   const waiting = await awaitOperation(ctx, 'setting the mesh_id label');
   if (waiting) return waiting;
   const detail = `mesh_id=${meshId}`;
@@ -106,7 +108,7 @@ const feature: Step = async (ctx) => {
   const waiting = await awaitOperation(ctx, 'enabling the servicemesh feature');
   if (waiting) return waiting;
   if (ctx.run.facts.operation) return { type: 'next', detail: 'servicemesh feature enabled' };
-  const operation = await ctx.deps.fleet.enableMeshFeature(ctx.run.cluster.project);
+  const operation = await ctx.deps.fleet.enableMeshFeature(needFleet(ctx).project);
   if (!operation) return { type: 'next', detail: 'servicemesh feature already enabled' };
   return startedOperation(ctx, operation, 'enabling the servicemesh feature');
 };
@@ -132,8 +134,8 @@ function awaitPlane(plane: 'controlPlane' | 'dataPlane'): Step {
   return async (ctx) => {
     const { fleet, notifier, policy } = ctx.deps;
     const membershipName = need(factsOf(ctx).membershipName, 'the membership');
-    const projectNumber = need(ctx.run.facts.projectNumber, 'the project number');
-    const mesh = await fleet.meshState(ctx.run.cluster.project, membershipName, projectNumber);
+    const host = needFleet(ctx);
+    const mesh = await fleet.meshState(host.project, membershipName, host.number);
     const facts: Partial<Record<'controlPlane' | 'dataPlane', PlaneState>> = {};
     for (const which of shown) {
       const state = mesh?.[which] ?? { state: 'UNKNOWN', details: [] };
@@ -175,7 +177,7 @@ function awaitPlane(plane: 'controlPlane' | 'dataPlane'): Step {
             hint:
               docs.length > 0
                 ? `fix what the condition names (${docs.join(', ')}), then run the command again: the steps already done are skipped`
-                : `check \`gcloud container fleet mesh describe --project ${ctx.run.cluster.project}\` and the states above`,
+                : `check \`gcloud container fleet mesh describe --project ${host.project}\` and the states above`,
           },
         ),
       );

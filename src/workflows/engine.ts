@@ -3,6 +3,7 @@
  * runner should do with the job. Its only I/O of its own is through the ports (a failed step's check
  * that the cluster still exists); the runner saves and parks.
  */
+import type { HostProjectRule } from './fleetHost.js';
 import { asMeshopsError, isMeshopsError, MeshopsError } from '../errors.js';
 import { dryRunApplied } from './dryRun.js';
 import type {
@@ -35,6 +36,8 @@ export interface Policy {
   /** Distinct approvers a run on `project` needs: 2 where config names the project, else 1. */
   approvalsNeeded(project: string): number;
   membershipLocation: string;
+  /** config fleet.hostProjects: the fleet host of a cluster's project, where `fleet=` does not say. */
+  hostProjects: HostProjectRule[];
   enableServices: boolean;
   /** The mesh channel config asks for (`mesh.channel`); the Fleet API gives the GKE release channel's. */
   meshChannel: MeshChannel | null;

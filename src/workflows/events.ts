@@ -3,6 +3,7 @@
  * src/slack says it in words. Each event has a key that makes it at-most-once per run: a step that
  * runs again after a crash emits the same event under the same key, and nothing is posted twice.
  */
+import type { FleetHost } from './fleetHost.js';
 import type { ClusterInfo, MeshCondition, PlaneState } from './ports.js';
 import type { InjectionPlan, MeshConfigPlan, StepName } from './run.js';
 
@@ -13,7 +14,14 @@ export type RunEvent =
   | { type: 'started' }
   /** The checklist changed (a step moved, the run finished). */
   | { type: 'progressed' }
-  | { type: 'clusterResolved'; cluster: ClusterInfo; projectNumber: string; meshRevision: string }
+  | {
+      type: 'clusterResolved';
+      cluster: ClusterInfo;
+      projectNumber: string;
+      meshRevision: string;
+      /** The fleet the run works in, when the first step read it. */
+      fleet?: FleetHost;
+    }
   /** One batchEnable of the services found off on a project. */
   | { type: 'serviceEnabling'; services: string[]; project: string }
   | { type: 'registered'; membership: string; reused: boolean }

@@ -20,24 +20,28 @@ import {
   type InjectionMode,
 } from './steps/injection.js';
 
+/** Where to look when the cluster is in no membership of the project meshops looked in. */
+export const notInFleetHint =
+  "if it is in a fleet host project's fleet, add `fleet=HOST_PROJECT` (or set config fleet.hostProjects)";
+
 function resolve(mode: InjectionMode): Step {
   return async (ctx) => {
     const { fleet, notifier } = ctx.deps;
     const { cluster: ref } = ctx.run;
     const key = clusterKey(ref);
-    const { cluster, projectNumber, meshRevision } = await readCluster(ctx, { mustRun: true });
+    const { cluster, projectNumber, fleet: host, meshRevision } = await readCluster(ctx, { mustRun: true });
     if (mode === 'inject') {
-      const membership = await fleet.findMembership(ref.project, ref, projectNumber);
+      const membership = await fleet.findMembership(host.project, ref, projectNumber);
       if (!membership) {
         throw new MeshopsError(
           'FAILED_PRECONDITION',
-          `${key} is not registered in the fleet, so it has no managed mesh to inject`,
+          `${key} is not registered in the fleet of ${host.project}, so it has no managed mesh to inject`,
           {
-            hint: `put it on the mesh first: \`/mesh enable cluster ${key} namespaces=${ctx.run.options.namespaces.join(',')}\``,
+            hint: `put it on the mesh first: \`/mesh enable cluster ${key} namespaces=${ctx.run.options.namespaces.join(',')}\`; ${notInFleetHint}`,
           },
         );
       }
-      const mesh = await fleet.meshState(ref.project, membership.name, projectNumber);
+      const mesh = await fleet.meshState(host.project, membership.name, host.number);
       const state = mesh?.dataPlane?.state;
       if (state !== 'ACTIVE') {
         throw new MeshopsError(
@@ -49,10 +53,16 @@ function resolve(mode: InjectionMode): Step {
         );
       }
     }
-    await notifier.emit(ctx.run, { type: 'clusterResolved', cluster, projectNumber, meshRevision });
+    await notifier.emit(ctx.run, {
+      type: 'clusterResolved',
+      cluster,
+      projectNumber,
+      meshRevision,
+      fleet: host,
+    });
     return {
       type: 'next',
-      facts: { cluster, projectNumber, meshRevision },
+      facts: { cluster, projectNumber, fleet: host, meshRevision },
       detail: `${cluster.releaseChannel} channel → ${meshRevision}`,
     };
   };

@@ -106,8 +106,16 @@ export interface Gke {
   removeResourceLabels(cluster: ClusterRef, keys: string[]): Promise<OperationRef | null>;
 }
 
+/** One role of a project's IAM policy and who has it (`serviceAccount:…`, `user:…`). */
+export interface IamBinding {
+  role: string;
+  members: string[];
+}
+
 export interface Projects {
   projectNumber(projectId: string): Promise<string>;
+  /** The project's IAM policy bindings (conditions aside). */
+  iamBindings(projectId: string): Promise<IamBinding[]>;
 }
 
 export interface Services {
@@ -138,8 +146,15 @@ export interface Fleet {
   listMemberships(project: string): Promise<Membership[]>;
   /** The servicemesh feature of a fleet project, every membership at once; `enabled: false` if it does not exist. */
   readMeshFeature(project: string): Promise<FleetMesh>;
-  /** The membership whose gkeCluster.resourceLink is this cluster (written with the project ID or number). */
-  findMembership(project: string, cluster: ClusterRef, projectNumber: string): Promise<Membership | null>;
+  /**
+   * The membership of fleet `project` whose gkeCluster.resourceLink is this cluster (written with the
+   * cluster's project ID or `clusterProjectNumber`).
+   */
+  findMembership(
+    project: string,
+    cluster: ClusterRef,
+    clusterProjectNumber: string,
+  ): Promise<Membership | null>;
   createMembership(
     project: string,
     location: string,

@@ -2,6 +2,7 @@
  * The run record: the truth about one run. It lives in Redis (src/store), versioned and written with
  * compare-and-set; the BullMQ job only says "advance this run".
  */
+import type { FleetHost } from './fleetHost.js';
 import type { ClusterInfo, ClusterRef, OperationRef, PlaneState, PlannedCall } from './ports.js';
 
 /** The workflows meshops runs; each has its definition in src/workflows/registry.ts. */
@@ -97,6 +98,8 @@ export interface RehearsedRest {
 /** What the injection steps (plan, approval, label, restart, verify) need and keep. */
 export interface InjectionFacts {
   projectNumber?: string;
+  /** The fleet the cluster is in (or joins): its own project's or a fleet host's, with the number. */
+  fleet?: FleetHost;
   cluster?: ClusterInfo;
   meshRevision?: string;
   plan?: InjectionPlan;
@@ -184,14 +187,14 @@ interface RunCommon {
 
 export interface EnableClusterRun extends RunCommon {
   kind: 'enable-cluster';
-  options: { namespaces: string[]; restart: boolean };
+  options: { namespaces: string[]; restart: boolean; fleet?: string };
   facts: EnableFacts;
 }
 
 /** `/mesh inject` and `/mesh uninject`: sidecar injection on or off for some namespaces. */
 export interface NamespacesRun extends RunCommon {
   kind: 'inject' | 'uninject';
-  options: { namespaces: string[]; restart: boolean };
+  options: { namespaces: string[]; restart: boolean; fleet?: string };
   facts: InjectionFacts;
 }
 
@@ -203,7 +206,7 @@ export interface DisableFacts extends InjectionFacts {
 export interface DisableClusterRun extends RunCommon {
   kind: 'disable-cluster';
   /** `namespaces` are found by the plan, not named by the command. */
-  options: { namespaces: string[]; restart: boolean; unregister: boolean };
+  options: { namespaces: string[]; restart: boolean; unregister: boolean; fleet?: string };
   facts: DisableFacts;
 }
 
@@ -232,7 +235,13 @@ export interface MeshConfigFacts extends InjectionFacts {
 export interface MeshConfigRun extends RunCommon {
   kind: 'mesh-config';
   /** `namespaces` and `restart` are unused (an edit restarts nothing): kept so every run reads alike. */
-  options: { namespaces: string[]; restart: boolean; accessLog?: boolean; tracingSampling?: number };
+  options: {
+    namespaces: string[];
+    restart: boolean;
+    accessLog?: boolean;
+    tracingSampling?: number;
+    fleet?: string;
+  };
   facts: MeshConfigFacts;
 }
 
@@ -284,6 +293,8 @@ export interface EnableBatchRun extends RunCommon {
     labels: Record<string, string>;
     /** Where the resolved list (with its Confirm button) is answered; Slack's, good for 30 min. */
     responseUrl: string;
+    /** `fleet=HOST`: every cluster joins this fleet host project (else each its own, or config's). */
+    fleet?: string;
   };
   facts: BatchFacts;
 }

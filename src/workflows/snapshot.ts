@@ -81,21 +81,32 @@ export interface SnapshotReader {
 }
 
 export interface ProjectReads {
+  /** The clusters' project's number (a membership's resourceLink may name it so). */
   projectNumber: string;
+  /** The number of the fleet project the memberships and the feature were read from (keys use it). */
+  fleetNumber: string;
   clusters: ListedCluster[];
   memberships: Membership[];
   feature: FleetMesh;
 }
 
-/** The reads one fleet project needs for all its clusters: three calls (four with the project number). */
-export async function readProject(reader: SnapshotReader, project: string): Promise<ProjectReads> {
-  const [projectNumber, clusters, memberships, feature] = await Promise.all([
+/**
+ * The reads one project needs for all its clusters: three calls (four with the project number); the
+ * memberships and the feature from `fleetProject` (a fleet host's, when the clusters joined one).
+ */
+export async function readProject(
+  reader: SnapshotReader,
+  project: string,
+  fleetProject: string = project,
+): Promise<ProjectReads> {
+  const [projectNumber, fleetNumber, clusters, memberships, feature] = await Promise.all([
     reader.projects.projectNumber(project),
+    fleetProject === project ? null : reader.projects.projectNumber(fleetProject),
     reader.gke.listClusters(project),
-    reader.fleet.listMemberships(project),
-    reader.fleet.readMeshFeature(project),
+    reader.fleet.listMemberships(fleetProject),
+    reader.fleet.readMeshFeature(fleetProject),
   ]);
-  return { projectNumber, clusters, memberships, feature };
+  return { projectNumber, fleetNumber: fleetNumber ?? projectNumber, clusters, memberships, feature };
 }
 
 /** One cluster's Google side, out of its project's reads. Pure. */
@@ -107,7 +118,7 @@ export function fleetContextOf(reads: ProjectReads, ref: ClusterRef): FleetConte
   const links = new Set([ref.project, reads.projectNumber].map((p) => clusterResourceLink(ref, p)));
   const membership = reads.memberships.find((m) => links.has(m.resourceLink))?.name ?? null;
   const mesh = membership
-    ? (reads.feature.memberships[membershipKeyWithNumber(membership, reads.projectNumber)] ??
+    ? (reads.feature.memberships[membershipKeyWithNumber(membership, reads.fleetNumber)] ??
       reads.feature.memberships[membership] ??
       null)
     : null;

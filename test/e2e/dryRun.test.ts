@@ -187,7 +187,7 @@ describe('dry-run=true', () => {
       // inject needs the managed data plane: the same check a real run makes, and the same refusal.
       const inject = await dryRun(h, `inject ${C1} shop`, 'Sidecar injection on');
       expect(blocksText(inject.plan)).toContain(
-        'is not registered in the fleet, so it has no managed mesh to inject',
+        'is not registered in the fleet of proj-a, so it has no managed mesh to inject',
       );
     });
   });

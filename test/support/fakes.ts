@@ -206,6 +206,7 @@ export class FakeWorld {
         approvers: ['UAPP'],
         approvalsNeeded: () => 1,
         membershipLocation: 'auto',
+        hostProjects: [],
         enableServices: true,
         meshChannel: null,
         caPool: null,
@@ -238,7 +239,7 @@ export class FakeWorld {
           return { api: 'container', name: 'op-label' };
         },
       },
-      projects: { projectNumber: async () => '123' },
+      projects: { projectNumber: async () => '123', iamBindings: async () => [] },
       services: {
         disabled: async (project, services) => {
           this.refuseIfFenced(project);

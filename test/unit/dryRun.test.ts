@@ -21,7 +21,7 @@ const c1 = 'projects/proj-a/locations/us-central1/memberships/c1';
  */
 const READS: Record<string, readonly string[]> = {
   gke: ['getCluster', 'listClusters'],
-  projects: ['projectNumber'],
+  projects: ['projectNumber', 'iamBindings'],
   services: ['disabled'],
   fleet: ['listMemberships', 'readMeshFeature', 'findMembership', 'meshState'],
   operations: ['status'],
@@ -47,6 +47,7 @@ const SAMPLES: Record<string, unknown[]> = {
   'gke.setResourceLabels': [ref, { mesh_id: 'proj-123' }],
   'gke.removeResourceLabels': [ref, ['team']],
   'projects.projectNumber': ['proj-a'],
+  'projects.iamBindings': ['proj-a'],
   'services.disabled': ['proj-a', ['mesh.googleapis.com', 'gkehub.googleapis.com']],
   'services.batchEnable': ['proj-a', ['mesh.googleapis.com', 'gkehub.googleapis.com']],
   'fleet.listMemberships': ['proj-a'],
@@ -108,6 +109,7 @@ const ANSWERS: Record<string, unknown> = {
   'gke.getCluster': cluster,
   'gke.listClusters': [],
   'projects.projectNumber': '123',
+  'projects.iamBindings': [],
   'services.disabled': ['mesh.googleapis.com', 'gkehub.googleapis.com'],
   'fleet.listMemberships': [membership],
   'fleet.readMeshFeature': { enabled: false, memberships: {} },

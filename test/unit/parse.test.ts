@@ -60,7 +60,7 @@ describe('parseMeshCommand', () => {
       '`dry-run=` is given twice',
     );
     expect(reasonOf('inject proj-a/us-central1/c1 shop dryrun=true')).toBe(
-      'unknown option `dryrun=`: use restart=, dry-run=',
+      'unknown option `dryrun=`: use restart=, fleet=, dry-run=',
     );
     expect(reasonOf('enable cluster proj-a/-/prod-* dry-run=true')).toBe(
       '`dry-run=true` plans one cluster at a time: give one PROJECT/LOCATION/CLUSTER (no patterns or label: filters), once per cluster',

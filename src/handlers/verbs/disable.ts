@@ -8,19 +8,22 @@ import {
   dryRunOption,
   invalid,
   isInvalid,
+  fleetAsked,
+  fleetOption,
   parseOptions,
 } from '../grammar.js';
 import { ephemeral } from '../reply.js';
 import { defineVerb } from '../verb.js';
 
 const usage =
-  'disable cluster PROJECT/LOCATION/CLUSTER [unregister=true] [restart=true|false] [dry-run=true]';
+  'disable cluster PROJECT/LOCATION/CLUSTER [unregister=true] [restart=true|false] [fleet=HOST_PROJECT] [dry-run=true]';
 
 /** `/mesh disable cluster`: after approval, injection off, management manual, maybe unregistered. */
 export const disableVerb = defineVerb<{
   cluster: ClusterRef;
   unregister: boolean;
   restart: boolean;
+  fleet?: string;
   dryRun?: true;
 }>({
   name: 'disable',
@@ -35,6 +38,7 @@ export const disableVerb = defineVerb<{
     const options = parseOptions(rest, {
       unregister: booleanOption('unregister'),
       restart: booleanOption('restart'),
+      ...fleetOption,
       ...dryRunOption,
     });
     if (isInvalid(options)) return options;
@@ -42,11 +46,17 @@ export const disableVerb = defineVerb<{
       cluster,
       unregister: options.unregister ?? false,
       restart: options.restart ?? true,
+      ...fleetAsked(options),
       ...dryRunOf(options),
     };
   },
   async handle(command, request, deps) {
-    const options = { namespaces: [], restart: command.restart, unregister: command.unregister };
+    const options = {
+      namespaces: [],
+      restart: command.restart,
+      unregister: command.unregister,
+      ...fleetAsked(command),
+    };
     const what = `managed Cloud Service Mesh off for \`${clusterKey(command.cluster)}\`${command.unregister ? ', then unregistered from the fleet' : ''}`;
     if (command.dryRun) return admitDryRun('disable-cluster', command.cluster, options, what, request, deps);
     const admitted = await admitRun('disable-cluster', command.cluster, options, request, deps);

@@ -10,6 +10,8 @@ import {
   clusterArgument,
   dryRunOf,
   dryRunOption,
+  fleetAsked,
+  fleetOption,
   invalid,
   isInvalid,
   namespaceNames,
@@ -27,6 +29,7 @@ export interface EnableClusterCommand {
   cluster: ClusterRef;
   namespaces: string[];
   restart: boolean;
+  fleet?: string;
   dryRun?: true;
 }
 
@@ -37,10 +40,11 @@ export interface EnableBatchCommand {
   labels: Record<string, string>;
   namespaces: string[];
   restart: boolean;
+  fleet?: string;
 }
 
 const usage =
-  'enable cluster PROJECT/LOCATION/CLUSTER [more clusters or patterns: PROJECT/-/prod-*] [label:KEY=VALUE] [namespaces=a,b] [restart=true|false] [dry-run=true]';
+  'enable cluster PROJECT/LOCATION/CLUSTER [more clusters or patterns: PROJECT/-/prod-*] [label:KEY=VALUE] [namespaces=a,b] [restart=true|false] [fleet=HOST_PROJECT] [dry-run=true]';
 
 /** Targets in one command: more is a fleet to describe with patterns. */
 const MAX_TARGETS = 50;
@@ -78,7 +82,7 @@ function batchTargets(written: string[], aliases: Record<string, string>): strin
     // A stray word after the first cluster reads as a mistyped option sooner than a cluster.
     if (targets.length > 0 && !text.includes('/') && !Object.hasOwn(aliases, text))
       return invalid(
-        `${show(text)} is not an option (namespaces=, restart=, dry-run=) nor a cluster reference`,
+        `${show(text)} is not an option (namespaces=, restart=, fleet=, dry-run=) nor a cluster reference`,
       );
     const cluster = clusterArgument(text, aliases, usage);
     if (isInvalid(cluster)) return cluster;
@@ -114,6 +118,7 @@ export const enableVerb = defineVerb<EnableClusterCommand | EnableBatchCommand>(
     const options = parseOptions(optionArgs, {
       namespaces,
       restart: booleanOption('restart'),
+      ...fleetOption,
       ...dryRunOption,
     });
     if (isInvalid(options)) return options;
@@ -126,7 +131,11 @@ export const enableVerb = defineVerb<EnableClusterCommand | EnableBatchCommand>(
         );
       labels[match[1]!] = match[2]!;
     }
-    const common = { namespaces: options.namespaces ?? [], restart: options.restart ?? true };
+    const common = {
+      namespaces: options.namespaces ?? [],
+      restart: options.restart ?? true,
+      ...fleetAsked(options),
+    };
     const only = written.length === 1 && labelArgs.length === 0 ? written[0]! : null;
     if (only !== null && pattern(only) === null) {
       const cluster = clusterArgument(only, aliases, usage);
@@ -144,7 +153,7 @@ export const enableVerb = defineVerb<EnableClusterCommand | EnableBatchCommand>(
   },
   async handle(command, request, deps) {
     if (command.kind === 'enable-batch') return admitBatch(command, request, deps);
-    const options = { namespaces: command.namespaces, restart: command.restart };
+    const options = { namespaces: command.namespaces, restart: command.restart, ...fleetAsked(command) };
     const injected = command.namespaces.length
       ? ` then sidecar injection for ${command.namespaces.map((n) => `\`${n}\``).join(', ')} (after approval)`
       : '';
@@ -179,6 +188,7 @@ async function admitBatch(
     {
       namespaces: command.namespaces,
       restart: command.restart,
+      ...fleetAsked(command),
       targets: command.targets,
       labels: command.labels,
       responseUrl: request.responseUrl,

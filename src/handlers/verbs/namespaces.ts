@@ -10,6 +10,8 @@ import {
   invalid,
   isInvalid,
   namespaceNames,
+  fleetAsked,
+  fleetOption,
   parseOptions,
 } from '../grammar.js';
 import { ephemeral } from '../reply.js';
@@ -19,12 +21,13 @@ interface NamespacesCommand {
   cluster: ClusterRef;
   namespaces: string[];
   restart: boolean;
+  fleet?: string;
   dryRun?: true;
 }
 
 /** `/mesh inject REF ns…` and `/mesh uninject REF ns…`: approval first, then label, restart, verify. */
 function namespacesVerb(mode: InjectionMode): RegisteredVerb {
-  const usage = `${mode} PROJECT/LOCATION/CLUSTER NAMESPACE… [restart=true|false] [dry-run=true]`;
+  const usage = `${mode} PROJECT/LOCATION/CLUSTER NAMESPACE… [restart=true|false] [fleet=HOST_PROJECT] [dry-run=true]`;
   return defineVerb<NamespacesCommand>({
     name: mode,
     usage,
@@ -42,13 +45,19 @@ function namespacesVerb(mode: InjectionMode): RegisteredVerb {
       if (isInvalid(namespaces)) return namespaces;
       const options = parseOptions(
         rest.filter((arg) => arg.includes('=')),
-        { restart: booleanOption('restart'), ...dryRunOption },
+        { restart: booleanOption('restart'), ...fleetOption, ...dryRunOption },
       );
       if (isInvalid(options)) return options;
-      return { cluster, namespaces, restart: options.restart ?? true, ...dryRunOf(options) };
+      return {
+        cluster,
+        namespaces,
+        restart: options.restart ?? true,
+        ...fleetAsked(options),
+        ...dryRunOf(options),
+      };
     },
     async handle(command, request, deps) {
-      const options = { namespaces: command.namespaces, restart: command.restart };
+      const options = { namespaces: command.namespaces, restart: command.restart, ...fleetAsked(command) };
       const names = command.namespaces.map((n) => `\`${n}\``).join(', ');
       const what = `sidecar injection ${mode === 'inject' ? 'on' : 'off'} for ${names} in \`${clusterKey(command.cluster)}\``;
       if (command.dryRun) return admitDryRun(mode, command.cluster, options, what, request, deps);

@@ -2,6 +2,7 @@
 import { MeshopsError } from '../../errors.js';
 import type { Step, StepContext } from '../engine.js';
 import type { ClusterInfo, ReleaseChannel } from '../ports.js';
+import { fleetOf, fleetProjectFor, type FleetHost } from '../fleetHost.js';
 import { membershipKeyWithNumber } from '../names.js';
 import { awaitOperation, need, startedOperation } from './common.js';
 
@@ -17,10 +18,15 @@ export const meshRevisionByChannel: Record<ReleaseChannel, string> = {
 export interface ClusterFacts {
   cluster: ClusterInfo;
   projectNumber: string;
+  /** The fleet project the run works in, with its number (the cluster's own unless a host was given). */
+  fleet: FleetHost;
   meshRevision: string;
 }
 
-/** The cluster, its project's number and the mesh revision its channel gets; with `mustRun`, only a RUNNING cluster. */
+/**
+ * The cluster, its project's number, its fleet's project and number, and the mesh revision its
+ * channel gets; with `mustRun`, only a RUNNING cluster.
+ */
 export async function readCluster(
   ctx: StepContext,
   { mustRun }: { mustRun: boolean },
@@ -34,7 +40,18 @@ export async function readCluster(
     });
   }
   const projectNumber = await projects.projectNumber(ref.project);
-  return { cluster, projectNumber, meshRevision: meshRevisionByChannel[cluster.releaseChannel] };
+  const asked = (ctx.run.options as { fleet?: string }).fleet;
+  const host = fleetProjectFor(ref, ctx.deps.policy.hostProjects, asked);
+  const fleet = {
+    project: host,
+    number: host === ref.project ? projectNumber : await projects.projectNumber(host),
+  };
+  return { cluster, projectNumber, fleet, meshRevision: meshRevisionByChannel[cluster.releaseChannel] };
+}
+
+/** The fleet project and number the run's first step resolved. */
+export function needFleet(ctx: StepContext): FleetHost {
+  return need(fleetOf(ctx.run) ?? undefined, 'the fleet project');
 }
 
 export type Management = 'MANAGEMENT_AUTOMATIC' | 'MANAGEMENT_MANUAL';
@@ -57,16 +74,14 @@ export function setManagement(management: Management): Step {
       return { type: 'next', detail: management };
     }
     // A crash after the PATCH reached Google but before its operation was saved: the feature already says so.
-    const projectNumber = 'projectNumber' in facts ? facts.projectNumber : undefined;
-    if (projectNumber) {
-      const feature = await fleet.readMeshFeature(ctx.run.cluster.project);
-      const current = feature.memberships[membershipKeyWithNumber(membership, projectNumber)]?.management;
-      if (current === management) {
-        await notifier.emit(ctx.run, { type: on ? 'managementOn' : 'managementOff', membership });
-        return { type: 'next', detail: `${management} (already set)` };
-      }
+    const host = needFleet(ctx);
+    const feature = await fleet.readMeshFeature(host.project);
+    const current = feature.memberships[membershipKeyWithNumber(membership, host.number)]?.management;
+    if (current === management) {
+      await notifier.emit(ctx.run, { type: on ? 'managementOn' : 'managementOff', membership });
+      return { type: 'next', detail: `${management} (already set)` };
     }
-    const operation = await fleet.setMeshManagement(ctx.run.cluster.project, membership, management);
+    const operation = await fleet.setMeshManagement(host.project, membership, management);
     return startedOperation(ctx, operation, what);
   };
 }

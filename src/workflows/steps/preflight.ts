@@ -8,8 +8,9 @@
 import { isMeshopsError, MeshopsError } from '../../errors.js';
 import type { MeshChannel, Step, StepContext } from '../engine.js';
 import type { ClusterInfo, ClusterRef, ReleaseChannel } from '../ports.js';
-import type { RunRecord } from '../run.js';
+import { needFleet } from './cluster.js';
 import { awaitOperation, need, startedOperation } from './common.js';
+import { crossProjectBlocker } from './fleetHost.js';
 import { resolveNamespaces } from './namespaceSelection.js';
 
 export const docs = {
@@ -31,11 +32,6 @@ export const fleetProjectServices = [
   'container.googleapis.com',
 ];
 export const clusterProjectServices = ['mesh.googleapis.com', 'container.googleapis.com'];
-
-/** The fleet (host) project of a run: today its cluster's own project. */
-export function fleetProjectOf(run: Pick<RunRecord, 'cluster'>): string {
-  return run.cluster.project;
-}
 
 /** The services each project needs, the fleet project first; one entry per project (the same project merges). */
 export function requiredServices(
@@ -244,15 +240,13 @@ async function findBlockers(ctx: StepContext): Promise<Findings> {
   const { deps, run } = ctx;
   const ref = run.cluster;
   const cluster = need(run.facts.cluster, 'the cluster');
-  const projectNumber = need(run.facts.projectNumber, 'the project number');
-  const fleetProject = fleetProjectOf(run);
-  const fleetNumber =
-    fleetProject === ref.project ? projectNumber : await deps.projects.projectNumber(fleetProject);
+  const host = needFleet(ctx);
+  const fleetProject = host.project;
   const blockers = [
     workloadIdentityBlocker(ref, cluster),
     nodePoolBlocker(ref, cluster),
     meshChannelBlocker(ref, cluster, deps.policy.meshChannel),
-    otherFleetBlocker(ref, cluster, { project: fleetProject, number: fleetNumber }),
+    otherFleetBlocker(ref, cluster, host),
     privateCaBlocker(ref, deps.policy.caPool ?? undefined, 'config mesh.caPool'),
   ].filter((b): b is MeshopsError => b !== undefined);
 
@@ -268,6 +262,11 @@ async function findBlockers(ctx: StepContext): Promise<Findings> {
     await unlessPerimeter(fleetProject, fenced, () => deps.fleet.listMemberships(fleetProject));
   }
   blockers.push(...fenced.values());
+  // A fleet host's service agents act on the cluster's project: they need their roles there.
+  if (fleetProject !== ref.project) {
+    const grants = await crossProjectBlocker(ctx, host);
+    if (grants) blockers.push(grants);
+  }
 
   const kube = deps.kube.forCluster(cluster);
   const namespaces = await namespacesBlocker(ctx, cluster);

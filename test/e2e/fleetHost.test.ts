@@ -1,0 +1,138 @@
+/**
+ * A fleet host project (issue 21 item 3): clusters of proj-* join the fleet of `fleet-host`, as config
+ * fleet.hostProjects says (or `fleet=HOST` on the command). The membership and the servicemesh
+ * feature live in the host project, `mesh_id` carries the host's number, preflight checks the host's
+ * services and the grants its service agents need on the cluster's project, and status reads the
+ * host's fleet. Every call is asserted on the emulator's request log.
+ */
+import type { Scenario } from '../../src/sim/index.js';
+import { namedScenario } from '../../src/sim/scenarios.js';
+import { ask, enableAndApprove, latestThreadOf, slash, threadOf } from '../support/flows.js';
+import { startHarness, type Harness } from '../support/harness.js';
+import { getCluster, listMemberships } from '../support/inspect.js';
+import { waitFor } from '../support/wait.js';
+
+const C1 = 'proj-a/us-central1/c1';
+const C2 = 'proj-b/europe-west1/c2';
+const HOST = 'fleet-host';
+const HOST_NUMBER = '555000111222';
+
+function hostedWorld(): Scenario {
+  const base = namedScenario('default');
+  const grants = [
+    {
+      role: 'roles/gkehub.serviceAgent',
+      members: [`serviceAccount:service-${HOST_NUMBER}@gcp-sa-gkehub.iam.gserviceaccount.com`],
+    },
+    {
+      role: 'roles/anthosservicemesh.serviceAgent',
+      members: [`serviceAccount:service-${HOST_NUMBER}@gcp-sa-servicemesh.iam.gserviceaccount.com`],
+    },
+  ];
+  return {
+    // proj-a grants the host's agents their roles; proj-b does not.
+    projects: [
+      ...base.projects.map((p) => (p.id === 'proj-a' ? { ...p, iamBindings: grants } : p)),
+      { id: HOST, number: HOST_NUMBER, displayName: 'Fleet host' },
+    ],
+    // c2 with Workload Identity, so the grants are what stops it.
+    clusters: base.clusters.map((c) => (c.name === 'c2' ? { ...c, workloadIdentity: true } : c)),
+  };
+}
+
+describe('a fleet host project', () => {
+  let h: Harness;
+  beforeAll(async () => {
+    h = await startHarness(
+      { scenario: hostedWorld() },
+      { config: { fleet: { hostProjects: [{ projects: 'proj-*', host: HOST }] } } },
+    );
+  });
+  afterAll(async () => {
+    await h?.stop();
+  });
+
+  const googleMutations = () =>
+    h.sim.requests
+      .mutations()
+      .filter((e) => e.api !== 'kubernetes')
+      .map((e) => `${e.method} ${e.path}`);
+
+  it('registers the cluster in the host’s fleet, labels it with the host’s number and runs the mesh there', async () => {
+    h.sim.requests.clear();
+    await enableAndApprove(h.app.url, h.sim, C1, 'default');
+
+    const mutations = googleMutations();
+    expect(mutations).toEqual(
+      expect.arrayContaining([
+        `POST /v1/projects/${HOST}/locations/us-central1/memberships`,
+        `POST /v1/projects/${HOST}/locations/global/features`,
+        `PATCH /v1/projects/${HOST}/locations/global/features/servicemesh`,
+        'POST /v1/projects/proj-a/locations/us-central1/clusters/c1:setResourceLabels',
+      ]),
+    );
+    // Nothing of the fleet in the cluster's own project.
+    expect(mutations.filter((m) => m.includes('/projects/proj-a/') && !m.includes('/clusters/'))).toEqual([]);
+    // Preflight read the cluster project's policy for the host's grants.
+    expect(
+      h.sim.requests.count({ api: 'resourcemanager', pathIncludes: '/v3/projects/proj-a:getIamPolicy' }),
+    ).toBe(1);
+
+    const [membership] = await listMemberships(h.sim, HOST);
+    expect(membership?.name).toBe(`projects/${HOST}/locations/us-central1/memberships/c1`);
+    expect(membership?.endpoint?.gkeCluster?.resourceLink).toBe(
+      '//container.googleapis.com/projects/proj-a/locations/us-central1/clusters/c1',
+    );
+    expect(await listMemberships(h.sim, 'proj-a')).toEqual([]);
+    expect((await getCluster(h.sim, C1)).resourceLabels?.mesh_id).toBe(`proj-${HOST_NUMBER}`);
+
+    const thread = threadOf(h.sim, C1).map((m) => m.text);
+    expect(thread.join('\n')).toContain(`fleet host ${HOST}`);
+  });
+
+  it('shows the cluster’s mesh from the host’s fleet in status', async () => {
+    const answer = await ask(h.app.url, h.sim, `status ${C1}`);
+    const text = `${answer.text}\n${JSON.stringify(answer.blocks ?? [])}`;
+    expect(text).toContain(`Cloud Service Mesh on ${C1}: control plane ACTIVE, data plane ACTIVE`);
+    expect(text).toContain('MANAGEMENT_AUTOMATIC');
+  });
+
+  it('stops before any change when the host’s agents lack their roles on the cluster’s project, with the grants to make', async () => {
+    h.sim.requests.clear();
+    const ack = await slash(h.app.url, `enable cluster ${C2}`);
+    expect(ack.text).toMatch(/^:inbox_tray: Queued run/);
+    const failed = await waitFor('the run to fail', () =>
+      latestThreadOf(h.sim, C2).find((m) => m.text.includes('CROSS_PROJECT_PERMISSION')),
+    );
+    const text = `${failed.text}\n${JSON.stringify(failed.blocks ?? [])}`;
+    expect(text).toContain(`the fleet host ${HOST} cannot act on proj-b`);
+    expect(text).toContain(
+      `gcloud projects add-iam-policy-binding proj-b --member serviceAccount:service-${HOST_NUMBER}@gcp-sa-gkehub.iam.gserviceaccount.com --role roles/gkehub.serviceAgent`,
+    );
+    expect(text).toContain(
+      `--member serviceAccount:service-${HOST_NUMBER}@gcp-sa-servicemesh.iam.gserviceaccount.com --role roles/anthosservicemesh.serviceAgent`,
+    );
+    expect(googleMutations()).toEqual([]);
+    expect(await listMemberships(h.sim, HOST)).toHaveLength(1);
+  });
+
+  it('takes fleet=PROJECT over config: a dry run plans the registration in the project named', async () => {
+    h.sim.requests.clear();
+    const ack = await slash(h.app.url, `enable cluster ${C2} fleet=proj-b dry-run=true`);
+    expect(ack.text).toMatch(/^:test_tube: Queued dry run/);
+    const plan = await waitFor('the plan', () =>
+      h.sim.slack
+        .messages()
+        .find((m) => m.text.startsWith('Dry run of') && JSON.stringify(m.blocks).includes(C2)),
+    );
+    const blocks = JSON.stringify(plan.blocks ?? []);
+    expect(blocks).toContain('POST /v1/projects/proj-b/locations/europe-west1/memberships');
+    expect(blocks).not.toContain(`/projects/${HOST}/`);
+    expect(googleMutations()).toEqual([]);
+  });
+
+  it('answers a fleet= that is no project ID with the reason, and starts nothing', async () => {
+    const ack = await slash(h.app.url, `enable cluster ${C1} fleet=Not_A_Project`);
+    expect(ack.text).toContain('`fleet=` takes a project ID');
+  });
+});
