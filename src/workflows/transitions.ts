@@ -31,7 +31,8 @@ export interface Advanced {
 
 /**
  * What a finished run keeps of its facts: what it found and did, not what it needed to act (the
- * cluster's CA and endpoint, the label fingerprint, the operation it waited on).
+ * cluster's CA and endpoint, the label fingerprint, the node pools preflight looked at, the
+ * operation it waited on).
  */
 export function finishedFacts<F extends RunRecord['facts']>(facts: F): F {
   const kept: F = { ...facts };
@@ -44,6 +45,7 @@ export function finishedFacts<F extends RunRecord['facts']>(facts: F): F {
       endpoint: '',
       labelFingerprint: '',
       resourceLabels: {},
+      nodePools: [],
     };
   }
   return kept;
