@@ -24,6 +24,7 @@ import type {
   Fleet,
   FleetMesh,
   Gke,
+  IstiodDeployment,
   Kube,
   KubeFactory,
   ListedCluster,
@@ -347,6 +348,10 @@ class DryRunKube implements Kube {
 
   listWorkloads(namespace: string, kinds: WorkloadKind[]): Promise<WorkloadInfo[]> {
     return this.inner.listWorkloads(namespace, kinds);
+  }
+
+  listIstiods(): Promise<IstiodDeployment[]> {
+    return this.inner.listIstiods();
   }
 
   countPodDisruptionBudgets(namespace: string): Promise<number> {
