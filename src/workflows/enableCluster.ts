@@ -8,10 +8,11 @@ import { failure, type Step, type StepContext } from './engine.js';
 import { clusterResourceLink } from './names.js';
 import type { ClusterInfo, PlaneState } from './ports.js';
 import type { WorkflowDefinition } from './registry.js';
-import type { EnableFacts, RunRecord, StepName } from './run.js';
+import { clusterKey, type EnableFacts, type RunRecord, type StepName } from './run.js';
 import { readCluster, setManagement } from './steps/cluster.js';
 import { resolveNamespaces } from './steps/namespaceSelection.js';
 import { awaitOperation, minutes, need, poll, startedOperation } from './steps/common.js';
+import { announceInClusterControlPlane, migrationOutcome } from './steps/inClusterIstiod.js';
 import {
   awaitApproval,
   injectionLabel,
@@ -72,7 +73,11 @@ const preflight: Step = async (ctx) => {
   const waiting = await awaitOperation(ctx, `enabling ${MESH_SERVICE}`);
   if (waiting) return waiting;
   // Before the first change anywhere: the API server answers and every namespace asked for exists.
-  if (!ctx.run.facts.operation) await namespacesExist(ctx, cluster);
+  if (!ctx.run.facts.operation) {
+    await namespacesExist(ctx, cluster);
+    // An in-cluster istiod (seed 002) is said now, with what the run leaves alone and the way off it.
+    await announceInClusterControlPlane(ctx, cluster);
+  }
   if (await services.isEnabled(project, MESH_SERVICE)) {
     return { type: 'next', detail: `Workload Identity on; ${MESH_SERVICE} enabled` };
   }
@@ -233,6 +238,8 @@ const done: Step = (ctx) => {
     parts.push(`${plannedNamespaces(injection)} labelled \`${injectionLabel(injection)}\``);
   }
   if (verifiedPods !== undefined) parts.push(`${verifiedPods} pod(s) with istio-proxy`);
+  const migration = migrationOutcome(clusterKey(ctx.run.cluster), ctx.run.facts.migration);
+  if (migration) parts.push(migration);
   return Promise.resolve({
     type: 'finish',
     status: 'succeeded',
@@ -249,7 +256,8 @@ const steps: Record<StepName, Step> = {
   manage: setManagement('MANAGEMENT_AUTOMATIC'),
   controlPlane: awaitPlane('controlPlane'),
   dataPlane: awaitPlane('dataPlane'),
-  plan: planInjection('inject'),
+  // Namespaces on an in-cluster revision are left as they are: `/mesh inject` moves them one by one.
+  plan: planInjection('inject', { leaveInCluster: true }),
   approval: awaitApproval('The managed mesh stays on; no namespace was touched.'),
   inject: labelNamespaces,
   restart: restartWorkloads,
