@@ -148,6 +148,8 @@ describe('a cluster with an in-cluster istiod (seed 002)', () => {
       expect(h.sim.requests.mutations()).toHaveLength(mutations);
     } finally {
       h.sim.world.recoverMesh(C1);
+      // Workers share one servicemesh feature read for a poll interval (100 ms here): let the degraded one age out.
+      await new Promise((resolve) => setTimeout(resolve, 300));
     }
   });
 
