@@ -25,6 +25,7 @@ import type {
   FleetMesh,
   Gke,
   IamBinding,
+  IstiodDeployment,
   Kube,
   KubeFactory,
   ListedCluster,
@@ -372,6 +373,10 @@ class DryRunKube implements Kube {
 
   listWorkloads(namespace: string, kinds: WorkloadKind[]): Promise<WorkloadInfo[]> {
     return this.inner.listWorkloads(namespace, kinds);
+  }
+
+  listIstiods(): Promise<IstiodDeployment[]> {
+    return this.inner.listIstiods();
   }
 
   countPodDisruptionBudgets(namespace: string): Promise<number> {

@@ -20,6 +20,7 @@ import type {
   ConfigMapWrite,
   ControlPlaneRevisionInfo,
   DataPlaneControlInfo,
+  IstiodDeployment,
   Kube,
   KubeFactory,
   NamespaceInfo,
@@ -48,6 +49,30 @@ const MESH_VERSION = 'v1beta1';
 /** The labels Istio's injector puts on every pod it gives a sidecar. */
 const INJECTED_PODS = 'security.istio.io/tlsMode=istio';
 const OPT_OUT_ANNOTATION = 'mesh.cloud.google.com/proxy';
+/** What Istio's injector writes on a pod it gave a sidecar: the containers, volumes and revision. */
+const SIDECAR_STATUS_ANNOTATION = 'sidecar.istio.io/status';
+/** asmcli's istiod Deployments (seed 002); ingress gateways carry `istio.io/rev` too, but not `app=istiod`. */
+const ISTIOD_DEPLOYMENTS = 'app=istiod,istio.io/rev';
+
+/** The revision in a pod's `sidecar.istio.io/status`, if it has one. */
+function sidecarRevision(pod: V1Pod): string | undefined {
+  const raw = pod.metadata?.annotations?.[SIDECAR_STATUS_ANNOTATION];
+  if (!raw) return undefined;
+  try {
+    const revision = (JSON.parse(raw) as { revision?: unknown }).revision;
+    return typeof revision === 'string' && revision ? revision : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** The tag of an image reference (`…/pilot:1.11.5-asm.3`, digest dropped); null without one. */
+function imageTag(image: string | undefined): string | null {
+  const name = image?.split('@')[0] ?? '';
+  const slash = name.lastIndexOf('/');
+  const colon = name.lastIndexOf(':');
+  return colon > slash ? name.slice(colon + 1) : null;
+}
 
 /** The tag of the istio-proxy image, wherever the sidecar is (container or native sidecar). */
 function proxyVersion(pod: V1Pod): string | null {
@@ -117,6 +142,7 @@ export function hasIstioProxy(pod: V1Pod): boolean {
 }
 
 function toPodInfo(pod: V1Pod): PodInfo {
+  const revision = sidecarRevision(pod);
   const statuses = [...(pod.status?.containerStatuses ?? []), ...(pod.status?.initContainerStatuses ?? [])];
   return {
     name: pod.metadata?.name ?? '',
@@ -127,6 +153,7 @@ function toPodInfo(pod: V1Pod): PodInfo {
       (statuses.length > 0 && (pod.status?.containerStatuses ?? []).every((s) => s.ready)),
     hasIstioProxy: hasIstioProxy(pod),
     labels: { ...(pod.metadata?.labels ?? {}) },
+    ...(revision ? { sidecarRevision: revision } : {}),
   };
 }
 
@@ -333,6 +360,23 @@ export class ClientNodeKube implements Kube {
       }
     }
     return out;
+  }
+
+  async listIstiods(): Promise<IstiodDeployment[]> {
+    const list = await this.call('list istiod deployments in', 'istio-system', ({ apps }) =>
+      apps.listNamespacedDeployment({ namespace: 'istio-system', labelSelector: ISTIOD_DEPLOYMENTS }),
+    );
+    return list.items.map((item) => {
+      const containers = item.spec?.template.spec?.containers ?? [];
+      const discovery = containers.find((c) => c.name === 'discovery') ?? containers[0];
+      return {
+        name: item.metadata?.name ?? '',
+        revision: item.metadata?.labels?.['istio.io/rev'] ?? '',
+        version: imageTag(discovery?.image),
+        replicas: item.spec?.replicas ?? 1,
+        readyReplicas: item.status?.readyReplicas ?? 0,
+      };
+    });
   }
 
   async countPodDisruptionBudgets(namespace: string): Promise<number> {

@@ -151,9 +151,14 @@ export class SimCluster {
       { name: 'kube-system' },
       { name: 'istio-system' },
     ];
-    // Namespaces first: a seeded istiod in istio-system must exist before the pods it would inject.
+    // Namespaces first: a pod needs its namespace's labels to be admitted.
     for (const namespace of namespaces) this.addNamespaceObjects(namespace);
-    for (const namespace of namespaces) this.addWorkloads(namespace);
+    // istio-system's workloads first: a seeded istiod must exist before the pods it would inject.
+    const controlPlaneFirst = [
+      ...namespaces.filter((ns) => ns.name === 'istio-system'),
+      ...namespaces.filter((ns) => ns.name !== 'istio-system'),
+    ];
+    for (const namespace of controlPlaneFirst) this.addWorkloads(namespace);
   }
 
   /** The sim clock everything in this cluster runs on. */

@@ -79,7 +79,11 @@ const projects = [
   { id: 'proj-b', number: '987654321098', displayName: 'Project B' },
 ];
 
-/** An asmcli-installed in-cluster control plane, as in seed 002. */
+/**
+ * An asmcli-installed in-cluster control plane, as in seed 002, mid-canary: `asm-1115-3` serves
+ * `default`, the newer `asm-1125-2` (one replica) already serves `shop`. Their pods run the sidecars of
+ * those revisions from the start.
+ */
 const inClusterIstiod: NamespaceSpec = {
   name: 'istio-system',
   deployments: [
@@ -90,16 +94,39 @@ const inClusterIstiod: NamespaceSpec = {
       labels: { 'istio.io/rev': 'asm-1115-3', app: 'istiod' },
       podLabels: { app: 'istiod', istio: 'pilot', 'istio.io/rev': 'asm-1115-3' },
     },
+    {
+      name: 'istiod-asm-1125-2',
+      replicas: 1,
+      image: 'gcr.io/gke-release/asm/pilot:1.12.5-asm.2',
+      labels: { 'istio.io/rev': 'asm-1125-2', app: 'istiod' },
+      podLabels: { app: 'istiod', istio: 'pilot', 'istio.io/rev': 'asm-1125-2' },
+    },
   ],
-  configMaps: [{ name: 'istio-asm-1115-3', data: { mesh: 'accessLogFile: /dev/stdout\n' } }],
+  configMaps: [
+    { name: 'istio-asm-1115-3', data: { mesh: 'accessLogFile: /dev/stdout\n' } },
+    { name: 'istio-asm-1125-2', data: { mesh: 'accessLogFile: /dev/stdout\n' } },
+  ],
 };
+
+/** The namespaces of c1 on the in-cluster revisions (seed 002 labels them `istio.io/rev=asm-1115-3`). */
+const inClusterRevisions: Record<string, string> = { default: 'asm-1115-3', shop: 'asm-1125-2' };
+
+function onInClusterRevisions(spec: ClusterSpec): ClusterSpec {
+  return {
+    ...spec,
+    namespaces: (spec.namespaces ?? []).map((ns) => {
+      const revision = inClusterRevisions[ns.name];
+      return revision ? { ...ns, labels: { ...ns.labels, 'istio.io/rev': revision } } : ns;
+    }),
+  };
+}
 
 export function namedScenario(name: ScenarioName): Scenario {
   switch (name) {
     case 'default':
       return { projects, clusters: [c1({ name: 'istio-system' }), c2] };
     case 'in-cluster-istiod':
-      return { projects, clusters: [c1(inClusterIstiod), c2] };
+      return { projects, clusters: [onInClusterRevisions(c1(inClusterIstiod)), c2] };
     case 'upgrades':
       return { projects, clusters: [c1({ name: 'istio-system' }, [legacy]), c2] };
   }

@@ -9,12 +9,21 @@ import { batchApprovalSummary, batchOptions, batchTable } from './renderBatch.js
 import { describePlane } from '../workflows/enableCluster.js';
 import { describeSettings, settingsOf } from '../workflows/meshConfig.js';
 import { plannedNamespaces } from '../workflows/steps/injection.js';
+import {
+  freedRevisions,
+  moveCommand,
+  relabelOf,
+  uninstallCommands,
+  unusedCheck,
+} from '../workflows/steps/inClusterIstiod.js';
 import type { Plane, RunEvent } from '../workflows/events.js';
 import type { MeshCondition, PlaneState } from '../workflows/ports.js';
 import { workflowOf } from '../workflows/registry.js';
 import {
   clusterKey,
   type DryRunPlan,
+  type InClusterControlPlane,
+  type InClusterMigration,
   type InjectionPlan,
   type MeshConfigPlan,
   type Outcome,
@@ -143,6 +152,133 @@ export function labelChange(plan: InjectionPlan): string {
   return plan.set ? `Set \`${plan.set.key}=${plan.set.value}\`, remove ${removed}` : `Remove ${removed}`;
 }
 
+/** ` — relabel istio.io/rev=asm-XXXX → istio.io/rev=asm-managed` for a namespace an inject moves off an in-cluster istiod. */
+function relabelNote(plan: InjectionPlan, ns: InjectionPlan['namespaces'][number]): string {
+  const relabel = relabelOf(plan, ns);
+  return relabel
+    ? ` — relabel \`istio.io/rev=${relabel.from}\` → \`istio.io/rev=${relabel.to}\` (off the in-cluster istiod)`
+    : '';
+}
+
+/** `; off the in-cluster istiod: `default` was on `asm-1115-3`` for the namespaces a relabel moved. */
+function movedNote(plan: InjectionPlan): string {
+  const moved = plan.namespaces.flatMap((ns) => {
+    const relabel = relabelOf(plan, ns);
+    return relabel ? [`\`${ns.name}\` was on \`${relabel.from}\``] : [];
+  });
+  return moved.length ? `; off the in-cluster istiod: ${listed(moved, 10)}` : '';
+}
+
+/** Namespaces shown by name in a migration's lines before a count of the rest. */
+const MIGRATION_NAMESPACES_SHOWN = 10;
+
+/** The last step of a migration, which the user runs, for each revision: check nothing uses it, then remove it. */
+function removalLines(revisions: Array<{ revision: string; istiod?: string }>): string[] {
+  return revisions.flatMap(({ revision, istiod }) => {
+    const [istioctl, ...kubectl] = uninstallCommands(revision, istiod);
+    return [
+      `   \`${unusedCheck(revision)}\` lists none, then \`${istioctl}\``,
+      `   (without istioctl: ${kubectl.map((c) => `\`${c}\``).join(' and ')})`,
+    ];
+  });
+}
+
+/**
+ * What enable cluster's preflight says of an in-cluster control plane (seed 002): the revisions and
+ * their namespaces, what the run leaves alone, and the migration path with the exact commands.
+ */
+export function inClusterText(run: RunRecord, found: InClusterControlPlane): string {
+  const key = clusterKey(run.cluster);
+  const managed = found.managedRevision;
+  const asked = new Set(run.options.namespaces);
+  const revisions = [
+    ...new Set([...found.istiods.map((i) => i.revision), ...found.namespaces.map((ns) => ns.revision)]),
+  ].sort();
+  const revisionLines = revisions.map((revision) => {
+    const istiod = found.istiods.find((i) => i.revision === revision);
+    const serves = found.namespaces.filter((ns) => ns.revision === revision).map((ns) => `\`${ns.name}\``);
+    const what = istiod
+      ? `\`${istiod.name}\` ${istiod.version ?? 'unknown version'}, ${istiod.readyReplicas}/${istiod.replicas} ready`
+      : 'no istiod of this revision in istio-system';
+    return `• \`${revision}\`: ${what} — ${serves.length ? `serves ${listed(serves, MIGRATION_NAMESPACES_SHOWN)}` : 'no namespace on it'}`;
+  });
+  const leftHere = found.namespaces.filter((ns) => asked.has(ns.name)).map((ns) => `\`${ns.name}\``);
+  const moves = found.namespaces
+    .slice(0, MIGRATION_NAMESPACES_SHOWN)
+    .map(
+      (ns) =>
+        `   \`${moveCommand(key, ns.name)}\` (\`istio.io/rev=${ns.revision}\` → \`istio.io/rev=${managed}\`)`,
+    );
+  const more = found.namespaces.length - moves.length;
+  return [
+    `:warning: *In-cluster control plane found* (installed by asmcli): ${revisions.map((r) => `\`${r}\``).join(', ')}`,
+    ...revisionLines,
+    `This run provisions the managed control plane (\`${managed}\`) next to it: the fleet steps change nothing inside the cluster, and the in-cluster istiod keeps serving its namespaces. It relabels none of them: a namespace gets one revision label, never a second one${leftHere.length ? ` (asked for here and left as they are: ${listed(leftHere, MIGRATION_NAMESPACES_SHOWN)})` : ''}.`,
+    `*Migration path*, once the managed control plane and data plane are ACTIVE:`,
+    `1. Move one namespace at a time (after approval, meshops relabels it in one patch, restarts its workloads and checks its pods run the managed proxy; to go back, relabel it with its old revision and restart):`,
+    ...(moves.length ? moves : ['   (no namespace is on an in-cluster revision yet)']),
+    ...(more > 0 ? [`   …and ${more} more namespace(s), the same way.`] : []),
+    `2. When no namespace uses a revision any more, remove the in-cluster control plane:`,
+    ...removalLines(
+      revisions.map((revision) => ({
+        revision,
+        ...(found.istiods.find((i) => i.revision === revision)
+          ? { istiod: found.istiods.find((i) => i.revision === revision)!.name }
+          : {}),
+      })),
+    ),
+  ].join('\n');
+}
+
+/** The prompt's lines about an in-cluster control plane: what stays on it, and what follows this run. */
+function migrationLines(run: RunRecord, migration: InClusterMigration | undefined): string[] {
+  if (!migration) return [];
+  const key = clusterKey(run.cluster);
+  const managed = migration.managedRevision;
+  const lines: string[] = [];
+  if (migration.moved.length === 0 && migration.left.length > 0) {
+    lines.push(
+      '*Not relabelled by this run* (on an in-cluster revision; a namespace gets one revision label, never two):',
+    );
+    for (const ns of migration.left.slice(0, MIGRATION_NAMESPACES_SHOWN)) {
+      const restarts = ns.pods !== undefined ? `, ${ns.pods} pod(s) restart then` : '';
+      lines.push(
+        `• \`${ns.name}\` stays on \`istio.io/rev=${ns.revision}\`; later \`istio.io/rev=${ns.revision}\` → \`istio.io/rev=${managed}\` with \`${moveCommand(key, ns.name)}\`${restarts}`,
+      );
+    }
+    if (migration.left.length > MIGRATION_NAMESPACES_SHOWN)
+      lines.push(`• …and ${migration.left.length - MIGRATION_NAMESPACES_SHOWN} more, the same way.`);
+    const revisions = [...new Set(migration.left.map((ns) => ns.revision))].sort();
+    lines.push(
+      `Last, once none uses them: remove ${revisions.map((r) => `\`${r}\``).join(', ')} (\`${uninstallCommands(revisions[0]!)[0]}\`; the thread has every command).`,
+    );
+    return lines;
+  }
+  const freed = freedRevisions(migration);
+  if (freed.length > 0) {
+    lines.push(
+      `After this no namespace uses ${freed.map((r) => `\`${r}\``).join(', ')}: the last step is yours, remove it:`,
+    );
+    lines.push(
+      ...removalLines(
+        freed.map((revision) => {
+          const istiod = migration.istiods.find((i) => i.revision === revision)?.name;
+          return istiod ? { revision, istiod } : { revision };
+        }),
+      ),
+    );
+  }
+  if (migration.left.length > 0) {
+    lines.push(
+      `Still on an in-cluster revision after this: ${listed(
+        migration.left.map((ns) => `\`${ns.name}\` (${ns.revision})`),
+        MIGRATION_NAMESPACES_SHOWN,
+      )}; move each the same way (\`${moveCommand(key, migration.left[0]!.name)}\`).`,
+    );
+  }
+  return lines;
+}
+
 /** Room the per-namespace lines of a prompt may take, so the whole section stays within 3,000 characters. */
 const NAMESPACE_LINES_BUDGET = 2000;
 
@@ -154,7 +290,8 @@ function namespaceLines(run: RunRecord, plan: InjectionPlan): string[] {
     const line =
       `• \`${ns.name}\`: ${ns.pods} pod(s), ${ns.workloads.length} workload(s)` +
       (ns.podDisruptionBudgets ? `, ${ns.podDisruptionBudgets} PodDisruptionBudget(s)` : '') +
-      (ns.settled ? ' — already as wanted, not restarted' : '');
+      (ns.settled ? ' — already as wanted, not restarted' : '') +
+      relabelNote(plan, ns);
     if (used + line.length + 1 > NAMESPACE_LINES_BUDGET) {
       const rest = plan.namespaces.slice(index);
       const pods = rest.reduce((sum, n) => sum + n.pods, 0);
@@ -223,6 +360,7 @@ function approvalSummary(run: RunRecord): string {
     `${labelChange(plan)} (${plan.reason}).`,
     `Mesh: ${run.facts.meshRevision ?? 'managed'} · ${run.options.restart ? `${restarts} of ${pods} pod(s) will restart` : 'no restart (restart=false)'}`,
     ...lines,
+    ...migrationLines(run, run.facts.migration),
   ].join('\n');
 }
 
@@ -500,6 +638,8 @@ export function runEventText(run: RunRecord, event: RunEvent): string {
       return `:label: Removed the \`${event.label}\` label from the cluster (other labels kept).`;
     case 'planeChanged':
       return `:satellite: ${planeLabels[event.plane]}: ${describePlane(event.state)}${planeNote(event.state)}${describeConditions(event.conditions)}`;
+    case 'inClusterControlPlane':
+      return inClusterText(run, event.found);
     case 'injectionPlanned': {
       const { plan } = event;
       const pods = plan.namespaces.reduce((sum, ns) => sum + ns.pods, 0);
@@ -527,7 +667,7 @@ export function runEventText(run: RunRecord, event: RunEvent): string {
       return `:hourglass_flowing_sand: Still waiting for an approver; the request expires <!date^${Math.floor(event.expiresAt / 1000)}^{date_short_pretty} {time}|in ${minutes(event.remainingMs)}>.`;
     case 'namespacesLabelled':
       return event.plan.set
-        ? `:syringe: Labelled ${plannedNamespaces(event.plan)} with \`${event.plan.set.key}=${event.plan.set.value}\` (removed ${event.plan.remove.map((k) => `\`${k}\``).join(', ')}).`
+        ? `:syringe: Labelled ${plannedNamespaces(event.plan)} with \`${event.plan.set.key}=${event.plan.set.value}\` (removed ${event.plan.remove.map((k) => `\`${k}\``).join(', ')})${movedNote(event.plan)}.`
         : `:scissors: Removed ${event.plan.remove.map((k) => `\`${k}\``).join(' and ')} from ${plannedNamespaces(event.plan)}.`;
     case 'workloadsRestarted':
       return `:arrows_counterclockwise: Restarted ${event.count} workload(s) (rollout restart at ${event.restartedAt}).`;

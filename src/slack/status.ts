@@ -12,6 +12,7 @@ import { describePlane, meshRevisionByChannel } from '../workflows/enableCluster
 import { listed } from '../text.js';
 import { MAX_BLOCKS, packed, planLine, section } from './blocks.js';
 import { describeConditions, labelChange, rootMessage } from './render.js';
+import { moveCommand, revisionUses, type RevisionUse } from '../workflows/steps/inClusterIstiod.js';
 import { dryRunLines } from './renderDryRun.js';
 import { age } from './time.js';
 
@@ -42,6 +43,70 @@ function noMesh(snapshot: MeshSnapshot): string | null {
     return `:information_source: \`${ref}\` is registered in the fleet as \`${snapshot.membership}\`, but managed Cloud Service Mesh is off for it${snapshot.management ? ` (${snapshot.management})` : ''}. To turn it on: \`/mesh enable cluster ${ref}\``;
   }
   return null;
+}
+
+/** `default` (proxy 1.11.5-asm.3 on 2 pod(s)): a namespace and the proxies its sampled pods run. */
+function namespaceWithProxies(snapshot: MeshSnapshot, name: string): string {
+  const versions = Object.entries(snapshot.proxies?.byNamespace?.[name] ?? {})
+    .sort(([, a], [, b]) => b - a)
+    .map(([version, pods]) => `${version} on ${pods} pod(s)`);
+  return `\`${name}\`${versions.length ? ` (proxy ${versions.join(', ')})` : ''}`;
+}
+
+/** Namespaces named per revision before a count of the rest. */
+const REVISION_NAMESPACES_SHOWN = 10;
+
+function revisionLine(snapshot: MeshSnapshot, use: RevisionUse, managedState: string): string {
+  const what =
+    use.kind === 'in-cluster'
+      ? `in-cluster istiod \`${use.istiod!.name}\` ${use.istiod!.version ?? '(no image tag)'}, ${use.istiod!.readyReplicas}/${use.istiod!.replicas} ready`
+      : use.kind === 'managed'
+        ? `managed, ${managedState}`
+        : ':warning: nothing serves it: pods restarted there get no sidecar';
+  const namespaces = use.namespaces.length
+    ? listed(
+        use.namespaces.map((name) => namespaceWithProxies(snapshot, name)),
+        REVISION_NAMESPACES_SHOWN,
+      )
+    : 'no namespace';
+  return `• \`${use.revision}\` — ${what}: ${namespaces}`;
+}
+
+/**
+ * The control-plane revisions of the cluster and which namespaces use which, with the proxies they
+ * run; shown where an in-cluster istiod or revision labels are in use (seed 002), with the way to move.
+ */
+function revisionsSection(snapshot: MeshSnapshot): KnownBlock[] {
+  const labelled = snapshot.namespaces.filter((ns) => ns.label.startsWith('istio.io/rev='));
+  if (snapshot.istiods.length === 0 && labelled.length === 0) return [];
+  const channel = snapshot.gke ? meshRevisionByChannel[snapshot.gke.releaseChannel] : undefined;
+  const managedOn = snapshot.management === 'MANAGEMENT_AUTOMATIC' || snapshot.controlPlane !== null;
+  const managed = [...snapshot.revisions.map((r) => r.name), ...(channel ? [channel] : [])];
+  const managedState = managedOn
+    ? `control plane ${snapshot.controlPlane?.state ?? 'not reported yet'}, data plane ${snapshot.dataPlane?.state ?? 'not reported yet'}`
+    : `not provisioned (\`/mesh enable cluster ${snapshot.cluster}\`)`;
+  const uses = revisionUses({ istiods: snapshot.istiods, namespaces: snapshot.namespaces, managed });
+  const injected = snapshot.namespaces
+    .filter((ns) => ns.label === 'istio-injection=enabled')
+    .map((ns) => namespaceWithProxies(snapshot, ns.name));
+  const lines = [
+    '*Istiod revisions*, and the namespaces on each',
+    ...uses.map((use) => revisionLine(snapshot, use, managedState)),
+    ...(injected.length
+      ? [
+          `• \`istio-injection=enabled\` (the default injector): ${listed(injected, REVISION_NAMESPACES_SHOWN)}`,
+        ]
+      : []),
+  ];
+  const onInCluster = uses.filter((u) => u.kind !== 'managed').flatMap((u) => u.namespaces);
+  if (onInCluster.length && channel) {
+    lines.push(
+      managedOn
+        ? `To move a namespace to \`${channel}\`: \`${moveCommand(snapshot.cluster, onInCluster[0]!)}\` (one per command: relabel, restart, verify, after approval); once none is left on a revision, remove that istiod.`
+        : `To move to the managed control plane: \`/mesh enable cluster ${snapshot.cluster}\` provisions it next to the in-cluster istiod (which keeps serving), then \`${moveCommand(snapshot.cluster, onInCluster[0]!)}\` moves one namespace at a time.`,
+    );
+  }
+  return [section(lines.join('\n'))];
 }
 
 const auditVerbs: Record<AuditEntry['action'], string> = {
@@ -78,6 +143,7 @@ export function statusMessage(
       text: missing,
       blocks: [
         section(`${title}\n${missing}`),
+        ...revisionsSection(snapshot),
         ...auditBlock(audit),
         { type: 'context', elements: [{ type: 'mrkdwn', text: lastRunLine(last, now) }] },
       ],
@@ -105,9 +171,6 @@ export function statusMessage(
     mesh.push(
       `Managed data plane \`${dpc.revision || dpc.name}\`: proxy ${dpc.proxyVersion || '?'} (${dpc.state || 'no state'})`,
     );
-  }
-  if (snapshot.istiodRevisions.length) {
-    mesh.push(`In-cluster istiod: ${snapshot.istiodRevisions.map((r) => `\`${r}\``).join(', ')}`);
   }
   if (snapshot.conditions.length) mesh.push(`Conditions:${describeConditions(snapshot.conditions)}`);
   const workloads: string[] = [];
@@ -140,6 +203,7 @@ export function statusMessage(
     workloads.push(`:warning: The cluster's API server could not be read: ${snapshot.kubeError}`);
   const blocks: KnownBlock[] = [section(lines.join('\n'))];
   if (mesh.length) blocks.push(section(mesh.join('\n')));
+  blocks.push(...revisionsSection(snapshot));
   blocks.push(section(workloads.join('\n')));
   blocks.push(...auditBlock(audit));
   blocks.push({ type: 'context', elements: [{ type: 'mrkdwn', text: lastRunLine(last, now) }] });

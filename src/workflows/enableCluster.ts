@@ -8,9 +8,10 @@ import { failure, type Step } from './engine.js';
 import { clusterResourceLink } from './names.js';
 import type { PlaneState } from './ports.js';
 import type { WorkflowDefinition } from './registry.js';
-import type { EnableFacts, RunRecord, StepName } from './run.js';
+import { clusterKey, type EnableFacts, type RunRecord, type StepName } from './run.js';
 import { needFleet, readCluster, setManagement } from './steps/cluster.js';
 import { awaitOperation, minutes, need, poll, startedOperation } from './steps/common.js';
+import { migrationOutcome } from './steps/inClusterIstiod.js';
 import { preflight } from './steps/preflight.js';
 import {
   awaitApproval,
@@ -194,6 +195,8 @@ const done: Step = (ctx) => {
     parts.push(`${plannedNamespaces(injection)} labelled \`${injectionLabel(injection)}\``);
   }
   if (verifiedPods !== undefined) parts.push(`${verifiedPods} pod(s) with istio-proxy`);
+  const migration = migrationOutcome(clusterKey(ctx.run.cluster), ctx.run.facts.migration);
+  if (migration) parts.push(migration);
   return Promise.resolve({
     type: 'finish',
     status: 'succeeded',
@@ -210,7 +213,8 @@ const steps: Record<StepName, Step> = {
   manage: setManagement('MANAGEMENT_AUTOMATIC'),
   controlPlane: awaitPlane('controlPlane'),
   dataPlane: awaitPlane('dataPlane'),
-  plan: planInjection('inject'),
+  // Namespaces on an in-cluster revision are left as they are: `/mesh inject` moves them one by one.
+  plan: planInjection('inject', { leaveInCluster: true }),
   approval: awaitApproval('The managed mesh stays on; no namespace was touched.'),
   inject: labelNamespaces,
   restart: restartWorkloads,

@@ -5,7 +5,7 @@
  */
 import type { FleetHost } from './fleetHost.js';
 import type { ClusterInfo, MeshCondition, PlaneState } from './ports.js';
-import type { InjectionPlan, MeshConfigPlan, StepName } from './run.js';
+import type { InClusterControlPlane, InjectionPlan, MeshConfigPlan, StepName } from './run.js';
 
 export type Plane = 'controlPlane' | 'dataPlane';
 
@@ -31,6 +31,8 @@ export type RunEvent =
   | { type: 'unregistered'; membership: string }
   | { type: 'meshIdRemoved'; label: string }
   | { type: 'planeChanged'; plane: Plane; state: PlaneState; conditions: MeshCondition[] }
+  /** Enable cluster's preflight found an in-cluster istiod (seed 002): what it leaves alone, and the way off it. */
+  | { type: 'inClusterControlPlane'; found: InClusterControlPlane }
   | { type: 'injectionPlanned'; plan: InjectionPlan }
   /** The approval prompt, with Approve and Reject buttons. */
   | { type: 'approvalRequested' }
@@ -95,6 +97,8 @@ export function runEventKey(event: RunEvent): string | null {
       return 'unlabel';
     case 'planeChanged':
       return `${event.plane}:${event.state.state}:${event.state.details.map((d) => d.code).join(',')}`;
+    case 'inClusterControlPlane':
+      return 'incluster';
     case 'injectionPlanned':
       return 'plan';
     case 'approvalRequested':

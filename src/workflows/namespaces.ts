@@ -8,6 +8,7 @@ import { MeshopsError } from '../errors.js';
 import type { Step } from './engine.js';
 import type { WorkflowDefinition } from './registry.js';
 import { readCluster } from './steps/cluster.js';
+import { migrationOutcome, refuseMoveBeforeActive } from './steps/inClusterIstiod.js';
 import { clusterKey, type StepName } from './run.js';
 import {
   injectionLabel,
@@ -42,6 +43,8 @@ function resolve(mode: InjectionMode): Step {
         );
       }
       const mesh = await fleet.meshState(host.project, membership.name, host.number);
+      // A namespace on an in-cluster revision is told that its istiod keeps serving it meanwhile.
+      await refuseMoveBeforeActive(ctx, cluster, mesh);
       const state = mesh?.dataPlane?.state;
       if (state !== 'ACTIVE') {
         throw new MeshopsError(
@@ -76,6 +79,8 @@ const done: Step = (ctx) => {
   ];
   if (verifiedPods !== undefined)
     parts.push(`${verifiedPods} pod(s) ${plan?.set ? 'with' : 'without'} istio-proxy`);
+  const migration = migrationOutcome(clusterKey(ctx.run.cluster), ctx.run.facts.migration);
+  if (migration) parts.push(migration);
   return Promise.resolve({
     type: 'finish',
     status: 'succeeded',

@@ -196,6 +196,21 @@ export interface PodInfo {
   ready: boolean;
   hasIstioProxy: boolean;
   labels: Record<string, string>;
+  /** The revision that injected its sidecar (`sidecar.istio.io/status`), when the pod says. */
+  sidecarRevision?: string;
+}
+
+/**
+ * An in-cluster istiod (asmcli, seed 002): a Deployment in istio-system labelled `app=istiod` and
+ * `istio.io/rev=asm-XXXX`. The managed control plane has none: it runs outside the cluster.
+ */
+export interface IstiodDeployment {
+  name: string;
+  revision: string;
+  /** The tag of its image, e.g. 1.11.5-asm.3; null when the image has none. */
+  version: string | null;
+  replicas: number;
+  readyReplicas: number;
 }
 
 export type WorkloadKind = 'Deployment' | 'StatefulSet' | 'DaemonSet';
@@ -276,6 +291,8 @@ export interface Kube {
   /** Pods in a namespace; `labelSelector` as Kubernetes writes it. */
   listPods(namespace: string, labelSelector?: string): Promise<PodInfo[]>;
   listWorkloads(namespace: string, kinds: WorkloadKind[]): Promise<WorkloadInfo[]>;
+  /** The in-cluster istiod Deployments of istio-system (one list call). */
+  listIstiods(): Promise<IstiodDeployment[]>;
   countPodDisruptionBudgets(namespace: string): Promise<number>;
   /** JSON merge-patch of the namespace labels: `null` removes a label. */
   patchNamespaceLabels(name: string, labels: Record<string, string | null>): Promise<void>;

@@ -3,7 +3,14 @@
  * compare-and-set; the BullMQ job only says "advance this run".
  */
 import type { FleetHost } from './fleetHost.js';
-import type { ClusterInfo, ClusterRef, OperationRef, PlaneState, PlannedCall } from './ports.js';
+import type {
+  ClusterInfo,
+  ClusterRef,
+  IstiodDeployment,
+  OperationRef,
+  PlaneState,
+  PlannedCall,
+} from './ports.js';
 
 /** The workflows meshops runs; each has its definition in src/workflows/registry.ts. */
 export type WorkflowKind =
@@ -95,6 +102,31 @@ export interface RehearsedRest {
   stopped?: string;
 }
 
+/**
+ * An in-cluster control plane on the cluster (asmcli, seed 002) and where a run leaves its
+ * namespaces: moved to the managed revision, or left on theirs (src/workflows/steps/inClusterIstiod.ts).
+ */
+export interface InClusterMigration {
+  /** The managed revision of the cluster's channel, the one namespaces move to. */
+  managedRevision: string;
+  istiods: IstiodDeployment[];
+  /** Namespaces this run relabels from an in-cluster revision to the managed one. */
+  moved: Array<{ name: string; from: string }>;
+  /**
+   * Namespaces left on an in-cluster revision: for enable, the ones asked for that it does not move
+   * (with what moving them restarts); for inject, every other one the cluster has.
+   */
+  left: Array<{ name: string; revision: string; pods?: number; workloads?: number }>;
+}
+
+/** What enable cluster's preflight finds of an in-cluster control plane, before it changes anything. */
+export interface InClusterControlPlane {
+  managedRevision: string;
+  istiods: IstiodDeployment[];
+  /** Every namespace labelled with a revision that is not a managed one, by name. */
+  namespaces: Array<{ name: string; revision: string }>;
+}
+
 /** What the injection steps (plan, approval, label, restart, verify) need and keep. */
 export interface InjectionFacts {
   projectNumber?: string;
@@ -103,6 +135,8 @@ export interface InjectionFacts {
   cluster?: ClusterInfo;
   meshRevision?: string;
   plan?: InjectionPlan;
+  /** Set by the plan when the cluster has an in-cluster control plane. */
+  migration?: InClusterMigration;
   /** One value per run, so a repeated restart step stamps the same annotation and restarts nothing twice. */
   restartedAt?: string;
   verifiedPods?: number;

@@ -12,6 +12,7 @@ import type {
   DataPlaneControlInfo,
   FleetMesh,
   Gke,
+  IstiodDeployment,
   KubeFactory,
   ListedCluster,
   MeshCondition,
@@ -36,6 +37,8 @@ export interface ProxySummary {
   optedOut: string[];
   /** Pods of those workloads, in the sample. */
   optedOutPods: number;
+  /** Pods per istio-proxy version in each namespace, in the sample. */
+  byNamespace?: Record<string, Record<string, number>>;
 }
 
 export interface MeshSnapshot {
@@ -59,6 +62,8 @@ export interface MeshSnapshot {
   proxies: ProxySummary | null;
   /** Revisions of in-cluster istiod deployments in istio-system (seed 002). */
   istiodRevisions: string[];
+  /** Those deployments: name, revision, image version, ready replicas. */
+  istiods: IstiodDeployment[];
   upgradeFailures: Array<{ pod: string; message: string }>;
   /** Whether the deep parts (namespaces, proxies, istiod, upgrade events) were read this time. */
   deep: boolean;
@@ -141,9 +146,12 @@ function summarise(
   const failed: string[] = [];
   const optedOut = new Set<string>();
   let optedOutPods = 0;
+  const byNamespace: Record<string, Record<string, number>> = {};
   for (const pod of sample.pods) {
     const version = pod.proxyVersion ?? 'unknown';
     versions[version] = (versions[version] ?? 0) + 1;
+    const inNamespace = (byNamespace[pod.namespace] ??= {});
+    inNamespace[version] = (inNamespace[version] ?? 0) + 1;
     if (pod.upgradeFailed) failed.push(`${pod.namespace}/${pod.name}`);
     if (pod.optedOut) {
       optedOut.add(`${pod.namespace}/${pod.workload ?? pod.name}`);
@@ -157,6 +165,7 @@ function summarise(
     failed: failed.sort(),
     optedOut: [...optedOut].sort(),
     optedOutPods,
+    byNamespace,
   };
 }
 
@@ -166,6 +175,7 @@ const empty = {
   namespaces: [],
   proxies: null,
   istiodRevisions: [],
+  istiods: [],
   upgradeFailures: [],
 };
 
@@ -212,7 +222,7 @@ export async function takeSnapshot(
     const [namespaces, sample, istiods, failures] = await Promise.all([
       kube.listNamespaces(),
       kube.sampleProxyPods(options.sampleLimit ?? SAMPLE_LIMIT),
-      kube.listPods('istio-system', 'app=istiod'),
+      kube.listIstiods(),
       kube.listUpgradeFailures(),
     ]);
     return {
@@ -225,9 +235,10 @@ export async function takeSnapshot(
         })
         .sort((a, b) => a.name.localeCompare(b.name)),
       proxies: summarise(sample),
-      istiodRevisions: [
-        ...new Set(istiods.map((pod) => pod.labels['istio.io/rev']).filter((rev): rev is string => !!rev)),
-      ].sort(),
+      istiodRevisions: [...new Set(istiods.map((istiod) => istiod.revision).filter(Boolean))].sort(),
+      istiods: [...istiods].sort(
+        (a, b) => a.revision.localeCompare(b.revision) || a.name.localeCompare(b.name),
+      ),
       upgradeFailures: failures
         .map((f) => ({ pod: `${f.namespace}/${f.pod}`, message: f.message }))
         .sort((a, b) => a.pod.localeCompare(b.pod)),

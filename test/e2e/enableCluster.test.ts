@@ -157,22 +157,6 @@ describe('/mesh enable cluster, end to end', () => {
     );
   });
 
-  it('uses istio.io/rev=asm-1115-3 where an in-cluster istiod serves that revision', async () => {
-    h = await startHarness({ scenario: 'in-cluster-istiod' });
-    const { prompt } = await runToApproval(h);
-    expect(JSON.stringify(prompt.blocks)).toContain('istio.io/rev=asm-1115-3');
-    expect(await click(h.app.url, APPROVER, prompt)).toBe(200);
-    await waitForReply(h.sim, ':tada: Done.');
-    for (const ns of ['default', 'shop']) {
-      const labels = await labelsOf(h, ns);
-      expect(labels['istio.io/rev']).toBe('asm-1115-3');
-      expect(labels).not.toHaveProperty('istio-injection');
-    }
-    const { core } = await kubeFor(h.sim, CLUSTER);
-    const pods = (await core.listNamespacedPod({ namespace: 'shop' })).items;
-    expect(pods.every((pod) => pod.spec?.containers.some((c) => c.name === 'istio-proxy'))).toBe(true);
-  });
-
   it('two approvers clicking at once: the first decision wins and the other is told', async () => {
     h = await startHarness({ scenario: 'default' });
     const { prompt } = await runToApproval(h);

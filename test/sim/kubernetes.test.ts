@@ -1,6 +1,7 @@
 import { request } from 'node:https';
 import { PatchStrategy, setHeaderOptions, type V1Pod } from '@kubernetes/client-node';
 import { startSim, type Sim } from '../../src/sim/index.js';
+import { namedScenario } from '../../src/sim/scenarios.js';
 import {
   kubeApis,
   kubeErrorCode,
@@ -45,7 +46,11 @@ describe('sim: Kubernetes API server', () => {
   let apis: KubeApis;
 
   beforeAll(async () => {
-    sim = await startSim({ scenario: 'in-cluster-istiod' });
+    // The in-cluster istiods of seed 002 before any namespace was put on them: these tests label them.
+    const scenario = namedScenario('in-cluster-istiod');
+    for (const cluster of scenario.clusters)
+      for (const ns of cluster.namespaces ?? []) if (ns.name !== 'istio-system') delete ns.labels;
+    sim = await startSim({ scenario });
     sim.clock.pause();
     apis = kubeApis(sim, C1);
   });

@@ -124,6 +124,14 @@ export class FakeWorld {
         namespace,
         replicas,
       })),
+    listIstiods: async () =>
+      this.istiodRevisions.map((revision) => ({
+        name: `istiod-${revision}`,
+        revision,
+        version: null,
+        replicas: 1,
+        readyReplicas: 1,
+      })),
     countPodDisruptionBudgets: async () => 0,
     // The mesh's read-only views are covered over the emulator (test/integration/snapshot.test.ts).
     listNamespaces: async () =>

@@ -35,6 +35,7 @@ const READS: Record<string, readonly string[]> = {
     'listUpgradeFailures',
     'listPods',
     'listWorkloads',
+    'listIstiods',
     'countPodDisruptionBudgets',
     'getConfigMap',
   ],
@@ -68,6 +69,7 @@ const SAMPLES: Record<string, unknown[]> = {
   'cluster.listUpgradeFailures': [],
   'cluster.listPods': ['shop'],
   'cluster.listWorkloads': ['shop', ['Deployment']],
+  'cluster.listIstiods': [],
   'cluster.countPodDisruptionBudgets': ['shop'],
   'cluster.patchNamespaceLabels': ['shop', { 'istio-injection': 'enabled', 'istio.io/rev': null }],
   'cluster.restartWorkload': [{ kind: 'Deployment', name: 'cart', namespace: 'shop', replicas: 2 }, 'now'],
@@ -120,6 +122,7 @@ const ANSWERS: Record<string, unknown> = {
   'cluster.listNamespaces': [],
   'cluster.listPods': [],
   'cluster.listWorkloads': [],
+  'cluster.listIstiods': [],
   'cluster.countPodDisruptionBudgets': 0,
   'cluster.getConfigMap': null,
 };

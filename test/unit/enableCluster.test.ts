@@ -71,18 +71,40 @@ describe('enable-cluster workflow', () => {
     expect(keys.filter((k) => k.startsWith('controlPlane:')).length).toBeGreaterThanOrEqual(2);
   });
 
-  it('uses istio.io/rev of an in-cluster istiod and removes istio-injection', async () => {
+  it('beside an in-cluster istiod, labels for the managed revision by istio.io/rev and removes istio-injection', async () => {
     const world = new FakeWorld();
     world.istiodRevisions = ['asm-1115-3'];
     world.namespaces.default!.labels = { 'istio-injection': 'enabled' };
     const clock = new FakeClock();
     const deps = world.deps(clock);
     let r = await drive(run(), deps, clock, (x) => x.status === 'awaiting-approval');
-    expect(r.facts.plan?.set).toEqual({ key: 'istio.io/rev', value: 'asm-1115-3' });
+    expect(r.facts.plan?.set).toEqual({ key: 'istio.io/rev', value: 'asm-managed' });
+    r = await drive(decide(r, true), deps, clock, () => false);
+    expect(r.status).toBe('succeeded');
+    expect(world.namespaces.default!.labels).toEqual({ 'istio.io/rev': 'asm-managed' });
+    expect(world.namespaces.shop!.labels).toEqual({ 'istio.io/rev': 'asm-managed' });
+  });
+
+  it('leaves a namespace on an in-cluster revision as it is, and says how to move it', async () => {
+    const world = new FakeWorld();
+    world.istiodRevisions = ['asm-1115-3'];
+    world.namespaces.default!.labels = { 'istio.io/rev': 'asm-1115-3' };
+    const clock = new FakeClock();
+    const deps = world.deps(clock);
+    let r = await drive(run(), deps, clock, (x) => x.status === 'awaiting-approval');
+    expect(world.messages.map((m) => m.key)).toContain('incluster');
+    expect(r.facts.plan?.namespaces.map((ns) => ns.name)).toEqual(['shop']);
+    expect(r.facts.migration?.left).toEqual([
+      { name: 'default', revision: 'asm-1115-3', pods: 2, workloads: 1 },
+    ]);
     r = await drive(decide(r, true), deps, clock, () => false);
     expect(r.status).toBe('succeeded');
     expect(world.namespaces.default!.labels).toEqual({ 'istio.io/rev': 'asm-1115-3' });
-    expect(world.namespaces.shop!.labels).toEqual({ 'istio.io/rev': 'asm-1115-3' });
+    expect(world.namespaces.shop!.labels).toEqual({ 'istio.io/rev': 'asm-managed' });
+    expect(world.calls.filter((c) => c.startsWith('label default'))).toEqual([]);
+    expect(r.outcome?.message).toContain(
+      '`default` left on the in-cluster revision `asm-1115-3`, not relabelled: move each with `/mesh inject proj-a/us-central1/c1 namespaces=default`',
+    );
   });
 
   it('reuses an existing membership instead of registering again', async () => {

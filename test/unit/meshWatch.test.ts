@@ -34,6 +34,7 @@ function snapshot(change: (s: MeshSnapshot) => void = () => undefined, at = 0): 
       optedOutPods: 0,
     },
     istiodRevisions: [],
+    istiods: [],
     upgradeFailures: [],
     deep: true,
   };

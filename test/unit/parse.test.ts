@@ -184,6 +184,15 @@ describe('parseMeshCommand', () => {
       namespaces: ['shop', 'default'],
       restart: false,
     });
+    // `namespaces=a,b` as enable cluster writes it (meshops' own hints do), with or besides the names.
+    expect(read('inject proj-a/us-central1/c1 namespaces=default,shop restart=false')).toEqual(
+      read('inject proj-a/us-central1/c1 default shop restart=false'),
+    );
+    expect(read('uninject proj-a/us-central1/c1 shop namespaces=default')).toEqual(
+      read('uninject proj-a/us-central1/c1 shop default'),
+    );
+    expect(reasonOf('inject proj-a/us-central1/c1 namespaces=')).toContain('which namespaces?');
+    expect(reasonOf('inject proj-a/us-central1/c1 namespaces=Shop')).toContain('is not a namespace name');
     expect(reasonOf('uninject proj-a/us-central1/c1')).toContain('which namespaces?');
     expect(reasonOf('inject proj-a/us-central1/c1 Shop')).toContain('is not a namespace name');
     expect(read('cancel rmx4jskw103dba6')).toEqual({ verb: 'cancel', runId: 'rmx4jskw103dba6' });

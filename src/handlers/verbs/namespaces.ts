@@ -25,9 +25,11 @@ interface NamespacesCommand {
   dryRun?: true;
 }
 
+const NAMESPACES_OPTION = 'namespaces=';
+
 /** `/mesh inject REF ns…` and `/mesh uninject REF ns…`: approval first, then label, restart, verify. */
 function namespacesVerb(mode: InjectionMode): RegisteredVerb {
-  const usage = `${mode} PROJECT/LOCATION/CLUSTER NAMESPACE… [restart=true|false] [fleet=HOST_PROJECT] [dry-run=true]`;
+  const usage = `${mode} PROJECT/LOCATION/CLUSTER NAMESPACE…|namespaces=a,b [restart=true|false] [fleet=HOST_PROJECT] [dry-run=true]`;
   return defineVerb<NamespacesCommand>({
     name: mode,
     usage,
@@ -39,12 +41,20 @@ function namespacesVerb(mode: InjectionMode): RegisteredVerb {
     parse([ref, ...rest], aliases) {
       const cluster = clusterArgument(ref, aliases, usage);
       if (isInvalid(cluster)) return cluster;
-      const names = rest.filter((arg) => !arg.includes('='));
+      // The names one by one, or `namespaces=a,b` as enable cluster (and meshops' own hints) write them.
+      const listedOption = (arg: string) => arg.startsWith(NAMESPACES_OPTION);
+      const names = [
+        ...rest.filter((arg) => !arg.includes('=')),
+        ...rest
+          .filter(listedOption)
+          .flatMap((arg) => arg.slice(NAMESPACES_OPTION.length).split(','))
+          .filter(Boolean),
+      ];
       if (names.length === 0) return invalid(`which namespaces? \`/mesh ${usage}\``);
       const namespaces = namespaceNames(names);
       if (isInvalid(namespaces)) return namespaces;
       const options = parseOptions(
-        rest.filter((arg) => arg.includes('=')),
+        rest.filter((arg) => arg.includes('=') && !listedOption(arg)),
         { restart: booleanOption('restart'), ...fleetOption, ...dryRunOption },
       );
       if (isInvalid(options)) return options;

@@ -8,8 +8,16 @@ import { MeshopsError } from '../../errors.js';
 import { listed } from '../../text.js';
 import type { Step, StepContext } from '../engine.js';
 import type { Kube } from '../ports.js';
-import type { ApprovalState, InjectionLabel, InjectionPlan, NamespacePlan, RunRecord } from '../run.js';
+import type {
+  ApprovalState,
+  InClusterMigration,
+  InjectionLabel,
+  InjectionPlan,
+  NamespacePlan,
+  RunRecord,
+} from '../run.js';
 import { minutes, need, poll } from './common.js';
+import { isManagedRevision, planMigration } from './inClusterIstiod.js';
 import { isPattern, resolveNamespaces } from './namespaceSelection.js';
 
 export type InjectionMode = 'inject' | 'uninject';
@@ -37,15 +45,11 @@ function labelledAsPlanned(
   );
 }
 
-/** The revision label already in use, if the cluster runs an in-cluster istiod (seed 002) or revision labels. */
-async function revisionInUse(kube: Kube, namespaces: NamespacePlan[]): Promise<string | undefined> {
-  const labelled = namespaces.map((ns) => ns.currentLabels['istio.io/rev']).find(Boolean);
-  if (labelled) return labelled;
-  const istiods = await kube.listPods('istio-system', 'istio.io/rev');
-  return istiods
-    .map((pod) => pod.labels['istio.io/rev'])
-    .filter((rev): rev is string => Boolean(rev) && rev !== 'default')
-    .sort()[0];
+/** A managed revision label already in use by one of the namespaces (a cluster on revision labels). */
+function managedRevisionInUse(namespaces: NamespacePlan[]): string | undefined {
+  return namespaces
+    .map((ns) => ns.currentLabels['istio.io/rev'])
+    .find((rev): rev is string => rev !== undefined && isManagedRevision(rev));
 }
 
 /** Namespaces read at once while planning: a plan of hundreds should not take hundreds of round trips in a row. */
@@ -84,6 +88,11 @@ export interface PlanOptions {
   namespacesOf?: (kube: Kube) => Promise<string[]>;
   /** Plan (and so ask for approval) even with no namespace to change. */
   always?: boolean;
+  /**
+   * Leave namespaces on an in-cluster revision as they are (enable cluster); without it, inject moves
+   * them to the managed revision. See steps/inClusterIstiod.ts for why.
+   */
+  leaveInCluster?: boolean;
 }
 
 /** Reads each namespace (it must exist), its workloads, pods and PDBs, and decides the labels. */
@@ -97,7 +106,9 @@ export function planInjection(mode: InjectionMode, options: PlanOptions = {}): S
     if (namespaces.length === 0 && !options.always) {
       return { type: 'next', skipped: true, detail: 'no namespaces asked for' };
     }
-    const plans = await inParallel(namespaces, PLAN_CONCURRENCY, async (name): Promise<NamespacePlan> => {
+    /** The sidecar revisions the pods of each namespace run, where the pods say. */
+    const sidecarRevisions = new Map<string, Set<string>>();
+    const read = await inParallel(namespaces, PLAN_CONCURRENCY, async (name): Promise<NamespacePlan> => {
       const ns = await kube.getNamespace(name);
       if (!ns) {
         throw new MeshopsError('NOT_FOUND', `namespace ${name} does not exist in ${ctx.run.cluster.name}`, {
@@ -107,6 +118,10 @@ export function planInjection(mode: InjectionMode, options: PlanOptions = {}): S
       const workloads = await kube.listWorkloads(name, ['Deployment', ...policy.restartKinds]);
       const pods = (await kube.listPods(name)).filter(
         (pod) => pod.phase === 'Running' || pod.phase === 'Pending',
+      );
+      sidecarRevisions.set(
+        name,
+        new Set(pods.flatMap((pod) => (pod.sidecarRevision ? [pod.sidecarRevision] : []))),
       );
       return {
         name,
@@ -122,6 +137,30 @@ export function planInjection(mode: InjectionMode, options: PlanOptions = {}): S
         settled: pods.every((pod) => pod.hasIstioProxy === (mode === 'inject')),
       };
     });
+    let plans = read;
+    let migration: InClusterMigration | undefined;
+    if (mode === 'inject') {
+      const managedRevision = need(ctx.run.facts.meshRevision, 'the managed revision');
+      const istiods = await kube.listIstiods();
+      const inCluster = istiods.some((istiod) => !isManagedRevision(istiod.revision));
+      ({ change: plans, migration } = planMigration({
+        plans: read,
+        istiods,
+        // Which namespaces stay on an in-cluster revision after an inject: read only where there is one.
+        all: inCluster && !options.leaveInCluster ? await kube.listNamespaces() : [],
+        managedRevision,
+        leave: options.leaveInCluster ?? false,
+      }));
+      if (plans.length === 0 && !options.always) {
+        const left = migration?.left ?? [];
+        return {
+          type: 'next',
+          skipped: true,
+          facts: migration ? { migration } : {},
+          detail: `${left.map((ns) => `\`${ns.name}\``).join(', ')} left on the in-cluster revision: not relabelled`,
+        };
+      }
+    }
     let injection: InjectionPlan;
     if (mode === 'uninject') {
       injection = {
@@ -132,13 +171,23 @@ export function planInjection(mode: InjectionMode, options: PlanOptions = {}): S
         namespaces: plans,
       };
     } else {
-      const revision = await revisionInUse(kube, plans);
+      // Beside an in-cluster istiod, a revision label names the managed control plane unambiguously
+      // (`istio-injection` would go to whichever injector holds the default tag).
+      const revision = migration ? migration.managedRevision : managedRevisionInUse(plans);
+      const inCluster = [
+        ...new Set([
+          ...(migration?.istiods ?? []).map((i) => i.revision),
+          ...(migration?.moved ?? []).map((m) => m.from),
+        ]),
+      ];
       injection = revision
         ? {
             mode,
             set: { key: 'istio.io/rev', value: revision },
             remove: ['istio-injection'],
-            reason: `the cluster already uses revision ${revision} (in-cluster istiod or revision labels)`,
+            reason: migration
+              ? `the cluster has an in-cluster control plane (${inCluster.join(', ')}): namespaces go to the managed ${revision} by revision label, one label per namespace`
+              : `the cluster already uses revision ${revision} (revision labels)`,
             namespaces: plans,
           }
         : {
@@ -150,12 +199,18 @@ export function planInjection(mode: InjectionMode, options: PlanOptions = {}): S
           };
     }
     // A namespace labelled as planned, whose pods are all as wanted, is left alone.
+    // Pods on another revision's sidecar (an in-cluster istiod's) are not as wanted either.
+    const wantedRevision = injection.set?.key === 'istio.io/rev' ? injection.set.value : undefined;
     for (const ns of injection.namespaces)
-      ns.settled = ns.settled && labelledAsPlanned(injection, ns.currentLabels);
+      ns.settled =
+        ns.settled &&
+        labelledAsPlanned(injection, ns.currentLabels) &&
+        (!wantedRevision ||
+          [...(sidecarRevisions.get(ns.name) ?? [])].every((rev) => rev === wantedRevision));
     const pods = plans.reduce((sum, ns) => sum + ns.pods, 0);
     const detail = `${injectionLabel(injection)} on ${plans.length} namespace(s), ${pods} pod(s)`;
     await notifier.emit(ctx.run, { type: 'injectionPlanned', plan: injection });
-    return { type: 'next', facts: { plan: injection }, detail };
+    return { type: 'next', facts: { plan: injection, ...(migration ? { migration } : {}) }, detail };
   };
 }
 
@@ -299,8 +354,11 @@ export const verifyPods: Step = async (ctx) => {
   const injection = ctx.run.facts.plan;
   if (!injection || !ctx.run.options.restart) return { type: 'next', skipped: true };
   const withProxy = injection.mode === 'inject';
+  // A revision label: the pods must run that revision's proxy, not the one they had (an in-cluster istiod's).
+  const revision = injection.set?.key === 'istio.io/rev' ? injection.set.value : undefined;
   const kube = kubeFactory.forCluster(need(ctx.run.facts.cluster, 'the cluster'));
   const wrong: string[] = [];
+  const otherRevision: string[] = [];
   const notReady: string[] = [];
   let total = 0;
   for (const ns of injection.namespaces) {
@@ -308,11 +366,13 @@ export const verifyPods: Step = async (ctx) => {
       if (pod.phase === 'Succeeded' || pod.phase === 'Failed') continue;
       total++;
       if (pod.hasIstioProxy !== withProxy) wrong.push(`${ns.name}/${pod.name}`);
+      else if (revision && pod.sidecarRevision && pod.sidecarRevision !== revision)
+        otherRevision.push(`${ns.name}/${pod.name} (${pod.sidecarRevision})`);
       else if (!pod.ready || pod.phase !== 'Running') notReady.push(`${ns.name}/${pod.name}`);
     }
   }
-  const proxy = withProxy ? 'with istio-proxy' : 'without istio-proxy';
-  if (wrong.length === 0 && notReady.length === 0) {
+  const proxy = withProxy ? `with istio-proxy${revision ? ` of ${revision}` : ''}` : 'without istio-proxy';
+  if (wrong.length === 0 && otherRevision.length === 0 && notReady.length === 0) {
     await notifier.emit(ctx.run, { type: 'podsVerified', pods: total, withProxy });
     return { type: 'next', facts: { verifiedPods: total }, detail: `${total} pod(s) ${proxy}` };
   }
@@ -323,6 +383,9 @@ export const verifyPods: Step = async (ctx) => {
       'VERIFY_FAILED',
       [
         wrong.length ? `pods ${withProxy ? 'without' : 'still with'} istio-proxy: ${list(wrong)}` : '',
+        otherRevision.length
+          ? `pods still on another revision's proxy, not ${revision}: ${list(otherRevision)}`
+          : '',
         notReady.length ? `pods not ready: ${list(notReady)}` : '',
       ]
         .filter(Boolean)
@@ -330,5 +393,8 @@ export const verifyPods: Step = async (ctx) => {
       { hint: 'check the namespace labels, the data plane state and `kubectl describe pod` of those pods' },
     );
   }
-  return poll(ctx, `${total - wrong.length - notReady.length}/${total} pod(s) ready ${proxy}`);
+  return poll(
+    ctx,
+    `${total - wrong.length - otherRevision.length - notReady.length}/${total} pod(s) ready ${proxy}`,
+  );
 };

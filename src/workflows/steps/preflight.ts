@@ -11,6 +11,7 @@ import type { ClusterInfo, ClusterRef, ReleaseChannel } from '../ports.js';
 import { needFleet } from './cluster.js';
 import { awaitOperation, need, startedOperation } from './common.js';
 import { crossProjectBlocker } from './fleetHost.js';
+import { announceInClusterControlPlane } from './inClusterIstiod.js';
 import { resolveNamespaces } from './namespaceSelection.js';
 
 export const docs = {
@@ -316,7 +317,10 @@ export const preflight: Step = async (ctx) => {
   for (const { project, services: off } of missing)
     if (project !== stillOff?.project) blockers.push(servicesBlocker(project, off, policy.enableServices));
   if (blockers.length > 0) throw blocked(blockers);
-  const { autopilot } = need(ctx.run.facts.cluster, 'the cluster');
+  const cluster = need(ctx.run.facts.cluster, 'the cluster');
+  const { autopilot } = cluster;
+  // An in-cluster istiod (seed 002) is said now, with what the run leaves alone and the way off it.
+  await announceInClusterControlPlane(ctx, cluster);
   return {
     type: 'next',
     detail: `Workload Identity on${autopilot ? '' : ', node pools GKE_METADATA'}; services enabled; no asmcli-only case`,
