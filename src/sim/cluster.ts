@@ -98,6 +98,8 @@ export class SimCluster {
    * CA that did not sign the API server's certificate.
    */
   brokenAccess: { endpoint?: string; caPem?: string } | undefined;
+  /** Only a private endpoint (ClusterSpec.privateEndpoint, SimWorld.setPrivateEndpoint): `endpoint` refuses connections. */
+  privateEndpoint: boolean;
   /** Set by SimWorld.setReleaseChannel while (and after) the managed revision follows a new channel. */
   channelSwitch: ChannelSwitch | undefined;
   /** Set by SimWorld.degradeMesh, cleared by recoverMesh. */
@@ -139,6 +141,7 @@ export class SimCluster {
     };
     this.masterVersion = spec.masterVersion ?? '1.31.6-gke.1020000';
     this.nodeCount = spec.nodeCount ?? 3;
+    this.privateEndpoint = spec.privateEndpoint ?? false;
     this.caPem = context.caPem;
     const namespaces = spec.namespaces ?? [
       { name: 'default' },
