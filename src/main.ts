@@ -108,6 +108,7 @@ function policyFrom(config: Config): Policy {
     membershipLocation: fleet.membershipLocation,
     enableServices: fleet.enableServices,
     removeMeshIdOnDisable: fleet.removeMeshIdOnDisable,
+    kubeAccess: config.kube.access,
     restartKinds: [
       ...(restart.statefulSets ? (['StatefulSet'] as const) : []),
       ...(restart.daemonSets ? (['DaemonSet'] as const) : []),
@@ -500,6 +501,7 @@ async function localConfig(
         containerUrl: sim.urls.container,
         serviceusageUrl: sim.urls.serviceusage,
         resourcemanagerUrl: sim.urls.resourcemanager,
+        connectgatewayUrl: sim.urls.connectgateway,
       },
       // The emulator's workspace: U0ALICE and U0CAROL approve (S0APPROVERS), U0BOB is an engineer.
       approvals: {

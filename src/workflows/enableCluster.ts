@@ -9,6 +9,7 @@ import { clusterResourceLink } from './names.js';
 import type { ClusterInfo, PlaneState } from './ports.js';
 import type { WorkflowDefinition } from './registry.js';
 import type { EnableFacts, RunRecord, StepName } from './run.js';
+import { clusterAccess, viaGateway } from './steps/access.js';
 import { readCluster, setManagement } from './steps/cluster.js';
 import { resolveNamespaces } from './steps/namespaceSelection.js';
 import { awaitOperation, minutes, need, poll, startedOperation } from './steps/common.js';
@@ -47,13 +48,30 @@ const resolve: Step = async (ctx) => {
   return { type: 'next', facts: { cluster, projectNumber, meshRevision }, detail };
 };
 
-/** Reads the cluster's namespaces (the API server must answer) and names every one asked for that is missing. */
-async function namespacesExist(ctx: StepContext, cluster: ClusterInfo): Promise<void> {
+/**
+ * Reads the cluster's namespaces (the API server must answer) and names every one asked for that is
+ * missing; `membership` is the fleet's, for a cluster reached through Connect Gateway.
+ */
+async function namespacesExist(
+  ctx: StepContext,
+  cluster: ClusterInfo,
+  membership: string | null,
+  after: string,
+): Promise<void> {
   const asked = ctx.run.options.namespaces;
   if (asked.length === 0) return;
-  const existing = (await ctx.deps.kube.forCluster(cluster).listNamespaces()).map((ns) => ns.name);
-  resolveNamespaces(asked, existing, ctx.run.cluster.name, '; nothing was changed');
+  const projectNumber = need(ctx.run.facts.projectNumber, 'the project number');
+  const access = clusterAccess(
+    ctx.deps.policy.kubeAccess,
+    ctx.run.cluster,
+    cluster,
+    membership ? { name: membership, projectNumber } : null,
+  );
+  const existing = (await ctx.deps.kube.forCluster(access).listNamespaces()).map((ns) => ns.name);
+  resolveNamespaces(asked, existing, ctx.run.cluster.name, after);
 }
+
+const NOTHING_CHANGED = '; nothing was changed';
 
 const preflight: Step = async (ctx) => {
   const { services, notifier, policy } = ctx.deps;
@@ -72,7 +90,20 @@ const preflight: Step = async (ctx) => {
   const waiting = await awaitOperation(ctx, `enabling ${MESH_SERVICE}`);
   if (waiting) return waiting;
   // Before the first change anywhere: the API server answers and every namespace asked for exists.
-  if (!ctx.run.facts.operation) await namespacesExist(ctx, cluster);
+  // A cluster reached through Connect Gateway can be read only once it is a fleet member (the gateway's
+  // path names the membership): one that is a member already is read through it here; one that is not
+  // yet is read by the register step right after registering, before the mesh_id label, the feature and
+  // management. What may come first, enabling mesh.googleapis.com and the registration itself, changes
+  // nothing in the cluster, and the next run reuses both.
+  if (!ctx.run.facts.operation && ctx.run.options.namespaces.length > 0) {
+    if (!viaGateway(policy.kubeAccess, cluster)) {
+      await namespacesExist(ctx, cluster, null, NOTHING_CHANGED);
+    } else {
+      const projectNumber = need(ctx.run.facts.projectNumber, 'the project number');
+      const member = await ctx.deps.fleet.findMembership(project, ctx.run.cluster, projectNumber);
+      if (member) await namespacesExist(ctx, cluster, member.name, NOTHING_CHANGED);
+    }
+  }
   if (await services.isEnabled(project, MESH_SERVICE)) {
     return { type: 'next', detail: `Workload Identity on; ${MESH_SERVICE} enabled` };
   }
@@ -96,6 +127,17 @@ const register: Step = async (ctx) => {
   const existing = await fleet.findMembership(project, ctx.run.cluster, projectNumber);
   if (existing) {
     const created = ctx.run.facts.operation !== undefined;
+    const cluster = need(ctx.run.facts.cluster, 'the cluster');
+    // The check preflight could not make before the cluster was a fleet member (see preflight). A dry
+    // run only planned the membership, so the gateway would not know it yet.
+    if (created && !ctx.run.dryRun && viaGateway(policy.kubeAccess, cluster)) {
+      await namespacesExist(
+        ctx,
+        cluster,
+        existing.name,
+        `; the cluster was registered in the fleet as ${existing.name} (Connect Gateway reaches it only so; the next run reuses it), nothing else was changed`,
+      );
+    }
     await notifier.emit(ctx.run, { type: 'registered', membership: existing.name, reused: !created });
     return { type: 'next', facts: { membershipName: existing.name }, detail: existing.name };
   }

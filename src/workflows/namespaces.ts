@@ -7,6 +7,7 @@
 import { MeshopsError } from '../errors.js';
 import type { Step } from './engine.js';
 import type { WorkflowDefinition } from './registry.js';
+import { membershipForAccess, viaGateway } from './steps/access.js';
 import { readCluster } from './steps/cluster.js';
 import { clusterKey, type StepName } from './run.js';
 import {
@@ -26,6 +27,7 @@ function resolve(mode: InjectionMode): Step {
     const { cluster: ref } = ctx.run;
     const key = clusterKey(ref);
     const { cluster, projectNumber, meshRevision } = await readCluster(ctx, { mustRun: true });
+    let membershipName: string | undefined;
     if (mode === 'inject') {
       const membership = await fleet.findMembership(ref.project, ref, projectNumber);
       if (!membership) {
@@ -37,6 +39,7 @@ function resolve(mode: InjectionMode): Step {
           },
         );
       }
+      if (viaGateway(ctx.deps.policy.kubeAccess, cluster)) membershipName = membership.name;
       const mesh = await fleet.meshState(ref.project, membership.name, projectNumber);
       const state = mesh?.dataPlane?.state;
       if (state !== 'ACTIVE') {
@@ -48,11 +51,20 @@ function resolve(mode: InjectionMode): Step {
           },
         );
       }
+    } else {
+      // Uninject needs no mesh; a cluster reached through Connect Gateway still needs its membership.
+      membershipName = await membershipForAccess(
+        ctx.deps.policy.kubeAccess,
+        fleet,
+        ref,
+        cluster,
+        projectNumber,
+      );
     }
     await notifier.emit(ctx.run, { type: 'clusterResolved', cluster, projectNumber, meshRevision });
     return {
       type: 'next',
-      facts: { cluster, projectNumber, meshRevision },
+      facts: { cluster, projectNumber, meshRevision, ...(membershipName ? { membershipName } : {}) },
       detail: `${cluster.releaseChannel} channel → ${meshRevision}`,
     };
   };

@@ -26,6 +26,12 @@ export interface ClusterInfo {
   labelFingerprint: string;
   /** The GKE version of the control plane, e.g. 1.31.6-gke.1020000. */
   masterVersion: string;
+  /**
+   * The control plane has only a private endpoint (`privateClusterConfig.enablePrivateEndpoint`, or its
+   * IP endpoints with the public one off): `endpoint` is an address in the VPC. Absent in records saved
+   * before meshops read it.
+   */
+  privateEndpointOnly?: boolean;
 }
 
 /** A cluster as a project's cluster list shows it. */
@@ -145,9 +151,20 @@ export interface Operations {
   status(operation: OperationRef): Promise<OperationStatus>;
 }
 
+/**
+ * How `kube.access` says the clusters' API servers are reached: `direct` at the cluster's endpoint,
+ * `gateway` through Connect Gateway, `auto` the gateway only for a cluster with a private endpoint only.
+ */
+export type KubeAccessMode = 'direct' | 'gateway' | 'auto';
+
 export interface ClusterAccess {
   endpoint: string;
   caCertificate: string;
+  /**
+   * Set: reach the API server through Connect Gateway, at this fleet membership written with the project
+   * NUMBER (`projects/123/locations/us-central1/memberships/c1`); `endpoint` and the cluster CA are not used.
+   */
+  gateway?: string;
 }
 
 export interface NamespaceInfo {

@@ -98,6 +98,11 @@ export interface RehearsedRest {
 export interface InjectionFacts {
   projectNumber?: string;
   cluster?: ClusterInfo;
+  /**
+   * The cluster's fleet membership. Enable and disable always keep it; the other runs only for a cluster
+   * reached through Connect Gateway (steps/access.ts), whose path names it.
+   */
+  membershipName?: string;
   meshRevision?: string;
   plan?: InjectionPlan;
   /** One value per run, so a repeated restart step stamps the same annotation and restarts nothing twice. */
@@ -108,7 +113,6 @@ export interface InjectionFacts {
 }
 
 export interface EnableFacts extends InjectionFacts {
-  membershipName?: string;
   controlPlane?: PlaneState;
   dataPlane?: PlaneState;
 }
@@ -183,9 +187,7 @@ export interface NamespacesRun extends RunCommon {
   facts: InjectionFacts;
 }
 
-export interface DisableFacts extends InjectionFacts {
-  membershipName?: string;
-}
+export type DisableFacts = InjectionFacts;
 
 /** `/mesh disable cluster`: injection off where the managed mesh injects, management manual, maybe unregister. */
 export interface DisableClusterRun extends RunCommon {

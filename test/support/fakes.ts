@@ -188,6 +188,7 @@ export class FakeWorld {
         enableServices: true,
         restartKinds: [],
         removeMeshIdOnDisable: false,
+        kubeAccess: 'auto',
         ...policy,
       },
       gke: {

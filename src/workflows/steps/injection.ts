@@ -9,7 +9,8 @@ import { listed } from '../../text.js';
 import type { Step, StepContext } from '../engine.js';
 import type { Kube } from '../ports.js';
 import type { ApprovalState, InjectionLabel, InjectionPlan, NamespacePlan, RunRecord } from '../run.js';
-import { minutes, need, poll } from './common.js';
+import { kubeOfRun } from './access.js';
+import { minutes, poll } from './common.js';
 import { isPattern, resolveNamespaces } from './namespaceSelection.js';
 
 export type InjectionMode = 'inject' | 'uninject';
@@ -89,8 +90,8 @@ export interface PlanOptions {
 /** Reads each namespace (it must exist), its workloads, pods and PDBs, and decides the labels. */
 export function planInjection(mode: InjectionMode, options: PlanOptions = {}): Step {
   return async (ctx) => {
-    const { kube: kubeFactory, notifier, policy } = ctx.deps;
-    const kube = kubeFactory.forCluster(need(ctx.run.facts.cluster, 'the cluster'));
+    const { notifier, policy } = ctx.deps;
+    const kube = kubeOfRun(ctx);
     const namespaces = options.namespacesOf
       ? await options.namespacesOf(kube)
       : await askedNamespaces(kube, ctx.run.options.namespaces, ctx.run.cluster.name);
@@ -254,10 +255,10 @@ export function planHash(plan: object): string {
 
 /** JSON merge-patches each namespace's labels, unless it is labelled so already (read first). */
 export const labelNamespaces: Step = async (ctx) => {
-  const { kube: kubeFactory, notifier } = ctx.deps;
+  const { notifier } = ctx.deps;
   const injection = ctx.run.facts.plan;
   if (!injection) return { type: 'next', skipped: true };
-  const kube = kubeFactory.forCluster(need(ctx.run.facts.cluster, 'the cluster'));
+  const kube = kubeOfRun(ctx);
   const labels: Record<string, string | null> = Object.fromEntries(
     injection.remove.map((key) => [key, null]),
   );
@@ -273,13 +274,13 @@ export const labelNamespaces: Step = async (ctx) => {
 
 /** What `kubectl rollout restart` does, once per run (one restartedAt), for namespaces not settled. */
 export const restartWorkloads: Step = async (ctx) => {
-  const { kube: kubeFactory, notifier } = ctx.deps;
+  const { notifier } = ctx.deps;
   const injection = ctx.run.facts.plan;
   if (!injection) return { type: 'next', skipped: true };
   if (!ctx.run.options.restart) {
     return { type: 'next', skipped: true, detail: 'restart=false: pods change when they next restart' };
   }
-  const kube = kubeFactory.forCluster(need(ctx.run.facts.cluster, 'the cluster'));
+  const kube = kubeOfRun(ctx);
   const restartedAt = ctx.run.facts.restartedAt ?? new Date(ctx.now).toISOString();
   let count = 0;
   for (const ns of injection.namespaces) {
@@ -295,11 +296,11 @@ export const restartWorkloads: Step = async (ctx) => {
 
 /** Every running pod has istio-proxy (inject) or none has (uninject); waits, then names the pods. */
 export const verifyPods: Step = async (ctx) => {
-  const { kube: kubeFactory, notifier, policy } = ctx.deps;
+  const { notifier, policy } = ctx.deps;
   const injection = ctx.run.facts.plan;
   if (!injection || !ctx.run.options.restart) return { type: 'next', skipped: true };
   const withProxy = injection.mode === 'inject';
-  const kube = kubeFactory.forCluster(need(ctx.run.facts.cluster, 'the cluster'));
+  const kube = kubeOfRun(ctx);
   const wrong: string[] = [];
   const notReady: string[] = [];
   let total = 0;
