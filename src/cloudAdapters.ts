@@ -74,6 +74,6 @@ export function buildCloudAdapters(
     services,
     fleet,
     operations: new CloudOperations(fleet, gke, services),
-    kube: new ClientNodeKubeFactory(credentials.tokens, caller),
+    kube: new ClientNodeKubeFactory(credentials.tokens, caller, undefined, google.connectgatewayUrl),
   };
 }

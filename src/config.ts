@@ -52,6 +52,8 @@ export const configSchema = z
       containerUrl: url,
       serviceusageUrl: url,
       resourcemanagerUrl: url,
+      /** Connect Gateway: the Kubernetes API of a fleet member reached through Google (kube.access). */
+      connectgatewayUrl: url,
       retry: z.strictObject({ attempts: positiveInt, baseDelayMs: positiveInt, maxDelayMs: positiveInt }),
     }),
     approvals: z.strictObject({
@@ -72,6 +74,14 @@ export const configSchema = z
       sampleLimit: positiveInt,
       afterEnable: z.boolean(),
       concurrency: positiveInt,
+    }),
+    kube: z.strictObject({
+      /**
+       * How the clusters' API servers are reached: `direct` at the cluster's endpoint, `gateway` through
+       * Connect Gateway (the cluster's fleet membership), `auto` the gateway only for a cluster whose
+       * endpoint is private only.
+       */
+      access: z.enum(['direct', 'gateway', 'auto']),
     }),
     fleet: z.strictObject({
       membershipLocation: z.string().min(1),
@@ -162,6 +172,7 @@ const envOverrides: ReadonlyArray<[string, string[], (raw: string) => unknown]> 
   ['MESHOPS_CONTAINER_URL', ['google', 'containerUrl'], String],
   ['MESHOPS_SERVICEUSAGE_URL', ['google', 'serviceusageUrl'], String],
   ['MESHOPS_RESOURCEMANAGER_URL', ['google', 'resourcemanagerUrl'], String],
+  ['MESHOPS_CONNECTGATEWAY_URL', ['google', 'connectgatewayUrl'], String],
   ['MESHOPS_APPROVERS', ['approvals', 'approvers'], toList],
   ['MESHOPS_TWO_APPROVERS', ['approvals', 'twoApprovers'], toList],
   ['MESHOPS_NOTIFY_CHANNEL', ['notify', 'channel'], String],

@@ -111,6 +111,7 @@ function policyFrom(config: Config): Policy {
     meshChannel: mesh.channel,
     caPool: mesh.caPool,
     removeMeshIdOnDisable: fleet.removeMeshIdOnDisable,
+    kubeAccess: config.kube.access,
     restartKinds: [
       ...(restart.statefulSets ? (['StatefulSet'] as const) : []),
       ...(restart.daemonSets ? (['DaemonSet'] as const) : []),
@@ -506,6 +507,7 @@ async function localConfig(
         containerUrl: sim.urls.container,
         serviceusageUrl: sim.urls.serviceusage,
         resourcemanagerUrl: sim.urls.resourcemanager,
+        connectgatewayUrl: sim.urls.connectgateway,
       },
       // The emulator's workspace: U0ALICE and U0CAROL approve (S0APPROVERS), U0BOB is an engineer.
       approvals: {

@@ -64,7 +64,21 @@ export function toClusterInfo(cluster: Cluster): ClusterInfo {
     fleet: cluster.fleet?.project
       ? { project: cluster.fleet.project, membership: cluster.fleet.membership ?? '' }
       : null,
+    privateEndpointOnly: privateEndpointOnly(cluster),
   };
+}
+
+/**
+ * Whether the control plane can be reached only from inside its VPC: a private cluster with its public
+ * endpoint off (`privateClusterConfig.enablePrivateEndpoint`), or, in the newer shape, IP endpoints whose
+ * public one is off (`controlPlaneEndpointsConfig.ipEndpointsConfig.enablePublicEndpoint: false`).
+ */
+function privateEndpointOnly(cluster: Cluster): boolean {
+  const ip = cluster.controlPlaneEndpointsConfig?.ipEndpointsConfig;
+  return (
+    cluster.privateClusterConfig?.enablePrivateEndpoint === true ||
+    (ip?.enabled !== false && ip?.enablePublicEndpoint === false)
+  );
 }
 
 /** GKE clusters through @google-cloud/container's ClusterManagerClient (REST transport). */

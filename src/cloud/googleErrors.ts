@@ -122,13 +122,18 @@ export function classify(error: unknown): Classified {
         : {}),
     };
   }
-  // client-node ApiException: { code: httpStatus, body, headers }
+  // client-node ApiException: { code: httpStatus, body, headers }. Connect Gateway's own refusals
+  // (membership unknown, permission denied) carry Google's error body instead of a Kubernetes Status.
   if (typeof e.code === 'number' && e.code >= 100 && 'body' in e) {
     const body = record(typeof e.body === 'string' ? safeJson(e.body) : e.body);
+    const google = fromGoogleBody(body);
     return {
       httpStatus: e.code,
-      message: typeof body?.message === 'string' ? body.message : message,
+      message: typeof body?.message === 'string' ? body.message : (google.message ?? message),
       ...(typeof body?.reason === 'string' ? { status: body.reason } : {}),
+      ...(google.status ? { status: google.status } : {}),
+      ...(google.reason ? { reason: google.reason } : {}),
+      ...(google.metadata ? { metadata: google.metadata } : {}),
       ...(parseRetryAfter(record(e.headers)?.['retry-after']) !== undefined
         ? { retryAfterSeconds: parseRetryAfter(record(e.headers)?.['retry-after']) }
         : {}),
@@ -152,9 +157,20 @@ export function classify(error: unknown): Classified {
 
 /** Google's page on managed Cloud Service Mesh in a VPC Service Controls perimeter. */
 export const VPC_SC_DOCS = 'https://cloud.google.com/service-mesh/docs/managed/vpc-sc';
+/**
+ * The Google status (`NOT_FOUND`, `PERMISSION_DENIED`…) of a Kubernetes client's error whose body is
+ * Google's rather than a Kubernetes Status: Connect Gateway answering for itself. Undefined otherwise.
+ */
+export function googleStatusOf(error: unknown): string | undefined {
+  const e = record(error);
+  if (!e || typeof e.code !== 'number' || !('body' in e)) return undefined;
+  return fromGoogleBody(typeof e.body === 'string' ? safeJson(e.body) : e.body).status;
+}
 
 /** The narrowest predefined role meshops' calls need that holds `permission`. */
 const rolesByPermission: Array<[RegExp, string]> = [
+  // Through Connect Gateway meshops patches namespaces and workloads: the reader role is not enough.
+  [/^gkehub\.gateway\./, 'roles/gkehub.gatewayEditor'],
   [/^gkehub\.(memberships|features|operations)\./, 'roles/gkehub.admin'],
   [/^container\.clusters\.(get|list|update)$/, 'roles/container.clusterAdmin'],
   [/^container\./, 'roles/container.admin'],

@@ -1,3 +1,4 @@
+import { Agent as HttpAgent } from 'node:http';
 import { Agent } from 'node:https';
 import { createSecureContext } from 'node:tls';
 import {
@@ -13,7 +14,7 @@ import {
   type SecurityAuthentication,
   type V1Pod,
 } from '@kubernetes/client-node';
-import { isMeshopsError } from '../errors.js';
+import { isMeshopsError, MeshopsError } from '../errors.js';
 import type {
   ClusterAccess,
   ConfigMapInfo,
@@ -32,6 +33,7 @@ import type {
   WorkloadKind,
 } from '../workflows/ports.js';
 import type { CloudCaller } from './caller.js';
+import { googleStatusOf } from './googleErrors.js';
 
 export interface TokenSource {
   accessToken(): Promise<string>;
@@ -131,6 +133,19 @@ function str(value: unknown): string {
 /** How long a cluster's idle keep-alive connection stays open. */
 const IDLE_SOCKET_MS = 10_000;
 
+export const CONNECT_GATEWAY_URL = 'https://connectgateway.googleapis.com/';
+
+/**
+ * The API server of a fleet member as Connect Gateway serves it (what `gcloud container fleet memberships
+ * get-credentials` writes as the kubeconfig's server): Kubernetes paths are appended to it.
+ */
+export function gatewayServer(gatewayUrl: string, membership: string): string {
+  const [, number, , location, , name] = membership.split('/');
+  return `${gatewayUrl.replace(/\/+$/, '')}/v1/projects/${number}/locations/${location}/gkeMemberships/${name}`;
+}
+
+const keepAlive = { keepAlive: true, maxSockets: 8, maxFreeSockets: 2, timeout: IDLE_SOCKET_MS };
+
 const mergePatch = setHeaderOptions('Content-Type', PatchStrategy.MergePatch);
 
 /** Sidecar injected as a container, or (Kubernetes ≥ 1.29 native sidecars) as an init container that keeps running. */
@@ -159,11 +174,13 @@ function toPodInfo(pod: V1Pod): PodInfo {
 
 /**
  * One cluster's API server, reached as `gcloud container clusters get-credentials` would: https to
- * the cluster endpoint, its CA, and a Google access token as bearer (refreshed when it changes).
+ * the cluster endpoint, its CA, and a Google access token as bearer (refreshed when it changes). With
+ * `access.gateway`, as `gcloud container fleet memberships get-credentials` would instead: through
+ * Connect Gateway, whose certificate is Google's (the system's CAs check it, not the cluster's).
  */
 export class ClientNodeKube implements Kube {
   private apis: Apis | undefined;
-  private agent: Agent | undefined;
+  private agent: Agent | HttpAgent | undefined;
   private inFlight = 0;
   private closing = false;
 
@@ -171,7 +188,15 @@ export class ClientNodeKube implements Kube {
     private readonly access: ClusterAccess,
     private readonly tokens: TokenSource,
     private readonly caller: CloudCaller,
+    private readonly gatewayUrl: string = CONNECT_GATEWAY_URL,
   ) {}
+
+  /** Where its calls go: the gateway's path for the membership, or the cluster's endpoint. */
+  private get server(): string {
+    return this.access.gateway
+      ? gatewayServer(this.gatewayUrl, this.access.gateway)
+      : `https://${this.access.endpoint}`;
+  }
 
   /**
    * The API clients, built once per cluster: one keep-alive agent with the cluster's CA, and the
@@ -180,18 +205,21 @@ export class ClientNodeKube implements Kube {
    */
   private client(): Apis {
     if (this.apis) return this.apis;
+    const server = this.server;
     // One TLS context per cluster: given `ca`, every new connection would parse the CA into a new one.
-    const agent = new Agent({
-      secureContext: createSecureContext({
-        ca: Buffer.from(this.access.caCertificate, 'base64').toString('utf8'),
-      }),
-      keepAlive: true,
-      maxSockets: 8,
-      maxFreeSockets: 2,
-      // An idle socket closes after this (Node destroys free sockets on timeout): a thousand clusters' idle
-      // TLS connections are most of what their clients cost.
-      timeout: IDLE_SOCKET_MS,
-    });
+    // An idle socket closes after `timeout` (Node destroys free sockets on timeout): a thousand clusters'
+    // idle TLS connections are most of what their clients cost. The gateway: Google's certificate, or
+    // plain http where config points it at an emulator.
+    const agent = !this.access.gateway
+      ? new Agent({
+          secureContext: createSecureContext({
+            ca: Buffer.from(this.access.caCertificate, 'base64').toString('utf8'),
+          }),
+          ...keepAlive,
+        })
+      : server.startsWith('http:')
+        ? new HttpAgent(keepAlive)
+        : new Agent(keepAlive);
     this.agent = agent;
     const tokens = this.tokens;
     const auth: SecurityAuthentication = {
@@ -202,7 +230,7 @@ export class ClientNodeKube implements Kube {
       },
     };
     const configuration = createConfiguration({
-      baseServer: new ServerConfiguration(`https://${this.access.endpoint}`, {}),
+      baseServer: new ServerConfiguration(server, {}),
       authMethods: { default: auth },
     });
     this.apis = {
@@ -237,7 +265,8 @@ export class ClientNodeKube implements Kube {
   }
 
   private request<T>(what: string, resource: string, fn: (apis: Apis) => Promise<T>): Promise<T> {
-    const endpoint = this.access.endpoint;
+    const { gateway, endpoint } = this.access;
+    if (gateway) return this.throughGateway(gateway, what, resource, fn);
     return this.caller.call(
       what,
       `${resource} on ${endpoint}`,
@@ -245,8 +274,42 @@ export class ClientNodeKube implements Kube {
       () => fn(this.client()),
       // What usually keeps a bot from a cluster's API server.
       (code) =>
-        `meshops could not reach the cluster's API server at ${endpoint} (${code}): if the cluster has only a private endpoint, run meshops where it can reach it, or add meshops' address to the cluster's authorized networks`,
+        `meshops could not reach the cluster's API server at ${endpoint} (${code}): if the cluster has only a private endpoint, set kube.access to auto or gateway (Connect Gateway), run meshops where it can reach it, or add meshops' address to the cluster's authorized networks`,
     );
+  }
+
+  /**
+   * A call through Connect Gateway. The gateway's own refusals come in Google's error shape, the
+   * cluster's in Kubernetes': a 404 of the gateway means no such fleet member, not a missing object.
+   */
+  private async throughGateway<T>(
+    membership: string,
+    what: string,
+    resource: string,
+    fn: (apis: Apis) => Promise<T>,
+  ): Promise<T> {
+    const project = membership.split('/')[1];
+    try {
+      return await this.caller.call(
+        what,
+        `${resource} of ${membership} through Connect Gateway`,
+        project,
+        () => fn(this.client()),
+        (code) => `meshops could not reach Connect Gateway at ${this.gatewayUrl} (${code})`,
+      );
+    } catch (error) {
+      if (isMeshopsError(error, 'NOT_FOUND') && googleStatusOf(error.cause) === 'NOT_FOUND') {
+        throw new MeshopsError(
+          'FAILED_PRECONDITION',
+          `Connect Gateway has no fleet member ${membership}: the cluster is reached only through it (kube.access)`,
+          {
+            cause: error,
+            hint: 'check that the cluster is registered (`gcloud container fleet memberships list`); `/mesh enable cluster` registers it',
+          },
+        );
+      }
+      throw error;
+    }
   }
 
   async getNamespace(name: string): Promise<NamespaceInfo | null> {
@@ -475,15 +538,17 @@ export class ClientNodeKubeFactory implements KubeFactory {
     private readonly tokens: TokenSource,
     private readonly caller: CloudCaller,
     private readonly max = 1024,
+    /** Connect Gateway's base URL (config google.connectgatewayUrl), for clusters reached through it. */
+    private readonly gatewayUrl = CONNECT_GATEWAY_URL,
   ) {}
 
   forCluster(access: ClusterAccess): Kube {
-    const key = `${access.endpoint}|${access.caCertificate}`;
+    const key = access.gateway ? `gateway|${access.gateway}` : `${access.endpoint}|${access.caCertificate}`;
     let kube = this.clusters.get(key);
     if (kube) {
       this.clusters.delete(key);
     } else {
-      kube = new ClientNodeKube(access, this.tokens, this.caller);
+      kube = new ClientNodeKube(access, this.tokens, this.caller, this.gatewayUrl);
     }
     this.clusters.set(key, kube);
     while (this.clusters.size > this.max) {

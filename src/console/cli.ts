@@ -15,8 +15,8 @@ import { addSecondApprover, CONSOLE_APPROVERS } from './workspace.js';
 
 const usage = `Usage: console --bot-url URL [--port 3000] [--host 127.0.0.1] [--advertise-host NAME]
                 [--port-base 8085 (0: any free ports)] [--speed 20] [--signing-secret S] [--token T] [--slack-token T]
-  The emulator listens on port-base .. port-base+4 (Google APIs, Slack) and from port-base+5 (one
-  Kubernetes API server per cluster), its state and control endpoint on a free port; the console on
+  The emulator listens on port-base .. port-base+4 (Google APIs, Slack), port-base+5 (Connect Gateway)
+  and from port-base+6 (one Kubernetes API server per cluster), its state and control endpoint on a free port; the console on
   --port. Point meshops at the lines printed.`;
 
 interface Options {
@@ -89,7 +89,8 @@ async function main(): Promise<number> {
       serviceusage: at(2),
       resourcemanager: at(3),
       slack: at(4),
-      kubernetes: at(5),
+      connectgateway: at(5),
+      kubernetes: at(6),
     },
   });
   addSecondApprover(sim);
@@ -111,6 +112,7 @@ async function main(): Promise<number> {
     `MESHOPS_CONTAINER_URL=${sim.urls.container}`,
     `MESHOPS_SERVICEUSAGE_URL=${sim.urls.serviceusage}`,
     `MESHOPS_RESOURCEMANAGER_URL=${sim.urls.resourcemanager}`,
+    `MESHOPS_CONNECTGATEWAY_URL=${sim.urls.connectgateway}`,
     `SLACK_API_URL=${sim.urls.slack}`,
     `MESHOPS_GCP_ACCESS_TOKEN=${sim.token}`,
     `SLACK_BOT_TOKEN=${sim.slackToken}`,

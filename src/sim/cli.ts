@@ -7,8 +7,8 @@ import type { ScenarioName } from './types.js';
 const usage = `Usage: npm run sim -- [--scenario ${scenarioNames.join('|')}] [--speed N] [--port-base 8085] [--host 127.0.0.1] [--advertise-host NAME]
   Google APIs listen on port-base .. port-base+3 (gkehub, container, serviceusage, resourcemanager),
   Slack on port-base+4, the HTTPS proxy for gcloud on port-base+5, the emulator's own state and control
-  endpoint on port-base+6 (GET /_sim/state; POST /_sim/speed, /_sim/mesh, /_sim/faults), cluster API
-  servers from port-base+7.
+  endpoint on port-base+6 (GET /_sim/state; POST /_sim/speed, /_sim/mesh, /_sim/faults), Connect Gateway
+  on port-base+7, cluster API servers from port-base+8.
   --advertise-host: the name clients reach the emulator by (e.g. sim in docker-compose), in every URL
   and cluster endpoint it reports; default --host, or 127.0.0.1 for 0.0.0.0.`;
 
@@ -67,6 +67,7 @@ function envLines(sim: Sim): string[] {
     `MESHOPS_CONTAINER_URL=${sim.urls.container}`,
     `MESHOPS_SERVICEUSAGE_URL=${sim.urls.serviceusage}`,
     `MESHOPS_RESOURCEMANAGER_URL=${sim.urls.resourcemanager}`,
+    `MESHOPS_CONNECTGATEWAY_URL=${sim.urls.connectgateway}`,
     `SLACK_API_URL=${sim.urls.slack}`,
     `MESHOPS_GCP_ACCESS_TOKEN=${sim.token}`,
     `SLACK_BOT_TOKEN=${sim.slackToken}`,
@@ -95,7 +96,8 @@ async function main(): Promise<number> {
       slack: portBase + 4,
       proxy: portBase + 5,
       control: portBase + 6,
-      kubernetes: portBase + 7,
+      connectgateway: portBase + 7,
+      kubernetes: portBase + 8,
     },
   });
   const files = await prepareClientFiles(sim);

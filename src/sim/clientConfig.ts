@@ -90,6 +90,38 @@ export function tokenKubeconfig(sim: Sim, ref: string): string {
   );
 }
 
+/**
+ * A kubeconfig as `gcloud container fleet memberships get-credentials` writes it: the server is Connect
+ * Gateway's path for `membership` (`projects/NUMBER/locations/L/memberships/M`) on
+ * connectgateway.googleapis.com, reached through the sim's proxy, which presents a certificate of the sim's
+ * CA for it (kubectl sends no bearer token over plain http); the sim's token in place of the exec plugin.
+ */
+export function gatewayKubeconfig(sim: Sim, membership: string): string {
+  const [, number, , location, , name] = membership.split('/');
+  const context = `connectgateway_${number}_${location}_${name}`;
+  return JSON.stringify(
+    {
+      apiVersion: 'v1',
+      kind: 'Config',
+      clusters: [
+        {
+          name: context,
+          cluster: {
+            server: `https://connectgateway.googleapis.com/v1/projects/${number}/locations/${location}/gkeMemberships/${name}`,
+            'certificate-authority-data': Buffer.from(sim.caPem).toString('base64'),
+            'proxy-url': sim.proxyUrl,
+          },
+        },
+      ],
+      users: [{ name: context, user: { token: sim.token } }],
+      contexts: [{ name: context, context: { cluster: context, user: context } }],
+      'current-context': context,
+    },
+    null,
+    2,
+  );
+}
+
 /** Writes the files under `dir`; `project` becomes gcloud's `core/project`. */
 export async function writeClientFiles(sim: Sim, dir: string, project: string): Promise<ClientFiles> {
   const cloudsdkConfig = join(dir, 'gcloud');

@@ -99,6 +99,8 @@ export class SimCluster {
    * CA that did not sign the API server's certificate.
    */
   brokenAccess: { endpoint?: string; caPem?: string } | undefined;
+  /** Only a private endpoint (ClusterSpec.privateEndpoint, SimWorld.setPrivateEndpoint): `endpoint` refuses connections. */
+  privateEndpoint: boolean;
   /** Set by SimWorld.setReleaseChannel while (and after) the managed revision follows a new channel. */
   channelSwitch: ChannelSwitch | undefined;
   /** Set by SimWorld.degradeMesh, cleared by recoverMesh. */
@@ -145,6 +147,7 @@ export class SimCluster {
       name: pool.name,
       workloadMetadata: this.autopilot ? 'GKE_METADATA' : (pool.workloadMetadata ?? metadata),
     }));
+    this.privateEndpoint = spec.privateEndpoint ?? false;
     this.caPem = context.caPem;
     const namespaces = spec.namespaces ?? [
       { name: 'default' },

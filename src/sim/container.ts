@@ -138,6 +138,17 @@ function clusterResource(world: SimWorld, cluster: SimCluster): JsonObject {
     selfLink: `https://container.googleapis.com/v1/projects/${cluster.project}/locations/${cluster.location}/clusters/${cluster.name}`,
     zone: cluster.location,
     endpoint: cluster.brokenAccess?.endpoint ?? cluster.endpoint,
+    // A private cluster's `endpoint` is its private endpoint (the control plane's address in the VPC).
+    ...(cluster.privateEndpoint
+      ? {
+          privateClusterConfig: {
+            enablePrivateNodes: true,
+            enablePrivateEndpoint: true,
+            masterIpv4CidrBlock: '172.16.0.32/28',
+            privateEndpoint: cluster.brokenAccess?.endpoint ?? cluster.endpoint,
+          },
+        }
+      : {}),
     initialClusterVersion: cluster.masterVersion,
     currentMasterVersion: cluster.masterVersion,
     currentNodeVersion: cluster.masterVersion,

@@ -24,7 +24,14 @@ export interface ControlTarget {
   faults: FaultInjector;
 }
 
-const faultApis: FaultApi[] = ['gkehub', 'container', 'serviceusage', 'resourcemanager', 'kubernetes'];
+const faultApis: FaultApi[] = [
+  'gkehub',
+  'container',
+  'serviceusage',
+  'resourcemanager',
+  'connectgateway',
+  'kubernetes',
+];
 const faultStatuses: FaultStatus[] = [403, 429, 500, 503];
 const maxSpeed = 10_000;
 

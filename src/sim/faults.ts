@@ -1,4 +1,4 @@
-export type GoogleApiName = 'gkehub' | 'container' | 'serviceusage' | 'resourcemanager';
+export type GoogleApiName = 'gkehub' | 'container' | 'serviceusage' | 'resourcemanager' | 'connectgateway';
 export type FaultApi = GoogleApiName | 'kubernetes';
 export type FaultStatus = 429 | 500 | 503 | 403;
 

@@ -68,6 +68,7 @@ const serviceTitles: Record<string, string> = {
   'mesh.googleapis.com': 'Cloud Service Mesh API',
   'serviceusage.googleapis.com': 'Service Usage API',
   'cloudresourcemanager.googleapis.com': 'Cloud Resource Manager API',
+  'connectgateway.googleapis.com': 'Connect Gateway API',
 };
 
 export function serviceDisabled(service: string, projectNumber: string): GoogleApiError {
@@ -124,7 +125,7 @@ export function parseJsonBody(req: SimRequest): JsonObject {
   return parsed;
 }
 
-function faultError(
+export function faultError(
   api: GoogleApiName,
   fault: FiredFault,
   projectNumber: ProjectNumberLookup,
@@ -176,6 +177,25 @@ function faultError(
         ),
       );
   }
+}
+
+/** What Google answers a call without a valid bearer token. */
+export function unauthenticated(api: GoogleApiName, req: Pick<SimRequest, 'headers'>): GoogleApiError {
+  return new GoogleApiError(
+    401,
+    'UNAUTHENTICATED',
+    'Request had invalid authentication credentials. Expected OAuth 2 access token, login cookie or other ' +
+      'valid authentication credential. See https://developers.google.com/identity/sign-in/web/devconsole-project.',
+    [
+      errorInfo(
+        req.headers.authorization === undefined ? 'CREDENTIALS_MISSING' : 'ACCESS_TOKEN_TYPE_UNSUPPORTED',
+        {
+          service: `${api}.googleapis.com`,
+        },
+      ),
+    ],
+    { 'www-authenticate': 'Bearer realm="https://accounts.google.com/"' },
+  );
 }
 
 export type ProjectNumberLookup = (idOrNumber: string) => string | undefined;
@@ -238,25 +258,7 @@ export function startGoogleServer(options: GoogleServerOptions): Promise<Running
     async (req) => {
       const latency = faults.takeLatency(api, req.method, req.path);
       if (latency > 0) await holdFor(latency);
-      if (bearerToken(req.headers) !== token) {
-        return new GoogleApiError(
-          401,
-          'UNAUTHENTICATED',
-          'Request had invalid authentication credentials. Expected OAuth 2 access token, login cookie or other ' +
-            'valid authentication credential. See https://developers.google.com/identity/sign-in/web/devconsole-project.',
-          [
-            errorInfo(
-              req.headers.authorization === undefined
-                ? 'CREDENTIALS_MISSING'
-                : 'ACCESS_TOKEN_TYPE_UNSUPPORTED',
-              {
-                service: `${api}.googleapis.com`,
-              },
-            ),
-          ],
-          { 'www-authenticate': 'Bearer realm="https://accounts.google.com/"' },
-        ).toResponse();
-      }
+      if (bearerToken(req.headers) !== token) return unauthenticated(api, req).toResponse();
       const fault = faults.take(api, req.method, req.path);
       if (fault) return faultError(api, fault, options.projectNumber).toResponse();
       const fenced = perimeterRefusal(options.projects, api, req.path);

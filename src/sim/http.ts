@@ -6,7 +6,7 @@ import {
   type ServerResponse,
 } from 'node:http';
 import { createServer as createHttpsServer } from 'node:https';
-import type { AddressInfo } from 'node:net';
+import type { AddressInfo, Socket } from 'node:net';
 import type { JsonValue } from './json.js';
 
 /** A parsed request as the API handlers see it. */
@@ -152,6 +152,12 @@ export interface ListenOptions {
    * the status the request was answered with, whatever answered it (handler, fault, auth check, crash).
    */
   observe?: (request: { method: string; path: string; query: string }) => (status: number) => void;
+  /**
+   * Asked on every new connection and every request: true resets the connection at once, before TLS or
+   * HTTP on a new one (a private endpoint as seen from outside its network), and tells `onRefused`.
+   */
+  refuse?: () => boolean;
+  onRefused?: () => void;
 }
 
 function rawQuery(url: string | undefined): string {
@@ -161,6 +167,12 @@ function rawQuery(url: string | undefined): string {
 
 export async function listen(listener: RequestListener, options: ListenOptions): Promise<RunningServer> {
   const handle = (req: IncomingMessage, res: ServerResponse): void => {
+    // A connection kept alive from before the endpoint turned private is refused from then on too.
+    if (options.refuse?.()) {
+      options.onRefused?.();
+      req.socket.destroy();
+      return;
+    }
     let answered = options.observe?.({
       method: req.method ?? 'GET',
       path: new URL(req.url ?? '/', 'http://sim.invalid').pathname,
@@ -183,6 +195,14 @@ export async function listen(listener: RequestListener, options: ListenOptions):
       });
   };
   const server: Server = options.tls ? createHttpsServer(options.tls, handle) : createHttpServer(handle);
+  const { refuse, onRefused } = options;
+  if (refuse) {
+    server.on('connection', (socket: Socket) => {
+      if (!refuse()) return;
+      onRefused?.();
+      socket.resetAndDestroy();
+    });
+  }
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
     server.listen(options.port, options.host, () => {

@@ -1,6 +1,6 @@
 /**
- * The outside world of meshops on one machine: GKE Hub, Container, Service Usage and Resource Manager
- * (one HTTP server each), a Kubernetes API server per cluster (HTTPS, the sim's own CA) and a Slack
+ * The outside world of meshops on one machine: GKE Hub, Container, Service Usage, Resource Manager and
+ * Connect Gateway (one HTTP server each), a Kubernetes API server per cluster (HTTPS, the sim's own CA) and a Slack
  * Web API recorder. Clients reach it through the real client libraries; state that changes with time
  * is computed from the simulated clock when read. Every request any of them answers is in `requests`.
  */
@@ -8,6 +8,7 @@ import { createCertificates } from './certs.js';
 import { startClientProxy } from './clientProxy.js';
 import { ScaledClock, type SimClock } from './clock.js';
 import { containerRouter } from './container.js';
+import { startConnectGatewayServer } from './connectGateway.js';
 import { startControlServer } from './control.js';
 import { FaultInjector, type GoogleApiName } from './faults.js';
 import { gkehubRouter } from './gkehub.js';
@@ -190,6 +191,19 @@ export async function startSim(options: SimOptions = {}): Promise<Sim> {
       servers.push(server);
       return `http://${advertisedHost}:${server.port}/`;
     };
+    const serveConnectGateway = async (): Promise<string> => {
+      const server = await startConnectGatewayServer({
+        world,
+        managedMesh: (c) => world.managedMesh(c),
+        token,
+        faults,
+        requests,
+        host,
+        port: ports.connectgateway ?? 0,
+      });
+      servers.push(server);
+      return `http://${advertisedHost}:${server.port}/`;
+    };
     const serveSlack = async (): Promise<string> => {
       const server = await startSlackServer(slack, host, ports.slack ?? 0, requests);
       // response_urls must name an address clients can reach, as the other URLs do.
@@ -202,6 +216,7 @@ export async function startSim(options: SimOptions = {}): Promise<Sim> {
       container: await serveGoogle('container', containerRouter(world)),
       serviceusage: await serveGoogle('serviceusage', serviceUsageRouter(world)),
       resourcemanager: await serveGoogle('resourcemanager', resourceManagerRouter(world)),
+      connectgateway: await serveConnectGateway(),
       slack: await serveSlack(),
     };
     const proxy = await startClientProxy({
@@ -213,6 +228,7 @@ export async function startSim(options: SimOptions = {}): Promise<Sim> {
         'container.googleapis.com': urls.container,
         'serviceusage.googleapis.com': urls.serviceusage,
         'cloudresourcemanager.googleapis.com': urls.resourcemanager,
+        'connectgateway.googleapis.com': urls.connectgateway,
       },
     });
     servers.push(proxy);

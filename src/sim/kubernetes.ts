@@ -104,11 +104,15 @@ const eventFields = [
   'type',
 ];
 
-export interface KubernetesServerOptions {
+/** What a cluster's Kubernetes API needs, wherever it is served. */
+export interface KubernetesApiOptions {
   cluster: SimCluster;
   managedMesh(cluster: SimCluster): ManagedMeshView | undefined;
   token: string;
   faults: FaultInjector;
+}
+
+export interface KubernetesServerOptions extends KubernetesApiOptions {
   host: string;
   port: number;
   tls: { key: string; cert: string };
@@ -116,7 +120,7 @@ export interface KubernetesServerOptions {
   requests?: RequestLog;
 }
 
-function kubernetesRouter(options: KubernetesServerOptions): Router {
+function kubernetesRouter(options: KubernetesApiOptions): Router {
   const { cluster } = options;
   const router = new Router();
   const requireNamespace = (name: string) => {
@@ -359,47 +363,60 @@ function kubernetesRouter(options: KubernetesServerOptions): Router {
   return router;
 }
 
-/** One cluster's API server on its own HTTPS port, authenticated with the same bearer token as Google. */
-export function startKubernetesServer(options: KubernetesServerOptions): Promise<RunningServer> {
+/**
+ * What one cluster's API server answers, wherever the request came in: at its own endpoint, or through
+ * Connect Gateway (connectGateway.ts) with the gateway's path prefix taken off.
+ */
+export function kubernetesHandler(options: KubernetesApiOptions): (req: SimRequest) => Promise<SimResponse> {
   const router = kubernetesRouter(options);
-  const { requests } = options;
-  return listen(
-    async (req) => {
-      const latency = options.faults.takeLatency('kubernetes', req.method, req.path);
-      if (latency > 0) await holdFor(latency);
-      if (bearerToken(req.headers) !== options.token) {
-        return new KubeError(401, 'Unauthorized', 'Unauthorized').toResponse();
-      }
-      const fault = options.faults.take('kubernetes', req.method, req.path);
-      if (fault) return kubeFault(fault).toResponse();
-      const route = router.match(req.method, req.path);
-      if (!route) {
-        return router.servesPath(req.path)
-          ? new KubeError(
-              405,
-              'MethodNotAllowed',
-              'the server does not allow this method on the requested resource',
-            ).toResponse()
-          : new KubeError(404, 'NotFound', 'the server could not find the requested resource').toResponse();
-      }
-      try {
-        const response = route.handler({ ...req, params: route.params });
-        // A watch renders its own events; everything else becomes a Table here when kubectl get asks.
-        return response.stream || response.status >= 300 || !wantsTable(req.headers)
-          ? response
-          : { ...response, body: asTable(response.body, options.cluster.clock.now()) };
-      } catch (error) {
-        if (error instanceof KubeError) return error.toResponse();
-        throw error;
-      }
-    },
-    {
-      host: options.host,
-      port: options.port,
-      tls: options.tls,
-      ...(requests
-        ? { observe: (request) => requests.begin('kubernetes', request, options.cluster.ref) }
-        : {}),
-    },
-  );
+  return async (req) => {
+    const latency = options.faults.takeLatency('kubernetes', req.method, req.path);
+    if (latency > 0) await holdFor(latency);
+    if (bearerToken(req.headers) !== options.token) {
+      return new KubeError(401, 'Unauthorized', 'Unauthorized').toResponse();
+    }
+    const fault = options.faults.take('kubernetes', req.method, req.path);
+    if (fault) return kubeFault(fault).toResponse();
+    const route = router.match(req.method, req.path);
+    if (!route) {
+      return router.servesPath(req.path)
+        ? new KubeError(
+            405,
+            'MethodNotAllowed',
+            'the server does not allow this method on the requested resource',
+          ).toResponse()
+        : new KubeError(404, 'NotFound', 'the server could not find the requested resource').toResponse();
+    }
+    try {
+      const response = route.handler({ ...req, params: route.params });
+      // A watch renders its own events; everything else becomes a Table here when kubectl get asks.
+      return response.stream || response.status >= 300 || !wantsTable(req.headers)
+        ? response
+        : { ...response, body: asTable(response.body, options.cluster.clock.now()) };
+    } catch (error) {
+      if (error instanceof KubeError) return error.toResponse();
+      throw error;
+    }
+  };
+}
+
+/**
+ * One cluster's API server on its own HTTPS port, authenticated with the same bearer token as Google. A
+ * cluster with only a private endpoint resets every connection to it (each one recorded, method CONNECT).
+ */
+export function startKubernetesServer(options: KubernetesServerOptions): Promise<RunningServer> {
+  const { requests, cluster } = options;
+  return listen(kubernetesHandler(options), {
+    host: options.host,
+    port: options.port,
+    tls: options.tls,
+    refuse: () => cluster.privateEndpoint,
+    ...(requests
+      ? {
+          observe: (request) => requests.begin('kubernetes', request, cluster.ref),
+          onRefused: () =>
+            requests.begin('kubernetes', { method: 'CONNECT', path: '', query: '' }, cluster.ref)(0),
+        }
+      : {}),
+  });
 }

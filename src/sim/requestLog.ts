@@ -1,7 +1,12 @@
 import type { SimClock } from './clock.js';
 
-/** Every emulated server: the four Google APIs, each cluster's Kubernetes API server, and Slack. */
-export type RequestApi = 'gkehub' | 'container' | 'serviceusage' | 'resourcemanager' | 'kubernetes' | 'slack';
+/**
+ * Every emulated server: the Google APIs, each cluster's Kubernetes API server, and Slack.
+ * `connectgateway` is a cluster's Kubernetes API reached through Connect Gateway: the whole gateway path
+ * (`/v1/projects/NUMBER/locations/L/gkeMemberships/NAME/api/v1/...`) and the member cluster's ref.
+ */
+export type RequestApi =
+  'gkehub' | 'container' | 'serviceusage' | 'resourcemanager' | 'connectgateway' | 'kubernetes' | 'slack';
 
 /** One request as an emulated server answered it. */
 export interface RequestEntry {
@@ -12,9 +17,12 @@ export interface RequestEntry {
   path: string;
   /** The raw query string without '?', '' when there is none. */
   query: string;
-  /** 'PROJECT/LOCATION/NAME' of the cluster, for api 'kubernetes'. */
+  /** 'PROJECT/LOCATION/NAME' of the cluster, for api 'kubernetes' (and 'connectgateway', when the membership names one). */
   cluster?: string;
-  /** HTTP status answered (faults, 401s and 500s included). */
+  /**
+   * HTTP status answered (faults, 401s and 500s included); 0 for a connection a private endpoint refused
+   * (method CONNECT: nothing was read from it).
+   */
   status: number;
   /** Sim clock when the request arrived. */
   at: number;
@@ -48,6 +56,8 @@ export interface RequestTotal {
 
 const mutatingMethods = new Set(['POST', 'PATCH', 'PUT', 'DELETE']);
 const googleApis = new Set<RequestApi>(['gkehub', 'container', 'serviceusage', 'resourcemanager']);
+/** Where a Kubernetes request can arrive: at the cluster's own endpoint or through Connect Gateway. */
+const kubernetesApis = new Set<RequestApi>(['kubernetes', 'connectgateway']);
 
 /** Google methods that read though they are POSTs (a policy read takes its options in a body). */
 const readsByPost = /:(getIamPolicy|testIamPermissions)$/;
@@ -65,7 +75,7 @@ function matches(entry: RequestEntry, filter: RequestFilter): boolean {
 
 /** A Kubernetes dry run is validated and answered, but changes nothing. */
 function isDryRun(entry: RequestEntry): boolean {
-  return entry.api === 'kubernetes' && new URLSearchParams(entry.query).has('dryRun');
+  return kubernetesApis.has(entry.api) && new URLSearchParams(entry.query).has('dryRun');
 }
 
 /**
@@ -182,7 +192,7 @@ export class RequestLog {
   mutations(filter: RequestFilter = {}): RequestEntry[] {
     return this.entries(filter).filter(
       (entry) =>
-        (googleApis.has(entry.api) || entry.api === 'kubernetes') &&
+        (googleApis.has(entry.api) || kubernetesApis.has(entry.api)) &&
         mutatingMethods.has(entry.method) &&
         !isDryRun(entry) &&
         !readsByPost.test(entry.path),

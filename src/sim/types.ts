@@ -143,6 +143,12 @@ export interface ClusterSpec {
   registeredIn?: { project: string; location?: string; membership?: string };
   /** Default: default, kube-system and istio-system, empty. */
   namespaces?: NamespaceSpec[];
+  /**
+   * A private cluster with only a private endpoint (`privateClusterConfig.enablePrivateEndpoint`): its
+   * `endpoint` refuses every connection from outside the VPC (here: from anyone), so its API server is
+   * reached only through Connect Gateway, once it is a fleet member. Default false.
+   */
+  privateEndpoint?: boolean;
 }
 
 export interface Scenario {

@@ -510,6 +510,24 @@ export class SimWorld {
   }
 
   /**
+   * The cluster's control plane gets only a private endpoint (true) or its public one back (false): while
+   * private, its endpoint refuses every connection and Connect Gateway is the way in.
+   */
+  setPrivateEndpoint(ref: string, privateOnly: boolean): void {
+    this.requireCluster(ref).privateEndpoint = privateOnly;
+  }
+
+  /**
+   * The cluster behind a membership, as Connect Gateway reaches it: `projects/P/locations/L/memberships/M`
+   * (P as ID or number) must exist and not be being deleted, and its cluster must exist.
+   */
+  gatewayMember(fullName: string): SimCluster | undefined {
+    const membership = this.membership(fullName);
+    if (!membership || membership.deletingAt !== undefined) return undefined;
+    return this.clusterOf(membership);
+  }
+
+  /**
    * Someone deletes the cluster (gcloud container clusters delete): GKE no longer knows it, its API
    * server stops answering, and memberships that point at it stay, reporting `clusterMissing`.
    */

@@ -4,12 +4,14 @@
  * is called again later with the same record.
  */
 import { MeshopsError, isMeshopsError } from '../errors.js';
-import { failure, type Step } from './engine.js';
+import { failure, type Step, type StepContext } from './engine.js';
 import { clusterResourceLink } from './names.js';
-import type { PlaneState } from './ports.js';
+import type { ClusterInfo, PlaneState } from './ports.js';
 import type { WorkflowDefinition } from './registry.js';
 import { clusterKey, type EnableFacts, type RunRecord, type StepName } from './run.js';
+import { clusterAccess, viaGateway } from './steps/access.js';
 import { needFleet, readCluster, setManagement } from './steps/cluster.js';
+import { resolveNamespaces } from './steps/namespaceSelection.js';
 import { awaitOperation, minutes, need, poll, startedOperation } from './steps/common.js';
 import { migrationOutcome } from './steps/inClusterIstiod.js';
 import { preflight } from './steps/preflight.js';
@@ -47,6 +49,27 @@ const resolve: Step = async (ctx) => {
   return { type: 'next', facts: { cluster, projectNumber, fleet, meshRevision }, detail };
 };
 
+/**
+ * Reads the cluster's namespaces through Connect Gateway at `membership` and names every one asked for
+ * that is missing (`after` says what was done already).
+ */
+async function namespacesExist(
+  ctx: StepContext,
+  cluster: ClusterInfo,
+  membership: string,
+  after: string,
+): Promise<void> {
+  const asked = ctx.run.options.namespaces;
+  if (asked.length === 0) return;
+  const host = needFleet(ctx);
+  const access = clusterAccess(ctx.deps.policy.kubeAccess, ctx.run.cluster, cluster, {
+    name: membership,
+    projectNumber: host.number,
+  });
+  const existing = (await ctx.deps.kube.forCluster(access).listNamespaces()).map((ns) => ns.name);
+  resolveNamespaces(asked, existing, ctx.run.cluster.name, after);
+}
+
 const register: Step = async (ctx) => {
   const { fleet, notifier, policy } = ctx.deps;
   const { location, name } = ctx.run.cluster;
@@ -58,6 +81,17 @@ const register: Step = async (ctx) => {
   const existing = await fleet.findMembership(project, ctx.run.cluster, projectNumber);
   if (existing) {
     const created = ctx.run.facts.operation !== undefined;
+    const cluster = need(ctx.run.facts.cluster, 'the cluster');
+    // The check preflight could not make before the cluster was a fleet member (see preflight). A dry
+    // run only planned the membership, so the gateway would not know it yet.
+    if (created && !ctx.run.dryRun && viaGateway(policy.kubeAccess, cluster)) {
+      await namespacesExist(
+        ctx,
+        cluster,
+        existing.name,
+        `; the cluster was registered in the fleet as ${existing.name} (Connect Gateway reaches it only so; the next run reuses it), nothing else was changed`,
+      );
+    }
     await notifier.emit(ctx.run, { type: 'registered', membership: existing.name, reused: !created });
     return { type: 'next', facts: { membershipName: existing.name }, detail: existing.name };
   }

@@ -11,6 +11,7 @@ import type {
   Clock,
   CloudPorts,
   DryRunDecorator,
+  KubeAccessMode,
   Notifier,
   Rehearsal,
   WorkloadKind,
@@ -46,6 +47,8 @@ export interface Policy {
   restartKinds: WorkloadKind[];
   /** `disable cluster` also removes the cluster's mesh_id label. */
   removeMeshIdOnDisable: boolean;
+  /** How the clusters' Kubernetes API is reached (config kube.access; steps/access.ts). */
+  kubeAccess: KubeAccessMode;
 }
 
 export interface WorkflowDeps extends CloudPorts {

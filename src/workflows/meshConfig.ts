@@ -20,6 +20,7 @@ import {
   type RunRecord,
   type StepName,
 } from './run.js';
+import { kubeOfRun, membershipForAccess } from './steps/access.js';
 import { readCluster } from './steps/cluster.js';
 import { need } from './steps/common.js';
 import { awaitApproval } from './steps/injection.js';
@@ -82,15 +83,23 @@ function planFrom(
 }
 
 function kubeOf(ctx: StepContext): Kube {
-  return ctx.deps.kube.forCluster(need(ctx.run.facts.cluster, 'the cluster'));
+  return kubeOfRun(ctx);
 }
 
 const resolve: Step = async (ctx) => {
-  const { cluster, projectNumber, meshRevision } = await readCluster(ctx, { mustRun: true });
+  const { cluster, projectNumber, fleet, meshRevision } = await readCluster(ctx, { mustRun: true });
+  const membershipName = await membershipForAccess(
+    ctx.deps.policy.kubeAccess,
+    ctx.deps.fleet,
+    fleet.project,
+    ctx.run.cluster,
+    cluster,
+    projectNumber,
+  );
   await ctx.deps.notifier.emit(ctx.run, { type: 'clusterResolved', cluster, projectNumber, meshRevision });
   return {
     type: 'next',
-    facts: { cluster, projectNumber, meshRevision },
+    facts: { cluster, projectNumber, meshRevision, ...(membershipName ? { membershipName } : {}) },
     detail: `${cluster.releaseChannel} channel → ConfigMap ${MESH_CONFIG_NAMESPACE}/${meshConfigMapName(meshRevision)}`,
   };
 };

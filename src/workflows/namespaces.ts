@@ -7,6 +7,7 @@
 import { MeshopsError } from '../errors.js';
 import type { Step } from './engine.js';
 import type { WorkflowDefinition } from './registry.js';
+import { clusterAccess, membershipForAccess, viaGateway } from './steps/access.js';
 import { readCluster } from './steps/cluster.js';
 import { migrationOutcome, refuseMoveBeforeActive } from './steps/inClusterIstiod.js';
 import { clusterKey, type StepName } from './run.js';
@@ -31,6 +32,7 @@ function resolve(mode: InjectionMode): Step {
     const { cluster: ref } = ctx.run;
     const key = clusterKey(ref);
     const { cluster, projectNumber, fleet: host, meshRevision } = await readCluster(ctx, { mustRun: true });
+    let membershipName: string | undefined;
     if (mode === 'inject') {
       const membership = await fleet.findMembership(host.project, ref, projectNumber);
       if (!membership) {
@@ -42,9 +44,14 @@ function resolve(mode: InjectionMode): Step {
           },
         );
       }
+      if (viaGateway(ctx.deps.policy.kubeAccess, cluster)) membershipName = membership.name;
       const mesh = await fleet.meshState(host.project, membership.name, host.number);
       // A namespace on an in-cluster revision is told that its istiod keeps serving it meanwhile.
-      await refuseMoveBeforeActive(ctx, cluster, mesh);
+      const access = clusterAccess(ctx.deps.policy.kubeAccess, ref, cluster, {
+        name: membership.name,
+        projectNumber: host.number,
+      });
+      await refuseMoveBeforeActive(ctx, ctx.deps.kube.forCluster(access), mesh);
       const state = mesh?.dataPlane?.state;
       if (state !== 'ACTIVE') {
         throw new MeshopsError(
@@ -55,6 +62,16 @@ function resolve(mode: InjectionMode): Step {
           },
         );
       }
+    } else {
+      // Uninject needs no mesh; a cluster reached through Connect Gateway still needs its membership.
+      membershipName = await membershipForAccess(
+        ctx.deps.policy.kubeAccess,
+        fleet,
+        host.project,
+        ref,
+        cluster,
+        projectNumber,
+      );
     }
     await notifier.emit(ctx.run, {
       type: 'clusterResolved',
@@ -65,7 +82,13 @@ function resolve(mode: InjectionMode): Step {
     });
     return {
       type: 'next',
-      facts: { cluster, projectNumber, fleet: host, meshRevision },
+      facts: {
+        cluster,
+        projectNumber,
+        fleet: host,
+        meshRevision,
+        ...(membershipName ? { membershipName } : {}),
+      },
       detail: `${cluster.releaseChannel} channel → ${meshRevision}`,
     };
   };

@@ -30,6 +30,12 @@ export interface ClusterInfo {
   nodePools: NodePoolInfo[];
   /** The fleet the cluster is registered in (the Cluster's `fleet` field), null when in none. */
   fleet: ClusterFleet | null;
+  /**
+   * The control plane has only a private endpoint (`privateClusterConfig.enablePrivateEndpoint`, or its
+   * IP endpoints with the public one off): `endpoint` is an address in the VPC. Absent in records saved
+   * before meshops read it.
+   */
+  privateEndpointOnly?: boolean;
 }
 
 export interface NodePoolInfo {
@@ -179,9 +185,20 @@ export interface Operations {
   status(operation: OperationRef): Promise<OperationStatus>;
 }
 
+/**
+ * How `kube.access` says the clusters' API servers are reached: `direct` at the cluster's endpoint,
+ * `gateway` through Connect Gateway, `auto` the gateway only for a cluster with a private endpoint only.
+ */
+export type KubeAccessMode = 'direct' | 'gateway' | 'auto';
+
 export interface ClusterAccess {
   endpoint: string;
   caCertificate: string;
+  /**
+   * Set: reach the API server through Connect Gateway, at this fleet membership written with the project
+   * NUMBER (`projects/123/locations/us-central1/memberships/c1`); `endpoint` and the cluster CA are not used.
+   */
+  gateway?: string;
 }
 
 export interface NamespaceInfo {

@@ -133,6 +133,11 @@ export interface InjectionFacts {
   /** The fleet the cluster is in (or joins): its own project's or a fleet host's, with the number. */
   fleet?: FleetHost;
   cluster?: ClusterInfo;
+  /**
+   * The cluster's fleet membership. Enable and disable always keep it; the other runs only for a cluster
+   * reached through Connect Gateway (steps/access.ts), whose path names it.
+   */
+  membershipName?: string;
   meshRevision?: string;
   plan?: InjectionPlan;
   /** Set by the plan when the cluster has an in-cluster control plane. */
@@ -145,7 +150,6 @@ export interface InjectionFacts {
 }
 
 export interface EnableFacts extends InjectionFacts {
-  membershipName?: string;
   controlPlane?: PlaneState;
   dataPlane?: PlaneState;
 }
@@ -232,9 +236,7 @@ export interface NamespacesRun extends RunCommon {
   facts: InjectionFacts;
 }
 
-export interface DisableFacts extends InjectionFacts {
-  membershipName?: string;
-}
+export type DisableFacts = InjectionFacts;
 
 /** `/mesh disable cluster`: injection off where the managed mesh injects, management manual, maybe unregister. */
 export interface DisableClusterRun extends RunCommon {

@@ -5,7 +5,9 @@
  * Kubernetes side is read from the cluster, the deep parts (namespaces, pods, istiod, events) only
  * when asked, else carried over from the previous snapshot.
  */
+import type { Policy } from './engine.js';
 import { clusterResourceLink, membershipKeyWithNumber } from './names.js';
+import { clusterAccess } from './steps/access.js';
 import type {
   ClusterRef,
   ControlPlaneRevisionInfo,
@@ -76,6 +78,8 @@ export interface FleetContext {
   cluster: ListedCluster | null;
   membership: string | null;
   mesh: MembershipMesh | null;
+  /** The fleet project's number (a fleet host's, with one): Connect Gateway's path names the membership with it. */
+  projectNumber: string;
 }
 
 export interface SnapshotReader {
@@ -83,6 +87,7 @@ export interface SnapshotReader {
   fleet: Fleet;
   projects: Projects;
   kube: KubeFactory;
+  policy: Pick<Policy, 'kubeAccess'>;
 }
 
 export interface ProjectReads {
@@ -127,7 +132,7 @@ export function fleetContextOf(reads: ProjectReads, ref: ClusterRef): FleetConte
       reads.feature.memberships[membership] ??
       null)
     : null;
-  return { cluster, membership, mesh };
+  return { cluster, membership, mesh, projectNumber: reads.fleetNumber };
 }
 
 const SAMPLE_LIMIT = 500;
@@ -184,7 +189,7 @@ const empty = {
  * snapshot) also namespaces, injected pods, istiod and upgrade events: four more calls.
  */
 export async function takeSnapshot(
-  reader: Pick<SnapshotReader, 'kube'>,
+  reader: Pick<SnapshotReader, 'kube' | 'policy'>,
   ref: ClusterRef,
   context: FleetContext,
   options: { now: number; deep: boolean | ((quick: MeshSnapshot) => boolean); sampleLimit?: number },
@@ -210,8 +215,15 @@ export async function takeSnapshot(
     deep: false,
   };
   if (!cluster || cluster.status !== 'RUNNING') return base;
-  const kube = reader.kube.forCluster(cluster);
   try {
+    const kube = reader.kube.forCluster(
+      clusterAccess(
+        reader.policy.kubeAccess,
+        ref,
+        cluster,
+        membership ? { name: membership, projectNumber: context.projectNumber } : null,
+      ),
+    );
     const [revisions, dataPlaneControls] = await Promise.all([
       kube.listControlPlaneRevisions(),
       kube.listDataPlaneControls(),

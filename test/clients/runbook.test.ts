@@ -5,7 +5,10 @@
  * gcloud. The transcript lands in .tmp/clients-runbook.txt.
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { gatewayKubeconfig } from '../../src/sim/clientConfig.js';
 import { startSim, type Sim } from '../../src/sim/index.js';
 import {
   awaitPlanesActive,
@@ -167,5 +170,21 @@ describe("seed 000's runbook with the real gcloud and kubectl", () => {
       'jsonpath={.items[*].spec.revision}',
     );
     expect(dataPlaneControls.stdout).toBe('asm-managed');
+  });
+
+  it('reaches the registered cluster through Connect Gateway with kubectl', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'meshops-gateway-'));
+    try {
+      const file = join(dir, 'kubeconfig');
+      await writeFile(file, gatewayKubeconfig(sim, membershipKey), { mode: 0o600 });
+      const namespaces = await kubectl('--kubeconfig', file, 'get', 'namespaces', '-o', 'name');
+      expect(namespaces.stdout.split('\n')).toContain('namespace/shop');
+      const paths = sim.requests.entries({ api: 'connectgateway' }).map((e) => e.path);
+      expect(paths).toContain(
+        `/v1/projects/${projectNumber}/locations/us-central1/gkeMemberships/c1/api/v1/namespaces`,
+      );
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -220,6 +220,7 @@ export class FakeWorld {
         caPool: null,
         restartKinds: [],
         removeMeshIdOnDisable: false,
+        kubeAccess: 'auto',
         ...policy,
       },
       gke: {

@@ -51,6 +51,7 @@ export function contractEnv(
     MESHOPS_CONTAINER_URL: sim.urls.container,
     MESHOPS_SERVICEUSAGE_URL: sim.urls.serviceusage,
     MESHOPS_RESOURCEMANAGER_URL: sim.urls.resourcemanager,
+    MESHOPS_CONNECTGATEWAY_URL: sim.urls.connectgateway,
     // The requester is an approver too, so their own click tests the no-self-approval rule.
     MESHOPS_APPROVERS: `${APPROVER},${SECOND_APPROVER},${REQUESTER}`,
     MESHOPS_POLL_INTERVAL_MS: '100',

@@ -80,6 +80,7 @@ describe('docker-compose.yml', () => {
     ];
     urls.forEach((name, i) => expect(bot.environment![name]).toBe(`http://sim:${base + i}/`));
     expect(bot.environment!.SLACK_API_URL).toBe(`http://sim:${base + 4}/api/`);
+    expect(bot.environment!.MESHOPS_CONNECTGATEWAY_URL).toBe(`http://sim:${base + 5}/`);
     expect(bot.environment!.REDIS_URL).toBe('redis://redis-local:6379');
     for (const name of Object.keys(bot.environment!)) expect(runtimeContract).toContain(name);
     // The console can click as the approvers: published on this machine's loopback only.

@@ -17,7 +17,7 @@
 import { MeshopsError } from '../../errors.js';
 import { listed } from '../../text.js';
 import type { StepContext } from '../engine.js';
-import type { ClusterInfo, IstiodDeployment, MeshState, NamespaceInfo } from '../ports.js';
+import type { IstiodDeployment, Kube, MeshState, NamespaceInfo } from '../ports.js';
 import {
   clusterKey,
   type InClusterControlPlane,
@@ -177,8 +177,7 @@ export function migrationOutcome(cluster: string, migration: InClusterMigration 
  * enable cluster's preflight, before any change: an in-cluster control plane is said in the thread,
  * with what the run leaves alone and the way off it. Reads the cluster as the preflight does.
  */
-export async function announceInClusterControlPlane(ctx: StepContext, cluster: ClusterInfo): Promise<void> {
-  const kube = ctx.deps.kube.forCluster(cluster);
+export async function announceInClusterControlPlane(ctx: StepContext, kube: Kube): Promise<void> {
   const [istiods, namespaces] = await Promise.all([kube.listIstiods(), kube.listNamespaces()]);
   const managedRevision = ctx.run.facts.meshRevision ?? 'asm-managed';
   const found = findInClusterControlPlane(istiods, namespaces, managedRevision);
@@ -192,14 +191,14 @@ export async function announceInClusterControlPlane(ctx: StepContext, cluster: C
  */
 export async function refuseMoveBeforeActive(
   ctx: StepContext,
-  cluster: ClusterInfo,
+  kube: Kube,
   mesh: MeshState | null,
 ): Promise<void> {
   const controlPlane = mesh?.controlPlane?.state;
   const dataPlane = mesh?.dataPlane?.state;
   if (controlPlane === 'ACTIVE' && dataPlane === 'ACTIVE') return;
   const asked = new Set(ctx.run.options.namespaces);
-  const moving = (await ctx.deps.kube.forCluster(cluster).listNamespaces()).flatMap((ns) => {
+  const moving = (await kube.listNamespaces()).flatMap((ns) => {
     const revision = inClusterRevisionOf(ns.labels);
     return asked.has(ns.name) && revision ? [{ name: ns.name, revision }] : [];
   });

@@ -16,6 +16,7 @@ import type {
   NamespacePlan,
   RunRecord,
 } from '../run.js';
+import { kubeOfRun } from './access.js';
 import { minutes, need, poll } from './common.js';
 import { isManagedRevision, planMigration } from './inClusterIstiod.js';
 import { isPattern, resolveNamespaces } from './namespaceSelection.js';
@@ -98,8 +99,8 @@ export interface PlanOptions {
 /** Reads each namespace (it must exist), its workloads, pods and PDBs, and decides the labels. */
 export function planInjection(mode: InjectionMode, options: PlanOptions = {}): Step {
   return async (ctx) => {
-    const { kube: kubeFactory, notifier, policy } = ctx.deps;
-    const kube = kubeFactory.forCluster(need(ctx.run.facts.cluster, 'the cluster'));
+    const { notifier, policy } = ctx.deps;
+    const kube = kubeOfRun(ctx);
     const namespaces = options.namespacesOf
       ? await options.namespacesOf(kube)
       : await askedNamespaces(kube, ctx.run.options.namespaces, ctx.run.cluster.name);
@@ -309,10 +310,10 @@ export function planHash(plan: object): string {
 
 /** JSON merge-patches each namespace's labels, unless it is labelled so already (read first). */
 export const labelNamespaces: Step = async (ctx) => {
-  const { kube: kubeFactory, notifier } = ctx.deps;
+  const { notifier } = ctx.deps;
   const injection = ctx.run.facts.plan;
   if (!injection) return { type: 'next', skipped: true };
-  const kube = kubeFactory.forCluster(need(ctx.run.facts.cluster, 'the cluster'));
+  const kube = kubeOfRun(ctx);
   const labels: Record<string, string | null> = Object.fromEntries(
     injection.remove.map((key) => [key, null]),
   );
@@ -328,13 +329,13 @@ export const labelNamespaces: Step = async (ctx) => {
 
 /** What `kubectl rollout restart` does, once per run (one restartedAt), for namespaces not settled. */
 export const restartWorkloads: Step = async (ctx) => {
-  const { kube: kubeFactory, notifier } = ctx.deps;
+  const { notifier } = ctx.deps;
   const injection = ctx.run.facts.plan;
   if (!injection) return { type: 'next', skipped: true };
   if (!ctx.run.options.restart) {
     return { type: 'next', skipped: true, detail: 'restart=false: pods change when they next restart' };
   }
-  const kube = kubeFactory.forCluster(need(ctx.run.facts.cluster, 'the cluster'));
+  const kube = kubeOfRun(ctx);
   const restartedAt = ctx.run.facts.restartedAt ?? new Date(ctx.now).toISOString();
   let count = 0;
   for (const ns of injection.namespaces) {
@@ -350,13 +351,13 @@ export const restartWorkloads: Step = async (ctx) => {
 
 /** Every running pod has istio-proxy (inject) or none has (uninject); waits, then names the pods. */
 export const verifyPods: Step = async (ctx) => {
-  const { kube: kubeFactory, notifier, policy } = ctx.deps;
+  const { notifier, policy } = ctx.deps;
   const injection = ctx.run.facts.plan;
   if (!injection || !ctx.run.options.restart) return { type: 'next', skipped: true };
   const withProxy = injection.mode === 'inject';
   // A revision label: the pods must run that revision's proxy, not the one they had (an in-cluster istiod's).
   const revision = injection.set?.key === 'istio.io/rev' ? injection.set.value : undefined;
-  const kube = kubeFactory.forCluster(need(ctx.run.facts.cluster, 'the cluster'));
+  const kube = kubeOfRun(ctx);
   const wrong: string[] = [];
   const otherRevision: string[] = [];
   const notReady: string[] = [];

@@ -7,7 +7,8 @@
  */
 import { isMeshopsError, MeshopsError } from '../../errors.js';
 import type { MeshChannel, Step, StepContext } from '../engine.js';
-import type { ClusterInfo, ClusterRef, ReleaseChannel } from '../ports.js';
+import type { ClusterInfo, ClusterRef, Kube, ReleaseChannel } from '../ports.js';
+import { kubeBeforeRegistration } from './access.js';
 import { needFleet } from './cluster.js';
 import { awaitOperation, need, startedOperation } from './common.js';
 import { crossProjectBlocker } from './fleetHost.js';
@@ -207,10 +208,10 @@ async function unlessPerimeter<T>(
 }
 
 /** Every namespace asked for exists (the API server must answer); else a blocker naming the missing. */
-async function namespacesBlocker(ctx: StepContext, cluster: ClusterInfo): Promise<MeshopsError | undefined> {
+async function namespacesBlocker(ctx: StepContext, kube: Kube): Promise<MeshopsError | undefined> {
   const asked = ctx.run.options.namespaces;
   if (asked.length === 0) return undefined;
-  const existing = (await ctx.deps.kube.forCluster(cluster).listNamespaces()).map((ns) => ns.name);
+  const existing = (await kube.listNamespaces()).map((ns) => ns.name);
   try {
     resolveNamespaces(asked, existing, ctx.run.cluster.name, '; nothing was changed');
     return undefined;
@@ -269,8 +270,11 @@ async function findBlockers(ctx: StepContext): Promise<Findings> {
     if (grants) blockers.push(grants);
   }
 
-  const kube = deps.kube.forCluster(cluster);
-  const namespaces = await namespacesBlocker(ctx, cluster);
+  // A cluster only Connect Gateway reaches and not yet a fleet member is read by the register step,
+  // right after registering and before the first change to the cluster (see enableCluster.ts).
+  const kube = await kubeBeforeRegistration(ctx, cluster);
+  if (!kube) return { blockers, missing };
+  const namespaces = await namespacesBlocker(ctx, kube);
   if (namespaces) blockers.push(namespaces);
   // asmcli (and the Terraform module) record a private CA for the managed control plane here.
   const asmOptions = await kube.getConfigMap('istio-system', 'asm-options');
@@ -320,7 +324,8 @@ export const preflight: Step = async (ctx) => {
   const cluster = need(ctx.run.facts.cluster, 'the cluster');
   const { autopilot } = cluster;
   // An in-cluster istiod (seed 002) is said now, with what the run leaves alone and the way off it.
-  await announceInClusterControlPlane(ctx, cluster);
+  const kube = await kubeBeforeRegistration(ctx, cluster);
+  if (kube) await announceInClusterControlPlane(ctx, kube);
   return {
     type: 'next',
     detail: `Workload Identity on${autopilot ? '' : ', node pools GKE_METADATA'}; services enabled; no asmcli-only case`,
