@@ -31,7 +31,7 @@ export interface Advanced {
 
 /**
  * What a finished run keeps of its facts: what it found and did, not what it needed to act (the
- * cluster's CA and endpoint, the label fingerprint, the node pools preflight looked at, the
+ * cluster's CA and endpoint and how it is reached, the label fingerprint, the node pools preflight looked at, the
  * operation it waited on).
  */
 export function finishedFacts<F extends RunRecord['facts']>(facts: F): F {
@@ -47,6 +47,7 @@ export function finishedFacts<F extends RunRecord['facts']>(facts: F): F {
       resourceLabels: {},
       nodePools: [],
     };
+    delete kept.cluster.privateEndpointOnly;
   }
   return kept;
 }
