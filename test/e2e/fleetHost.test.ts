@@ -128,6 +128,9 @@ describe('a fleet host project', () => {
     const blocks = JSON.stringify(plan.blocks ?? []);
     expect(blocks).toContain('POST /v1/projects/proj-b/locations/europe-west1/memberships');
     expect(blocks).not.toContain(`/projects/${HOST}/`);
+    // The command it offers to run for real keeps fleet=: a copy of it joins the same fleet.
+    expect(plan.text).toMatch(new RegExp(`^Dry run of /mesh enable cluster ${C2} fleet=proj-b:`));
+    expect(blocks).toContain(`do it: \`/mesh enable cluster ${C2} fleet=proj-b\``);
     expect(googleMutations()).toEqual([]);
   });
 
