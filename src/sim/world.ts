@@ -60,6 +60,8 @@ export interface SimProject {
   perimeter?: { name: string; restricted: Set<string> };
   /** IAM policy bindings, as getIamPolicy answers them; what a fleet host's agents need is checked. */
   iamBindings: Array<{ role: string; members: string[] }>;
+  /** Bumped by every setIamPolicy: the policy's etag, so a stale read-modify-write is refused. */
+  iamRevision: number;
 }
 
 /** What a perimeter restricts when its scenario names no services: the fleet's and the mesh's APIs. */
@@ -178,6 +180,7 @@ export class SimWorld {
           }
         : {}),
       iamBindings: (spec.iamBindings ?? []).map((b) => ({ role: b.role, members: [...b.members] })),
+      iamRevision: 0,
     };
     this.projects.set(project.id, project);
     return project;

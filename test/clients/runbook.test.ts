@@ -10,6 +10,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { gatewayKubeconfig } from '../../src/sim/clientConfig.js';
 import { startSim, type Sim } from '../../src/sim/index.js';
+import type { StepContext } from '../../src/workflows/engine.js';
+import { crossProjectBlocker } from '../../src/workflows/steps/fleetHost.js';
 import {
   awaitPlanesActive,
   clientsFor,
@@ -186,5 +188,50 @@ describe("seed 000's runbook with the real gcloud and kubectl", () => {
     } finally {
       await rm(dir, { recursive: true, force: true });
     }
+  });
+
+  it('grants a fleet host’s agents with the very gcloud commands the CROSS_PROJECT_PERMISSION blocker names', async () => {
+    // What the bot tells a user whose proj-a cluster is to join proj-b's fleet, with no grants yet.
+    const host = { project: 'proj-b', number: '987654321098' };
+    const ctx = {
+      run: { cluster: { project: 'proj-a', location: 'us-central1', name: 'c1' } },
+      deps: { projects: { iamBindings: () => Promise.resolve([]) } },
+    } as unknown as StepContext;
+    const hint = (await crossProjectBlocker(ctx, host))?.hint ?? '';
+    const commands = hint.split(' && ');
+    expect(commands).toHaveLength(2);
+    for (const command of commands) {
+      const argv = command.split(' ');
+      expect(argv.slice(0, 3)).toEqual(['gcloud', 'projects', 'add-iam-policy-binding']);
+      // gcloud reads the policy (v1 getIamPolicy), adds the binding and writes it back with the etag it read.
+      await run([...argv, '--format=json']);
+    }
+    for (const [agent, role] of [
+      ['gcp-sa-gkehub', 'roles/gkehub.serviceAgent'],
+      ['gcp-sa-servicemesh', 'roles/anthosservicemesh.serviceAgent'],
+    ] as const) {
+      expect(
+        sim.world.hasRole(
+          'proj-a',
+          role,
+          `serviceAccount:service-987654321098@${agent}.iam.gserviceaccount.com`,
+        ),
+      ).toBe(true);
+    }
+    const policy = await run([
+      'gcloud',
+      'projects',
+      'get-iam-policy',
+      'proj-a',
+      '--format=value(bindings.role)',
+    ]);
+    expect(policy.stdout).toContain('roles/anthosservicemesh.serviceAgent');
+    const writes = sim.requests
+      .entries({ api: 'resourcemanager' })
+      .filter((e) => e.path.endsWith(':setIamPolicy'));
+    expect(writes.map((e) => e.path)).toEqual([
+      '/v1/projects/proj-a:setIamPolicy',
+      '/v1/projects/proj-a:setIamPolicy',
+    ]);
   });
 });
