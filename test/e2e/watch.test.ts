@@ -131,6 +131,10 @@ describe('revision-upgrade notifications', () => {
     await waitForText('GKE release channel: `REGULAR` → `RAPID`');
     await waitForText('Control-plane revision `asm-managed-rapid` is ready');
     await waitForText('Proxy roll-out started: `1.24.3-asm.2` → `1.24.2-asm.1`');
+    // The cart pods the failed roll-out left on 1.24.2-asm.1 stay; the other three move, and that roll-out ends too.
+    await waitFor('the second roll-out to 1.24.2-asm.1 finished', () =>
+      occurrences('Proxy roll-out to `1.24.2-asm.1` finished') === 2 ? true : undefined,
+    );
   });
 
   it('told each change exactly once, in both watching channels, and /mesh list shows the watches', async () => {
@@ -139,7 +143,6 @@ describe('revision-upgrade notifications', () => {
       'Google is moving this cluster',
       'The managed control plane is now `TRAFFIC_DIRECTOR`',
       'Proxy roll-out started: `1.23.6-asm.14` → `1.24.2-asm.1`',
-      'Proxy roll-out to `1.24.2-asm.1` finished',
       'Mesh health degraded',
       'Mesh healthy again',
       'GKE release channel: `REGULAR` → `RAPID`',
@@ -148,6 +151,9 @@ describe('revision-upgrade notifications', () => {
       expect([text, occurrences(text)]).toEqual([text, 1]);
       expect([text, occurrences(text, CHANNEL)]).toEqual([text, 1]);
     }
+    // Two roll-outs went to 1.24.2-asm.1 (the first one, and the RAPID channel's): each told once.
+    const finished = 'Proxy roll-out to `1.24.2-asm.1` finished';
+    expect([occurrences(finished), occurrences(finished, CHANNEL)]).toEqual([2, 2]);
     // Each pod whose upgrade failed is named in one message (the two cart pods fail one after the other).
     const failed = told().flatMap((m) =>
       [...JSON.stringify(m.blocks).matchAll(/failed on `(shop\/cart-[a-z0-9-]+)`/g)].map((x) => x[1]),
