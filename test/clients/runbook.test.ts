@@ -198,7 +198,7 @@ describe("seed 000's runbook with the real gcloud and kubectl", () => {
       deps: { projects: { iamBindings: () => Promise.resolve([]) } },
     } as unknown as StepContext;
     const hint = (await crossProjectBlocker(ctx, host))?.hint ?? '';
-    const commands = hint.split(' && ');
+    const commands = [...hint.matchAll(/`([^`]+)`/g)].map((match) => match[1] ?? '');
     expect(commands).toHaveLength(2);
     for (const command of commands) {
       const argv = command.split(' ');

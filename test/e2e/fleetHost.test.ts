@@ -106,8 +106,9 @@ describe('a fleet host project', () => {
     );
     const text = `${failed.text}\n${JSON.stringify(failed.blocks ?? [])}`;
     expect(text).toContain(`the fleet host ${HOST} cannot act on proj-b`);
+    // Each grant a command in a code span of its own, to copy one at a time.
     expect(text).toContain(
-      `gcloud projects add-iam-policy-binding proj-b --member serviceAccount:service-${HOST_NUMBER}@gcp-sa-gkehub.iam.gserviceaccount.com --role roles/gkehub.serviceAgent`,
+      `grant them: \`gcloud projects add-iam-policy-binding proj-b --member serviceAccount:service-${HOST_NUMBER}@gcp-sa-gkehub.iam.gserviceaccount.com --role roles/gkehub.serviceAgent\` and \`gcloud`,
     );
     expect(text).toContain(
       `--member serviceAccount:service-${HOST_NUMBER}@gcp-sa-servicemesh.iam.gserviceaccount.com --role roles/anthosservicemesh.serviceAgent`,

@@ -62,9 +62,13 @@ export async function crossProjectBlocker(
       .map((g) => `${g.member.replace('serviceAccount:', '')} lacks ${g.role} (${g.why})`)
       .join('; ')}`,
     {
-      hint: missing
-        .map((g) => `gcloud projects add-iam-policy-binding ${project} --member ${g.member} --role ${g.role}`)
-        .join(' && '),
+      // Each command in a code span of its own: copied one at a time, as Slack shows them.
+      hint: `grant ${missing.length === 1 ? 'it' : 'them'}: ${missing
+        .map(
+          (g) =>
+            `\`gcloud projects add-iam-policy-binding ${project} --member ${g.member} --role ${g.role}\``,
+        )
+        .join(' and ')}`,
       docs: MULTI_PROJECT_DOC,
     },
   );
