@@ -32,6 +32,12 @@ function stepLines(run: RunRecord): string[] {
     if (asks)
       lines.push(`• :raised_hand: would ask for approval. ${whoMayApprove(asks, run.requester.userId)}`);
   }
+  if (plan.stopped) {
+    lines.push(
+      `*${titles[plan.stopped.step] ?? plan.stopped.step}*`,
+      `• :heavy_minus_sign: not planned, and the steps after it neither: ${plan.stopped.reason}`,
+    );
+  }
   return lines;
 }
 
@@ -76,6 +82,17 @@ function heading(run: RunRecord): string {
     case 'cancelled':
       return `:octagonal_sign: *Dry run of ${command}* ${run.outcome?.message ?? 'cancelled'} Nothing was changed; what it had planned so far is below.`;
     default:
+      if (plan.stopped) {
+        const { titles } = workflowOf(run.kind);
+        return [
+          `:test_tube: *Dry run of ${command}: nothing was changed.* Every read and check it could make passed, up to *${titles[plan.stopped.step] ?? plan.stopped.step}*, which it could not plan before the changes above are made (why below); a real run would not stop there.`,
+          plan.calls.length
+            ? `Up to there, a real run would make *${plan.calls.length} change(s)*, below in order.`
+            : '',
+        ]
+          .filter(Boolean)
+          .join('\n');
+      }
       return `:test_tube: *Dry run of ${command}: nothing was changed.* Every read and check passed. ${changes}`;
   }
 }
@@ -104,7 +121,7 @@ export function dryRunPlanMessage(run: RunRecord): MessageContent {
     : [];
   const changes = run.dryRun?.calls.length ?? 0;
   return {
-    text: `Dry run of ${commandOf(run)}: ${run.status === 'failed' ? blockersFound(run) : `${changes} change(s) planned`}, nothing changed`,
+    text: `Dry run of ${commandOf(run)}: ${run.status === 'failed' ? blockersFound(run) : `${run.dryRun?.stopped ? 'at least ' : ''}${changes} change(s) planned`}, nothing changed`,
     blocks: [section(heading(run)), ...blocks, ...more, tail],
   };
 }

@@ -39,9 +39,23 @@ function rehearsed(run: RunRecord, result: StepResult): { result: StepResult; pl
   }
 }
 
+/** The outcome code of dryRunStopsHere: no blocker, the plan just cannot go on. */
+const STOPPED = 'DRY_RUN_STOPPED';
+
+/**
+ * A step of a dry run that cannot be planned, and no real run would be stopped by it: what it reads
+ * comes to exist only through a change the dry run planned and did not make. The dry run ends there,
+ * succeeded, its plan saying where and why.
+ */
+export function dryRunStopsHere(reason: string): StepResult {
+  return { type: 'finish', status: 'succeeded', outcome: { code: STOPPED, message: reason } };
+}
+
 export function dryRunSummary(plan: DryRunPlan): string {
   const waits = plan.waits.length + (plan.approval ? 1 : 0);
-  return `Dry run: nothing was changed. A real run would make ${plan.calls.length} change(s)${waits ? ` and wait ${waits} time(s)` : ''}.`;
+  const counted = `${plan.stopped ? 'at least ' : ''}${plan.calls.length} change(s)${waits ? ` and wait ${waits} time(s)` : ''}`;
+  const stopped = plan.stopped ? ` It could plan no further: ${plan.stopped.reason}.` : '';
+  return `Dry run: nothing was changed. A real run would make ${counted}.${stopped}`;
 }
 
 /** A dry run's step result applied to its record (see the module comment). */
@@ -54,16 +68,28 @@ export function dryRunApplied(
 ): Advanced {
   const earlier = run.dryRun ?? { calls: [], waits: [] };
   const { result: taken, plan: added } = rehearsed(run, result);
+  const stopped =
+    taken.type === 'finish' && taken.outcome.code === STOPPED
+      ? { stopped: { step: run.step, reason: taken.outcome.message } }
+      : {};
   const plan: DryRunPlan = {
     ...earlier,
     calls: [...earlier.calls, ...calls.map((call) => ({ ...call, step: run.step }))],
     waits: [...earlier.waits, ...(added.waits ?? [])],
     ...(added.approval ? { approval: added.approval } : {}),
+    ...stopped,
   };
   const final: StepResult =
     taken.type === 'finish' && taken.status === 'succeeded'
       ? { ...taken, outcome: { message: dryRunSummary(plan) } }
       : taken;
   const advanced = stepApplied(run, final, now, order);
-  return { ...advanced, run: { ...advanced.run, dryRun: plan } };
+  // A step the dry run could not plan is not shown as done.
+  const steps = plan.stopped
+    ? {
+        ...advanced.run.steps,
+        [run.step]: { status: 'skipped' as const, at: now, detail: 'not planned (see the plan)' },
+      }
+    : advanced.run.steps;
+  return { ...advanced, run: { ...advanced.run, steps, dryRun: plan } };
 }

@@ -188,6 +188,11 @@ export interface DryRunPlan {
   waits: Array<{ step: StepName; detail: string }>;
   /** The approval a real run would ask for at `step`, and of whom. */
   approval?: { step: StepName; required: number; approvers: string[] };
+  /**
+   * Where the plan had to stop without a blocker: what `step` reads does not exist until a change the
+   * dry run only planned is made (a private cluster's Connect Gateway path before it is registered).
+   */
+  stopped?: { step: StepName; reason: string };
 }
 
 /** Who cancelled a run, and when. */

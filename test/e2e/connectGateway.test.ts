@@ -150,6 +150,57 @@ describe('a private cluster, through Connect Gateway', () => {
     expect(h.sim.world.cluster(P2)!.resourceLabels).toEqual({ env: 'dev' });
     expect(h.sim.requests.count({ api: 'kubernetes', cluster: P2 })).toBe(0);
   });
+
+  it('dry-runs a new private cluster up to what only its registration makes readable, and says so', async () => {
+    const P3 = 'proj-a/us-central1/p3';
+    await h.sim.world.addCluster({
+      project: 'proj-a',
+      location: 'us-central1',
+      name: 'p3',
+      privateEndpoint: true,
+    });
+    h.sim.requests.clear();
+    expect((await slash(h.app.url, `enable cluster ${P3} namespaces=default dry-run=true`)).text).toMatch(
+      /Queued dry run/,
+    );
+    const plan = await waitFor('the plan', () =>
+      threadOf(h.sim, P3).find((m) => m.text.startsWith(`Dry run of /mesh enable cluster ${P3}`)),
+    );
+    // Not a blocker: a real run would go on. The plan lists what comes before the gateway can reach p3
+    // (register, label, management; the fleet's feature too, unless c1's run created it first).
+    expect(plan.text).toMatch(
+      new RegExp(
+        `^Dry run of /mesh enable cluster ${P3} namespaces=default: at least [34] change\\(s\\) planned, nothing changed$`,
+      ),
+    );
+    const text = textOf(plan);
+    expect(text).toContain(
+      'up to *Plan sidecar injection*, which it could not plan before the changes above are made',
+    );
+    expect(text).toContain(
+      '*Plan sidecar injection*\\n• :heavy_minus_sign: not planned, and the steps after it neither',
+    );
+    expect(text).toContain('is reached only through Connect Gateway (it has only a private endpoint)');
+    expect(text).toContain('a real run registers it, checks the namespaces asked for');
+    expect(text).toContain('POST /v1/projects/proj-a/locations/us-central1/memberships?membershipId=p3');
+    expect(text).toContain('POST /v1/projects/proj-a/locations/us-central1/clusters/p3:setResourceLabels');
+    expect(text).toContain(
+      'set mesh.management=MANAGEMENT_AUTOMATIC for projects/proj-a/locations/us-central1/memberships/p3',
+    );
+    expect(text).not.toContain('FAILED_PRECONDITION');
+    // Nothing changed, and the gateway was not asked for a membership it cannot know.
+    expect(h.sim.requests.mutations()).toEqual([]);
+    expect(h.sim.requests.count({ api: 'connectgateway', cluster: P3 })).toBe(0);
+    expect(h.sim.requests.count({ api: 'kubernetes', cluster: P3 })).toBe(0);
+    expect([...h.sim.world.memberships.keys()].some((key) => key.endsWith('/memberships/p3'))).toBe(false);
+    const runId = /Dry run `(\w+)`/.exec(text)?.[1];
+    const status = textOf(await ask(h.app.url, h.sim, `status ${runId}`));
+    expect(status).toContain('Dry run done: nothing was changed');
+    expect(status).toContain('Plan sidecar injection — not planned (see the plan)');
+    expect(status).toContain(
+      'not planned, and the steps after it neither: proj-a/us-central1/p3 is reached only through Connect Gateway',
+    );
+  });
 });
 
 describe('kube.access: direct', () => {

@@ -21,7 +21,9 @@ describe('sim: Resource Manager getIamPolicy / setIamPolicy', () => {
     expect(typeof etag).toBe('string');
 
     const policy = { etag, bindings: [...bindings, { role: 'roles/gkehub.serviceAgent', members: [AGENT] }] };
-    const written = await call(sim, 'resourcemanager', 'POST', '/v1/projects/proj-a:setIamPolicy', { policy });
+    const written = await call(sim, 'resourcemanager', 'POST', '/v1/projects/proj-a:setIamPolicy', {
+      policy,
+    });
     expect(written.status).toBe(200);
     expect(written.body['etag']).not.toBe(etag);
     expect(sim.world.hasRole('proj-a', 'roles/gkehub.serviceAgent', AGENT)).toBe(true);

@@ -91,3 +91,18 @@ export function kubeOfRun(ctx: StepContext): Kube {
     ),
   );
 }
+
+/**
+ * Why a dry run cannot read the cluster here, or undefined: it reaches the cluster only through Connect
+ * Gateway, and the membership the gateway needs is one the dry run planned (its register step's call was
+ * recorded, not made). A real run registers first, then reads.
+ */
+export function unreachableInDryRun(ctx: StepContext): string | undefined {
+  const plan = ctx.run.dryRun;
+  const facts = ctx.run.facts;
+  const cluster = 'cluster' in facts ? facts.cluster : undefined;
+  if (!plan || !cluster || !viaGateway(ctx.deps.policy.kubeAccess, cluster)) return undefined;
+  if (!plan.calls.some((call) => call.step === 'register')) return undefined;
+  const how = cluster.privateEndpointOnly ? 'it has only a private endpoint' : 'kube.access: gateway';
+  return `${clusterKey(ctx.run.cluster)} is reached only through Connect Gateway (${how}), which knows it once it is a fleet member, so its namespaces, workloads and pods cannot be read before the registration is made; a real run registers it, checks the namespaces asked for, and shows the injection plan (labels, restarts) in its approval prompt before any namespace changes`;
+}

@@ -16,7 +16,8 @@ import type {
   NamespacePlan,
   RunRecord,
 } from '../run.js';
-import { kubeOfRun } from './access.js';
+import { kubeOfRun, unreachableInDryRun } from './access.js';
+import { dryRunStopsHere } from '../dryRun.js';
 import { minutes, need, poll } from './common.js';
 import { isManagedRevision, planMigration } from './inClusterIstiod.js';
 import { isPattern, resolveNamespaces } from './namespaceSelection.js';
@@ -100,6 +101,8 @@ export interface PlanOptions {
 export function planInjection(mode: InjectionMode, options: PlanOptions = {}): Step {
   return async (ctx) => {
     const { notifier, policy } = ctx.deps;
+    const unreachable = unreachableInDryRun(ctx);
+    if (unreachable) return dryRunStopsHere(unreachable);
     const kube = kubeOfRun(ctx);
     const namespaces = options.namespacesOf
       ? await options.namespacesOf(kube)
