@@ -89,9 +89,13 @@ describe('an app restarted in the middle of each workflow', () => {
     expect(thread.find((m) => m.text.startsWith(':tada: Done.'))!.text).toContain('MANAGEMENT_MANUAL');
     expect((await proxies('default')).withProxy).toBe(0);
     // The channel that watched the cluster since its enable is told it no longer does, once.
-    const stopped = await waitFor('the watch stopped', () =>
-      latestThreadOf(h.sim, 'Disable Cloud Service Mesh on').filter((m) => m.text.startsWith(':no_bell:')),
-    );
+    // (It follows the Done message: an empty list is no answer yet, and waitFor takes any array as one.)
+    const stopped = await waitFor('the watch stopped', () => {
+      const told = latestThreadOf(h.sim, 'Disable Cloud Service Mesh on').filter((m) =>
+        m.text.startsWith(':no_bell:'),
+      );
+      return told.length ? told : undefined;
+    });
     expect(stopped.map((m) => m.text)).toEqual([
       `:no_bell: <#C0MESH> no longer watches \`${C1}\`: its mesh is no longer managed. \`/mesh watch ${C1}\` after enabling it again.`,
     ]);
