@@ -8,6 +8,7 @@
  */
 import { randomBytes } from 'node:crypto';
 import { parseArgs } from 'node:util';
+import { envLines, runCli, untilStopped, worldLines } from '../sim/cliCommon.js';
 import { startSim } from '../sim/index.js';
 import { serveRoutes } from '../slack/receivers.js';
 import { consoleRoutes } from './server.js';
@@ -106,35 +107,16 @@ async function main(): Promise<number> {
   );
   const lines = [
     `# meshops console at http://localhost:${new URL(listening.url).port}/ , for the bot at ${options.botUrl}`,
-    ...sim.world.clusters.map((c) => `# cluster ${c.ref} at https://${c.endpoint}`),
-    `# the emulator's state and control: ${sim.controlUrl}_sim/state`,
-    `MESHOPS_GKEHUB_URL=${sim.urls.gkehub}`,
-    `MESHOPS_CONTAINER_URL=${sim.urls.container}`,
-    `MESHOPS_SERVICEUSAGE_URL=${sim.urls.serviceusage}`,
-    `MESHOPS_RESOURCEMANAGER_URL=${sim.urls.resourcemanager}`,
-    `MESHOPS_CONNECTGATEWAY_URL=${sim.urls.connectgateway}`,
-    `SLACK_API_URL=${sim.urls.slack}`,
-    `MESHOPS_GCP_ACCESS_TOKEN=${sim.token}`,
-    `SLACK_BOT_TOKEN=${sim.slackToken}`,
+    ...worldLines(sim),
+    ...envLines(sim),
     `SLACK_SIGNING_SECRET=${options.signingSecret}`,
     `MESHOPS_APPROVERS=${CONSOLE_APPROVERS.join(',')}`,
   ];
   process.stdout.write(`${lines.join('\n')}\n`);
-  await new Promise<void>((resolve) => {
-    process.once('SIGINT', resolve);
-    process.once('SIGTERM', resolve);
-  });
+  await untilStopped();
   await listening.stop();
   await sim.close();
   return 0;
 }
 
-main().then(
-  (code) => process.exit(code),
-  (error: unknown) => {
-    process.stderr.write(
-      `meshops console failed: ${error instanceof Error ? error.message : String(error)}\n`,
-    );
-    process.exit(1);
-  },
-);
+runCli('meshops console', main);

@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
 import { clientHelp, prepareClientFiles } from './clientConfig.js';
-import { startSim, type Sim } from './index.js';
+import { envLines, runCli, untilStopped, worldLines } from './cliCommon.js';
+import { startSim } from './index.js';
 import { scenarioNames } from './scenarios.js';
 import type { ScenarioName } from './types.js';
 
@@ -61,19 +62,6 @@ function parseCli(argv: string[]): CliOptions | string {
   };
 }
 
-function envLines(sim: Sim): string[] {
-  return [
-    `MESHOPS_GKEHUB_URL=${sim.urls.gkehub}`,
-    `MESHOPS_CONTAINER_URL=${sim.urls.container}`,
-    `MESHOPS_SERVICEUSAGE_URL=${sim.urls.serviceusage}`,
-    `MESHOPS_RESOURCEMANAGER_URL=${sim.urls.resourcemanager}`,
-    `MESHOPS_CONNECTGATEWAY_URL=${sim.urls.connectgateway}`,
-    `SLACK_API_URL=${sim.urls.slack}`,
-    `MESHOPS_GCP_ACCESS_TOKEN=${sim.token}`,
-    `SLACK_BOT_TOKEN=${sim.slackToken}`,
-  ];
-}
-
 async function main(): Promise<number> {
   const options = parseCli(process.argv.slice(2));
   if (typeof options === 'string') {
@@ -103,25 +91,15 @@ async function main(): Promise<number> {
   const files = await prepareClientFiles(sim);
   const lines = [
     `# meshops sim: scenario ${options.scenario}, speed ${options.speed}`,
-    ...sim.world.clusters.map((c) => `# cluster ${c.ref} at https://${c.endpoint}`),
-    `# the emulator's state and control: ${sim.controlUrl}_sim/state`,
+    ...worldLines(sim),
     ...envLines(sim),
     ...clientHelp(sim, files),
   ];
   process.stdout.write(`${lines.join('\n')}\n`);
-  await new Promise<void>((resolve) => {
-    process.once('SIGINT', resolve);
-    process.once('SIGTERM', resolve);
-  });
+  await untilStopped();
   await sim.close();
   await files.remove();
   return 0;
 }
 
-main().then(
-  (code) => process.exit(code),
-  (error: unknown) => {
-    process.stderr.write(`meshops sim failed: ${error instanceof Error ? error.message : String(error)}\n`);
-    process.exit(1);
-  },
-);
+runCli('meshops sim', main);
