@@ -117,7 +117,7 @@ function revisionsSection(snapshot: MeshSnapshot): KnownBlock[] {
 function meshConfigLine(cluster: string, read: MeshConfigRead): string {
   const where = `\`${read.namespace}/${read.configMap}\``;
   if (read.state === 'absent')
-    return `Mesh config: no ConfigMap ${where} yet (the managed mesh is not provisioned on the cluster yet).`;
+    return `Mesh config: no ConfigMap ${where} yet (not provisioned there yet): Istio defaults, access logs off.`;
   if (read.state === 'unreadable')
     return `:warning: Mesh config: ConfigMap ${where} could not be read (${read.error}); the rest of this status is not affected.`;
   const logs = read.accessLogFile ? `access logs *on* (\`${read.accessLogFile}\`)` : 'access logs *off*';

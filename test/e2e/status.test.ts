@@ -121,7 +121,7 @@ describe('/mesh status', () => {
       const from = h.sim.requests.entries({ api: 'kubernetes', cluster: C1 }).length;
       const answer = textOf(await ask(h.app.url, h.sim, `status ${C1}`));
       expect(answer).toContain(
-        'Mesh config: no ConfigMap `istio-system/istio-asm-managed` yet (the managed mesh is not provisioned on the cluster yet).',
+        'Mesh config: no ConfigMap `istio-system/istio-asm-managed` yet (not provisioned there yet): Istio defaults, access logs off.',
       );
       expect(answer).toContain('Control plane: *ACTIVE*');
       // One GET more per status: the ConfigMap of the cluster's channel, and no other.
