@@ -139,6 +139,7 @@ export function createQueryProcessor(deps: QueryDeps) {
       snapshot = await takeSnapshot(reader, ref, fleetContextOf(reads, ref), {
         now: clock.now(),
         deep: true,
+        meshConfig: true,
       });
     } catch (error) {
       // Tried again while that can help; then the person who asked is told why, never left waiting.

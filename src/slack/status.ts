@@ -6,12 +6,13 @@ import type { KnownBlock } from '@slack/web-api';
 import type { MeshopsError } from '../errors.js';
 import type { AuditEntry } from '../store/audit.js';
 import type { MessageContent } from '../store/messages.js';
-import type { MeshSnapshot } from '../workflows/snapshot.js';
-import type { BatchMember, RunRecord } from '../workflows/run.js';
+import type { MeshConfigRead, MeshSnapshot } from '../workflows/snapshot.js';
+import type { BatchMember, MeshConfigPlan, RunRecord } from '../workflows/run.js';
 import { describePlane, meshRevisionByChannel } from '../workflows/enableCluster.js';
 import { listed } from '../text.js';
 import { MAX_BLOCKS, packed, planLine, section } from './blocks.js';
-import { describeConditions, labelChange, rootMessage } from './render.js';
+import { describeConditions, diffBlock, labelChange, rootMessage } from './render.js';
+import { meshSettingsOf, type MeshObservability } from '../workflows/meshYaml.js';
 import { moveCommand, revisionUses, type RevisionUse } from '../workflows/steps/inClusterIstiod.js';
 import { dryRunLines } from './renderDryRun.js';
 import { age } from './time.js';
@@ -109,6 +110,26 @@ function revisionsSection(snapshot: MeshSnapshot): KnownBlock[] {
   return [section(lines.join('\n'))];
 }
 
+/**
+ * One line on what the channel's MeshConfig says about access logs and tracing, and how to change it;
+ * or that it is not there yet, or could not be read (the rest of the status stands).
+ */
+function meshConfigLine(cluster: string, read: MeshConfigRead): string {
+  const where = `\`${read.namespace}/${read.configMap}\``;
+  if (read.state === 'absent')
+    return `Mesh config: no ConfigMap ${where} yet (not provisioned there yet): Istio defaults, access logs off.`;
+  if (read.state === 'unreadable')
+    return `:warning: Mesh config: ConfigMap ${where} could not be read (${read.error}); the rest of this status is not affected.`;
+  const logs = read.accessLogFile ? `access logs *on* (\`${read.accessLogFile}\`)` : 'access logs *off*';
+  // Istio's ProxyConfig samples 1% of requests when `sampling` is not set.
+  const sampling =
+    read.tracingSampling !== null
+      ? `tracing sampling *${read.tracingSampling}%*`
+      : 'tracing sampling not set (Istio default 1%)';
+  const tracer = read.tracer ? `, tracer \`${read.tracer}\`` : '';
+  return `Mesh config (${where}): ${logs} · ${sampling}${tracer}. To change: \`/mesh config ${cluster} access-log=on|off tracing=SAMPLING\``;
+}
+
 const auditVerbs: Record<AuditEntry['action'], string> = {
   approved: 'approved',
   rejected: 'rejected',
@@ -173,6 +194,7 @@ export function statusMessage(
     );
   }
   if (snapshot.conditions.length) mesh.push(`Conditions:${describeConditions(snapshot.conditions)}`);
+  if (snapshot.meshConfig) mesh.push(meshConfigLine(snapshot.cluster, snapshot.meshConfig));
   const workloads: string[] = [];
   workloads.push(
     snapshot.namespaces.length
@@ -232,6 +254,57 @@ export function statusFailedMessage(cluster: string, error: MeshopsError): Messa
   return { text, blocks: [section(text)] };
 }
 
+/** `access logs off → on · tracing sampling 10% → 20%`: what the edit changes, in words (null if unreadable). */
+function settingsChange(plan: MeshConfigPlan): string | null {
+  const where = `${plan.namespace}/${plan.configMap}`;
+  let before: MeshObservability;
+  let after: MeshObservability;
+  try {
+    before = meshSettingsOf(plan.before, where);
+    after = meshSettingsOf(plan.after, where);
+  } catch {
+    return null;
+  }
+  const logs = (s: MeshObservability) => (s.accessLogFile ? 'on' : 'off');
+  const sampling = (s: MeshObservability) =>
+    s.tracingSampling === null ? 'not set' : `${s.tracingSampling}%`;
+  const parts = [
+    logs(before) !== logs(after) ? `access logs ${logs(before)} → ${logs(after)}` : '',
+    sampling(before) !== sampling(after) ? `tracing sampling ${sampling(before)} → ${sampling(after)}` : '',
+  ].filter(Boolean);
+  return parts.length ? parts.join(' · ') : null;
+}
+
+/** A `/mesh config` run's edit of `data.mesh`, as its record keeps it: the same diff its prompt showed. */
+function meshConfigBlocks(run: Extract<RunRecord, { kind: 'mesh-config' }>): KnownBlock[] {
+  const plan = run.facts.meshConfig;
+  if (!plan)
+    return [section('*Mesh config*: not planned yet (the ConfigMap is read just before the approval).')];
+  const where = `\`${plan.namespace}/${plan.configMap}\``;
+  if (!plan.diff)
+    return [section(`*Mesh config*: ConfigMap ${where} already had what was asked; nothing to change.`)];
+  const written = run.facts.written;
+  const fate = written
+    ? written.created
+      ? 'created'
+      : 'written'
+    : run.status === 'succeeded'
+      ? 'not written: someone else had made it so meanwhile'
+      : 'not written';
+  const read =
+    plan.resourceVersion === null ? 'it did not exist' : `read at resourceVersion ${plan.resourceVersion}`;
+  const change = settingsChange(plan);
+  return [
+    section(
+      [
+        `*Mesh config*: \`data.mesh\` of ConfigMap ${where} (${read}) — ${fate}.`,
+        `${change ? `${change}. ` : ''}Before → after (\`-\` before, \`+\` after):`,
+        diffBlock(plan),
+      ].join('\n'),
+    ),
+  ];
+}
+
 export function runStatusMessage(run: RunRecord, permalink?: string): MessageContent {
   const root = rootMessage(run);
   const plan = run.facts.plan;
@@ -260,6 +333,8 @@ export function runStatusMessage(run: RunRecord, permalink?: string): MessageCon
     const { blocks: list, left } = packed(dryRunLines(run), MAX_BLOCKS - blocks.length - 1);
     blocks.push(...list);
     if (left) blocks.push(section(`…and ${left} more line(s) that do not fit in one Slack message.`));
+  } else if (run.kind === 'mesh-config') {
+    blocks.push(...meshConfigBlocks(run));
   } else if (plan) {
     const pods = plan.namespaces.reduce((sum, ns) => sum + ns.pods, 0);
     blocks.push(

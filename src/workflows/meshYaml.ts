@@ -83,8 +83,21 @@ export function editedMeshConfig(mesh: string, settings: MeshSettings, where: st
 export interface MeshObservability {
   accessLogFile: string | null;
   tracingSampling: number | null;
+  /** The tracer `defaultConfig.tracing` names (`stackdriver`, `zipkin`…), null when it names none. */
+  tracer: string | null;
+  /** The two settings `/mesh config` edits are the same (the tracer is not one of them). */
   equals(other: MeshObservability): boolean;
 }
+
+/** The tracers of Istio's `ProxyConfig.Tracing` (a oneof: one is set); the other keys tune sampling and tags. */
+const TRACERS = new Set([
+  'stackdriver',
+  'zipkin',
+  'lightstep',
+  'datadog',
+  'openCensusAgent',
+  'open_census_agent',
+]);
 
 export function meshSettingsOf(mesh: string, where: string): MeshObservability {
   const doc = parsed(mesh, where);
@@ -92,9 +105,16 @@ export function meshSettingsOf(mesh: string, where: string): MeshObservability {
   const sampling: unknown = doc.getIn(SAMPLING_PATH);
   const accessLogFile = typeof file === 'string' && file !== '' ? file : null;
   const tracingSampling = typeof sampling === 'number' ? sampling : null;
+  const tracing: unknown = doc.getIn(SAMPLING_PATH.slice(0, -1), true);
+  const tracer = isMap(tracing)
+    ? (tracing.items
+        .map((pair) => (isScalar(pair.key) ? String(pair.key.value) : ''))
+        .find((key) => TRACERS.has(key)) ?? null)
+    : null;
   return {
     accessLogFile,
     tracingSampling,
+    tracer,
     equals: (other) => other.accessLogFile === accessLogFile && other.tracingSampling === tracingSampling,
   };
 }

@@ -6,6 +6,9 @@
  * when asked, else carried over from the previous snapshot.
  */
 import type { Policy } from './engine.js';
+import { MESH_CONFIG_NAMESPACE, meshConfigMapName } from './meshConfig.js';
+import { meshSettingsOf } from './meshYaml.js';
+import { meshRevisionByChannel } from './steps/cluster.js';
 import { clusterResourceLink, membershipKeyWithNumber } from './names.js';
 import { clusterAccess } from './steps/access.js';
 import type {
@@ -15,6 +18,7 @@ import type {
   FleetMesh,
   Gke,
   IstiodDeployment,
+  Kube,
   KubeFactory,
   ListedCluster,
   MeshCondition,
@@ -42,6 +46,17 @@ export interface ProxySummary {
   /** Pods per istio-proxy version in each namespace, in the sample. */
   byNamespace?: Record<string, Record<string, number>>;
 }
+
+/**
+ * What the managed MeshConfig of the cluster's channel says about access logs and tracing (the
+ * ConfigMap `/mesh config` edits): read, absent (the mesh is not provisioned there yet), or not
+ * readable and why.
+ */
+export type MeshConfigRead = { namespace: string; configMap: string } & (
+  | { state: 'read'; accessLogFile: string | null; tracingSampling: number | null; tracer: string | null }
+  | { state: 'absent' }
+  | { state: 'unreadable'; error: string }
+);
 
 export interface MeshSnapshot {
   /** PROJECT/LOCATION/CLUSTER */
@@ -71,6 +86,8 @@ export interface MeshSnapshot {
   deep: boolean;
   /** Why the cluster's API server could not be read, if it could not. */
   kubeError?: string;
+  /** Read only when asked (`/mesh status`), with the deep parts: one GET more. */
+  meshConfig?: MeshConfigRead;
 }
 
 /** What a snapshot needs from Google about one cluster. */
@@ -185,14 +202,42 @@ const empty = {
 };
 
 /**
+ * The channel's managed MeshConfig, in one GET. Never throws: a status that cannot read it still
+ * shows the rest, and says this part could not be read.
+ */
+async function readMeshConfig(kube: Kube, channel: ReleaseChannel): Promise<MeshConfigRead> {
+  const where = {
+    namespace: MESH_CONFIG_NAMESPACE,
+    configMap: meshConfigMapName(meshRevisionByChannel[channel]),
+  };
+  try {
+    const configMap = await kube.getConfigMap(where.namespace, where.configMap);
+    if (!configMap) return { ...where, state: 'absent' };
+    const { accessLogFile, tracingSampling, tracer } = meshSettingsOf(
+      configMap.data.mesh ?? '',
+      `${where.namespace}/${where.configMap}`,
+    );
+    return { ...where, state: 'read', accessLogFile, tracingSampling, tracer };
+  } catch (error) {
+    return { ...where, state: 'unreadable', error: error instanceof Error ? error.message : String(error) };
+  }
+}
+
+/**
  * Takes the snapshot: the two mesh objects always, and when `deep` says so (given the quick
- * snapshot) also namespaces, injected pods, istiod and upgrade events: four more calls.
+ * snapshot) also namespaces, injected pods, istiod and upgrade events: four more calls, five with
+ * `meshConfig` (the channel's MeshConfig, which only `/mesh status` shows).
  */
 export async function takeSnapshot(
   reader: Pick<SnapshotReader, 'kube' | 'policy'>,
   ref: ClusterRef,
   context: FleetContext,
-  options: { now: number; deep: boolean | ((quick: MeshSnapshot) => boolean); sampleLimit?: number },
+  options: {
+    now: number;
+    deep: boolean | ((quick: MeshSnapshot) => boolean);
+    sampleLimit?: number;
+    meshConfig?: boolean;
+  },
 ): Promise<MeshSnapshot> {
   const { cluster, membership, mesh } = context;
   const base: MeshSnapshot = {
@@ -231,15 +276,17 @@ export async function takeSnapshot(
     const quick = { ...base, revisions, dataPlaneControls };
     const deep = typeof options.deep === 'function' ? options.deep(quick) : options.deep;
     if (!deep) return quick;
-    const [namespaces, sample, istiods, failures] = await Promise.all([
+    const [namespaces, sample, istiods, failures, meshConfig] = await Promise.all([
       kube.listNamespaces(),
       kube.sampleProxyPods(options.sampleLimit ?? SAMPLE_LIMIT),
       kube.listIstiods(),
       kube.listUpgradeFailures(),
+      options.meshConfig ? readMeshConfig(kube, cluster.releaseChannel) : undefined,
     ]);
     return {
       ...quick,
       deep: true,
+      ...(meshConfig ? { meshConfig } : {}),
       namespaces: namespaces
         .flatMap((ns) => {
           const label = injectionLabel(ns.labels);

@@ -7,9 +7,11 @@
 import { PatchStrategy, setHeaderOptions } from '@kubernetes/client-node';
 import type { SlackMessage } from '../../src/sim/index.js';
 import { REJECT_ACTION } from '../../src/slack/render.js';
-import { click, hasButtons, latestThreadOf, roots, slash } from '../support/flows.js';
+import { Redis } from 'ioredis';
+import { ask, click, hasButtons, latestThreadOf, roots, runIdOf, slash } from '../support/flows.js';
 import { APPROVER, CHANNEL, startHarness, type Harness } from '../support/harness.js';
 import { kubeFor } from '../support/inspect.js';
+import { testRedisUrl } from '../support/redis.js';
 import { waitFor } from '../support/wait.js';
 
 const C1 = 'proj-a/us-central1/c1'; // REGULAR channel
@@ -28,7 +30,7 @@ const seedMesh = [
   '',
 ].join('\n');
 
-function blocksText(message: SlackMessage): string {
+function blocksText(message: Pick<SlackMessage, 'blocks'>): string {
   return JSON.stringify(message.blocks ?? []);
 }
 
@@ -165,6 +167,26 @@ describe('/mesh config', () => {
     expect(h.sim.requests.mutations().map((e) => `${e.method} ${e.path}`)).toEqual([
       'PATCH /api/v1/namespaces/istio-system/configmaps/istio-asm-managed',
     ]);
+
+    // Status of the run shows, from its record, the diff its prompt showed.
+    const runId = runIdOf(prompt);
+    const ofRun = blocksText(await ask(h.app.url, h.sim, `status ${runId}`));
+    expect(ofRun).toContain('access logs off → on · tracing sampling not set → 10%.');
+    expect(ofRun).toContain('  defaultConfig:\\n    tracing:\\n      stackdriver: {}\\n+     sampling: 10');
+    expect(ofRun).toContain('+ accessLogFile: /dev/stdout');
+
+    // The finished record, with data.mesh before and after and the diff, stays small once compacted.
+    const redis = new Redis(testRedisUrl());
+    try {
+      const key = `${h.config.redis.prefix}:run:${runId}`;
+      await waitFor(
+        'the record compacted',
+        async () => ((await redis.hget(key, 'json')) ?? '').startsWith('z:') || undefined,
+      );
+      expect(await redis.call('MEMORY', 'USAGE', key)).toBeLessThan(2500);
+    } finally {
+      await redis.quit();
+    }
   });
 
   it('RAPID: creates istio-asm-managed-rapid when it does not exist yet', async () => {
@@ -200,6 +222,11 @@ describe('/mesh config', () => {
     const after = await configMap(C1, 'istio-asm-managed');
     expect(after?.metadata?.resourceVersion).toBe(before?.metadata?.resourceVersion);
     expect(after?.data).toEqual(before?.data);
+    // Its status shows the diff that was asked, and that it was not written.
+    const ofRun = blocksText(await ask(h.app.url, h.sim, `status ${runIdOf(prompt)}`));
+    expect(ofRun).toContain('— not written.');
+    expect(ofRun).toContain('access logs on → off.');
+    expect(ofRun).toContain('- accessLogFile: /dev/stdout');
   });
 
   it('a change of other keys between the prompt and the write is kept, and the same edit written over it', async () => {

@@ -2,10 +2,27 @@
  * `/mesh status`: acked at once, answered by a worker through the command's response_url with
  * what Google and the cluster say, and nothing changed anywhere while it looks.
  */
-import { ask, enableAndApprove, slash } from '../support/flows.js';
-import { startHarness, type Harness } from '../support/harness.js';
+import type { SlackMessage } from '../../src/sim/index.js';
+import {
+  ask,
+  click,
+  enableAndApprove,
+  hasButtons,
+  latestThreadOf,
+  runIdOf,
+  slash,
+} from '../support/flows.js';
+import { APPROVER, startHarness, type Harness } from '../support/harness.js';
+import { kubeFor } from '../support/inspect.js';
+import { waitFor } from '../support/wait.js';
 
 const C1 = 'proj-a/us-central1/c1';
+/** The MeshConfig of C1's channel (REGULAR), as seed 003 leaves it: a tracer, no sampling, no access logs. */
+const MESH_CONFIGMAP = 'istio-asm-managed';
+const seedMesh = ['accessLogEncoding: JSON', 'defaultConfig:', '  tracing:', '    stackdriver: {}', ''].join(
+  '\n',
+);
+const configHint = `\`/mesh config ${C1} access-log=on|off tracing=SAMPLING\``;
 
 describe('/mesh status', () => {
   let h: Harness;
@@ -88,6 +105,125 @@ describe('/mesh status', () => {
     expect(h.sim.requests.mutations()).toHaveLength(mutations);
     const healthy = textOf(await ask(h.app.url, h.sim, `status ${C1}`));
     expect(healthy).toContain('Control plane: *ACTIVE*');
+  });
+
+  /** The GETs of ConfigMaps in istio-system that reached C1 since `from`. */
+  function configMapReads(from: number): string[] {
+    return h.sim.requests
+      .entries({ api: 'kubernetes', cluster: C1 })
+      .slice(from)
+      .filter((e) => e.method === 'GET' && e.path.startsWith('/api/v1/namespaces/istio-system/configmaps'))
+      .map((e) => e.path);
+  }
+
+  describe('the mesh config (access logs, tracing)', () => {
+    it('says briefly that the ConfigMap is not there yet, and shows the rest', async () => {
+      const from = h.sim.requests.entries({ api: 'kubernetes', cluster: C1 }).length;
+      const answer = textOf(await ask(h.app.url, h.sim, `status ${C1}`));
+      expect(answer).toContain(
+        'Mesh config: no ConfigMap `istio-system/istio-asm-managed` yet (not provisioned there yet): Istio defaults, access logs off.',
+      );
+      expect(answer).toContain('Control plane: *ACTIVE*');
+      // One GET more per status: the ConfigMap of the cluster's channel, and no other.
+      expect(configMapReads(from)).toEqual([`/api/v1/namespaces/istio-system/configmaps/${MESH_CONFIGMAP}`]);
+    });
+
+    it('shows access logs, sampling and tracer from the channel’s ConfigMap, with how to change them', async () => {
+      const { core } = await kubeFor(h.sim, C1);
+      await core.createNamespacedConfigMap({
+        namespace: 'istio-system',
+        body: { metadata: { name: MESH_CONFIGMAP }, data: { mesh: seedMesh } },
+      });
+      const from = h.sim.requests.entries({ api: 'kubernetes', cluster: C1 }).length;
+      const answer = textOf(await ask(h.app.url, h.sim, `status ${C1}`));
+      expect(answer).toContain(
+        'Mesh config (`istio-system/istio-asm-managed`): access logs *off* · tracing sampling not set (Istio default 1%), tracer `stackdriver`.',
+      );
+      expect(answer).toContain(`To change: ${configHint}`);
+      expect(configMapReads(from)).toEqual([`/api/v1/namespaces/istio-system/configmaps/${MESH_CONFIGMAP}`]);
+    });
+
+    it('shows the new settings after a /mesh config run, and status RUN_ID shows its diff as the prompt did', async () => {
+      const title = `Mesh config on \`${C1}\``;
+      expect((await slash(h.app.url, `config ${C1} access-log=on tracing=10`)).text).toMatch(
+        /^:inbox_tray: Queued run/,
+      );
+      const prompt: SlackMessage = await waitFor('the approval prompt', () =>
+        latestThreadOf(h.sim, title).find(hasButtons),
+      );
+      const runId = runIdOf(prompt);
+      expect(await click(h.app.url, APPROVER, prompt)).toBe(200);
+      await waitFor('the run to finish', () =>
+        latestThreadOf(h.sim, title).find((m) => m.text.startsWith(':tada: Done.')),
+      );
+
+      const answer = textOf(await ask(h.app.url, h.sim, `status ${C1}`));
+      expect(answer).toContain(
+        'Mesh config (`istio-system/istio-asm-managed`): access logs *on* (`/dev/stdout`) · tracing sampling *10%*, tracer `stackdriver`.',
+      );
+      expect(answer).toContain(`To change: ${configHint}`);
+      expect(answer).toMatch(new RegExp(`Last run \`${runId}\` \\(mesh-config\\) \\*succeeded\\*`));
+
+      const run = textOf(await ask(h.app.url, h.sim, `status ${runId}`));
+      expect(run).toContain(
+        '*Mesh config*: `data.mesh` of ConfigMap `istio-system/istio-asm-managed` (read at resourceVersion',
+      );
+      expect(run).toContain(') — written.');
+      expect(run).toContain('access logs off → on · tracing sampling not set → 10%. Before → after');
+      expect(run).toContain('+     sampling: 10');
+      expect(run).toContain('+ accessLogFile: /dev/stdout');
+      // The very diff the approval prompt showed, from the run record.
+      const diffOf = (text: string) => /```\\n([\s\S]*?)\\n```/.exec(text)?.[1];
+      const shownInPrompt = diffOf(JSON.stringify(prompt.blocks));
+      expect(shownInPrompt).toContain('stackdriver');
+      expect(diffOf(run)).toBe(shownInPrompt);
+    });
+
+    it('answers with the rest when the ConfigMap cannot be read (403), saying that part could not be read', async () => {
+      h.sim.faults.add({
+        api: 'kubernetes',
+        status: 403,
+        rate: 1,
+        pathIncludes: `/configmaps/${MESH_CONFIGMAP}`,
+      });
+      const mutations = h.sim.requests.mutations().length;
+      try {
+        const answer = textOf(await ask(h.app.url, h.sim, `status ${C1}`));
+        expect(answer).toContain(`Cloud Service Mesh on ${C1}: control plane ACTIVE, data plane ACTIVE`);
+        expect(answer).toContain('Injected namespaces: `default` (istio-injection=enabled)');
+        expect(answer).toContain(
+          ':warning: Mesh config: ConfigMap `istio-system/istio-asm-managed` could not be read (',
+        );
+        expect(answer).toContain('the rest of this status is not affected.');
+        expect(answer).not.toContain('access logs *');
+        expect(answer).not.toContain('Could not read the status');
+        expect(answer).not.toContain("The cluster's API server could not be read");
+      } finally {
+        h.sim.faults.clear();
+      }
+      expect(h.sim.requests.mutations()).toHaveLength(mutations);
+    });
+
+    it('answers with the rest when the ConfigMap read keeps failing (503), after the adapter’s retries', async () => {
+      h.sim.faults.add({
+        api: 'kubernetes',
+        status: 503,
+        rate: 1,
+        pathIncludes: `/configmaps/${MESH_CONFIGMAP}`,
+      });
+      try {
+        const answer = textOf(await ask(h.app.url, h.sim, `status ${C1}`));
+        expect(answer).toContain('Control plane: *ACTIVE*');
+        expect(answer).toContain(
+          ':warning: Mesh config: ConfigMap `istio-system/istio-asm-managed` could not be read (',
+        );
+        expect(answer).not.toContain('Could not read the status');
+      } finally {
+        h.sim.faults.clear();
+      }
+      const healthy = textOf(await ask(h.app.url, h.sim, `status ${C1}`));
+      expect(healthy).toContain('access logs *on*');
+    });
   });
 
   it('refuses a malformed reference at once and queues nothing', async () => {

@@ -74,6 +74,35 @@ describe('editedMeshConfig', () => {
   });
 });
 
+describe('meshSettingsOf', () => {
+  it('reads access logs, the sampling and the tracer status shows', () => {
+    expect(meshSettingsOf(seed003, where)).toMatchObject({
+      accessLogFile: null,
+      tracingSampling: null,
+      tracer: 'stackdriver',
+    });
+    const zipkin =
+      "accessLogFile: ''\ndefaultConfig:\n  tracing:\n    sampling: 2.5\n    zipkin: {address: z:9411}\n";
+    expect(meshSettingsOf(zipkin, where)).toMatchObject({
+      accessLogFile: null,
+      tracingSampling: 2.5,
+      tracer: 'zipkin',
+    });
+    expect(meshSettingsOf('defaultConfig:\n  tracing:\n    sampling: 1\n', where).tracer).toBeNull();
+    expect(meshSettingsOf('', where)).toMatchObject({
+      accessLogFile: null,
+      tracingSampling: null,
+      tracer: null,
+    });
+  });
+
+  it('refuses a data.mesh that is not YAML, saying where', () => {
+    expect(() => meshSettingsOf('a: [', where)).toThrow(
+      /data.mesh of istio-system\/istio-asm-managed is not valid YAML/,
+    );
+  });
+});
+
 describe('lineDiff', () => {
   it('marks removed and added lines, with context, and is empty for equal texts', () => {
     const before = 'a: 1\nb: 2\nc: 3\n';
