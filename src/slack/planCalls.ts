@@ -18,8 +18,14 @@ export function commandOf(run: RunRecord): string {
       return `/mesh ${run.kind} ${ref} ${run.options.namespaces.join(' ')}${restart}`;
     case 'disable-cluster':
       return `/mesh disable cluster ${ref}${run.options.unregister ? ' unregister=true' : ''}${restart}`;
-    case 'enable-batch':
-      return `/mesh enable cluster ${run.options.targets.join(' ')}`;
+    case 'enable-batch': {
+      const labels = Object.entries(run.options.labels).map(([k, v]) => ` label:${k}=${v}`);
+      const namespaces = run.options.namespaces.length
+        ? ` namespaces=${run.options.namespaces.join(',')}`
+        : '';
+      const fleet = run.options.fleet ? ` fleet=${run.options.fleet}` : '';
+      return `/mesh enable cluster ${run.options.targets.join(' ')}${labels.join('')}${namespaces}${restart}${fleet}`;
+    }
     case 'mesh-config': {
       const { accessLog, tracingSampling } = run.options;
       const access = accessLog === undefined ? '' : ` access-log=${accessLog ? 'on' : 'off'}`;
