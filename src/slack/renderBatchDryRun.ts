@@ -12,8 +12,8 @@ import { packed, section } from './blocks.js';
 import { commandOf } from './planCalls.js';
 import { truncate } from './render.js';
 
-/** The per-cluster lines take at most this many sections (about 25 clusters each); status lists the rest. */
-const CLUSTER_SECTIONS = 12;
+/** The per-cluster lines take at most this many sections (about 25 clusters each, some 24,000 characters in all, well within what one message carries); status lists the rest. */
+const CLUSTER_SECTIONS = 8;
 
 /** A finished member's outcome in one line. */
 export function rehearsedLine(member: RehearsedMember): string {
@@ -23,7 +23,10 @@ export function rehearsedLine(member: RehearsedMember): string {
     return `• :white_check_mark: ${where} would proceed: ${member.changes} change(s)${restarts}`;
   }
   const codes = member.codes?.length ? ` ${member.codes.map((c) => `\`${c}\``).join(', ')}` : '';
-  const step = member.step ? (enableClusterWorkflow.titles[member.step] ?? member.step) : '';
+  // The step's short title ("Preflight", not what it checks): a thousand lines have to fit.
+  const step = member.step
+    ? (enableClusterWorkflow.titles[member.step] ?? member.step).replace(/ \(.*\)$/, '')
+    : '';
   const icon = member.status === 'failed' ? ':construction:' : ':octagonal_sign:';
   const what = member.status === 'failed' ? 'blocked' : member.status;
   return `• ${icon} ${where} ${what}${step ? ` at *${step}*` : ''}:${codes} ${member.message ?? ''}`.trimEnd();
@@ -72,9 +75,17 @@ function heading(run: EnableBatchRun): string {
 
 /** The batch dry run's last message (see the module comment), within Slack's 50 blocks. */
 export function batchDryRunMessage(run: EnableBatchRun): MessageContent {
-  const { blocks: list, left } = packed(memberLines(run), CLUSTER_SECTIONS);
+  const lines = memberLines(run);
+  const { blocks: list, left } = packed(lines, CLUSTER_SECTIONS);
+  const blockedLeft = lines
+    .slice(lines.length - left)
+    .filter((l) => !l.includes(':white_check_mark:')).length;
   const more = left
-    ? [section(`…and ${left} more cluster(s): \`/mesh status ${run.id}\` lists every one.`)]
+    ? [
+        section(
+          `…and ${left} more cluster(s)${blockedLeft ? ` (${blockedLeft} of them not proceeding)` : ''}: \`/mesh status ${run.id}\` lists every one.`,
+        ),
+      ]
     : [];
   const tail: KnownBlock = {
     type: 'context',

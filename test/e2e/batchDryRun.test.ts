@@ -107,7 +107,7 @@ describe('dry-run=true on a batch', () => {
       );
     expect(text).toMatch(
       new RegExp(
-        `:construction: \`${BLOCKED}\` \\(\`r[0-9a-z]+\`\\) blocked at \\*Preflight[^*]*\\*:[^•]*WORKLOAD_IDENTITY_DISABLED`,
+        `:construction: \`${BLOCKED}\` \\(\`r[0-9a-z]+\`\\) blocked at \\*Preflight\\*:[^•]*WORKLOAD_IDENTITY_DISABLED`,
       ),
     );
 
