@@ -93,15 +93,19 @@ async function hostAwareRefusal(
   return accessRefusal(request, { project: host, location: '-', name: '*' }, deps);
 }
 
-/** A run admitted (see `admit`), or the answer that says why nothing started. */
+/**
+ * A run admitted (see `admit`), or the answer that says why nothing started. `dryRun`: a batch's dry
+ * run (its members are dry runs; a single cluster's goes through admitDryRun, which says so).
+ */
 export async function admitRun(
   kind: WorkflowKind,
   target: RunRequest['target'],
   options: RunRecord['options'],
   request: CommandRequest,
   deps: HandlerDeps,
+  { dryRun }: { dryRun?: boolean } = {},
 ): Promise<RunRecord | EphemeralReply> {
-  const admitted = await admit({ kind, target, options }, request, deps);
+  const admitted = await admit({ kind, target, options, ...(dryRun ? { dryRun } : {}) }, request, deps);
   return isReply(admitted) ? admitted : admitted.run;
 }
 

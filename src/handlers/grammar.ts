@@ -76,6 +76,12 @@ export function clusterArgument(
   usage: string,
 ): ClusterRef | Invalid {
   if (!ref) return invalid(`which cluster? \`/mesh ${usage}\``);
+  // A pattern where one cluster is meant: say where patterns go, not that `-` is no location.
+  const parts = ref.split('/');
+  if (parts.length === 3 && (parts[1] === '-' || parts[2]!.includes('*')))
+    return invalid(
+      `${show(ref)} is a pattern: only \`enable cluster\` takes patterns (a batch; \`dry-run=true\` plans one). Give one PROJECT/LOCATION/CLUSTER: \`/mesh ${usage}\``,
+    );
   const cluster = parseClusterRef(ref, aliases);
   return typeof cluster === 'string' ? invalid(cluster) : cluster;
 }

@@ -47,6 +47,8 @@ export class RedisBatches implements Batches {
           restart: batch.options.restart,
           ...(batch.options.fleet ? { fleet: batch.options.fleet } : {}),
         },
+        // A batch's dry run: each member a dry run, which locks no cluster (so none is busy).
+        ...(batch.dryRun ? { dryRun: true } : {}),
       }),
       parent: batch.id,
     };

@@ -5,6 +5,7 @@ import type { RunRecord } from '../workflows/run.js';
 import type { MessageContent } from '../store/messages.js';
 import type { Outbox } from './outbox.js';
 import { resolvedListMessage } from './renderBatch.js';
+import { batchDryRunMessage } from './renderBatchDryRun.js';
 import { dryRunPlanMessage } from './renderDryRun.js';
 import { approvalMessage, closedApprovalMessage, rootMessage, runEventText, truncate } from './render.js';
 
@@ -64,11 +65,15 @@ export class RunNotifier implements Notifier {
       case 'finished':
         if (unstartedBatch(run))
           return this.respond(run, 'outcome', { text: truncate(runEventText(run, event), 3900) });
-        // A dry run's outcome is its plan.
+        // A dry run's outcome is its plan; a batch's, the line of each of its members' plans.
         await this.post(
           run,
           'outcome',
-          run.dryRun ? dryRunPlanMessage(run) : { text: truncate(runEventText(run, event), 3900) },
+          run.dryRun
+            ? run.kind === 'enable-batch'
+              ? batchDryRunMessage(run)
+              : dryRunPlanMessage(run)
+            : { text: truncate(runEventText(run, event), 3900) },
           { thread: root },
         );
         return this.outbox.update(root, rootMessage(run), run.version);

@@ -81,6 +81,8 @@ export function resolvedListMessage(run: EnableBatchRun): { text: string; blocks
   return { text: `${resolved.length} clusters matched: confirm to start`, blocks };
 }
 
+const dryRunEnds: Record<string, string> = { succeeded: 'would proceed', failed: 'blocked' };
+
 /** The root message's table: how many runs are at which step, and which failed, by name. */
 export function batchTable(run: EnableBatchRun): string {
   const tally = run.facts.tally;
@@ -91,15 +93,17 @@ export function batchTable(run: EnableBatchRun): string {
   }
   const started = members.filter((m) => m.runId).length;
   const lines = [
-    `*${started} run(s)*${members.length > started ? `, ${members.length - started} cluster(s) busy with another run` : ''}`,
+    `*${started} ${run.dryRun ? 'dry run(s)' : 'run(s)'}*${members.length > started ? `, ${members.length - started} cluster(s) busy with another run` : ''}`,
   ];
+  // A dry run that succeeded is a cluster a real run would take on; one that failed, a blocker.
+  const shown = (where: string) => (run.dryRun ? (dryRunEnds[where] ?? where) : where);
   for (const [where, count] of Object.entries(tally?.byStep ?? {}).sort((a, b) => b[1] - a[1])) {
-    lines.push(`• ${where}: ${count}`);
+    lines.push(`• ${shown(where)}: ${count}`);
   }
   const failed = tally?.failed ?? [];
   if (failed.length) {
     lines.push(
-      `*Did not finish (${failed.length}):*`,
+      run.dryRun ? `*Blocked (${failed.length}):*` : `*Did not finish (${failed.length}):*`,
       fitted(
         failed.map((f) => `• \`${f.ref}\` (\`${f.runId}\`): ${f.message.slice(0, 160)}`),
         (rest) => `• …and ${rest} more: \`/mesh status ${run.id}\``,

@@ -14,6 +14,7 @@ import { MAX_BLOCKS, packed, planLine, section } from './blocks.js';
 import { describeConditions, diffBlock, labelChange, rootMessage } from './render.js';
 import { meshSettingsOf, type MeshObservability } from '../workflows/meshYaml.js';
 import { moveCommand, revisionUses, type RevisionUse } from '../workflows/steps/inClusterIstiod.js';
+import { memberLines } from './renderBatchDryRun.js';
 import { dryRunLines } from './renderDryRun.js';
 import { age } from './time.js';
 
@@ -314,18 +315,21 @@ export function runStatusMessage(run: RunRecord, permalink?: string): MessageCon
     const planned = new Map((run.facts.tally?.planned ?? []).map((p) => [p.runId, p]));
     const failed = new Map((run.facts.tally?.failed ?? []).map((f) => [f.runId, f]));
     const members: BatchMember[] = run.facts.members ?? (run.facts.resolved ?? []).map((ref) => ({ ref }));
-    const lines = members.map((m) => {
-      const { runId, skipped } = m;
-      if (!runId) return `• \`${m.ref}\`${skipped ? `: not started, ${skipped}` : ''}`;
-      const plan = planned.get(runId);
-      const failure = failed.get(runId);
-      const what = failure
-        ? `:x: ${failure.message}`
-        : plan
-          ? `plan: ${plan.namespaces.map((n) => `\`${n}\``).join(', ')}, ${plan.restarts} of ${plan.pods} pod(s) restart`
-          : '';
-      return `• \`${m.ref}\` run \`${runId}\`${what ? ` — ${what}` : ''}`;
-    });
+    const lines =
+      run.dryRun && run.facts.members
+        ? memberLines(run)
+        : members.map((m) => {
+            const { runId, skipped } = m;
+            if (!runId) return `• \`${m.ref}\`${skipped ? `: not started, ${skipped}` : ''}`;
+            const plan = planned.get(runId);
+            const failure = failed.get(runId);
+            const what = failure
+              ? `:x: ${failure.message}`
+              : plan
+                ? `plan: ${plan.namespaces.map((n) => `\`${n}\``).join(', ')}, ${plan.restarts} of ${plan.pods} pod(s) restart`
+                : '';
+            return `• \`${m.ref}\` run \`${runId}\`${what ? ` — ${what}` : ''}`;
+          });
     const { blocks: list, left } = packed(lines, MAX_BLOCKS - blocks.length - 1);
     blocks.push(...list);
     if (left) blocks.push(section(`…and ${left} more cluster(s); \`/mesh status RUN_ID\` shows each run.`));

@@ -5,11 +5,15 @@
  * all of them, hand the decision to the runs and follow them to the end. The runs say nothing in
  * Slack of their own: this run's root message carries a live table of them, and failures are told
  * in its thread. Steps read the world first, so each can run again after a crash.
+ *
+ * A dry run of a batch (`dry-run=true`) resolves the clusters the same way, then starts a dry run of
+ * each (the single-cluster dry run, as `parent` runs) instead of real runs: nothing to confirm, no
+ * approval, no change. It follows them to their end and finishes with one line per cluster.
  */
 import { createHash } from 'node:crypto';
 import { MeshopsError } from '../errors.js';
 import { globMatches } from '../glob.js';
-import type { Step, StepContext } from './engine.js';
+import type { Step, StepContext, StepResult } from './engine.js';
 import { enableClusterWorkflow } from './enableCluster.js';
 import type { ListedCluster } from './ports.js';
 import type { WorkflowDefinition } from './registry.js';
@@ -20,6 +24,7 @@ import {
   type BatchMember,
   type BatchTally,
   type EnableBatchRun,
+  type RehearsedMember,
   type RunRecord,
   type StepName,
 } from './run.js';
@@ -98,6 +103,8 @@ const confirm: Step = async (ctx) => {
   const resolved = need(run.facts.resolved, 'the resolved clusters');
   if (resolved.length === 1)
     return { type: 'next', skipped: true, detail: 'one cluster: nothing to confirm' };
+  // A dry run starts only dry runs, which change nothing: the list is in the summary instead.
+  if (run.dryRun) return { type: 'next', skipped: true, detail: 'a dry run: nothing to confirm' };
   if (run.facts.confirmed) {
     return { type: 'next', detail: `confirmed by <@${run.facts.confirmed.by}>` };
   }
@@ -129,16 +136,51 @@ const start: Step = async (ctx) => {
   return {
     type: 'next',
     facts: { members },
-    detail: `${members.length - busy} run(s) started${busy ? `, ${busy} cluster(s) busy with another run` : ''}`,
+    detail: `${members.length - busy} ${run.dryRun ? 'dry run(s)' : 'run(s)'} started${busy ? `, ${busy} cluster(s) busy with another run` : ''}`,
   };
 };
+
+/** A finished dry run of a batch's cluster, in the line its batch's summary shows. */
+function rehearsedMember(ref: string, child: RunRecord): RehearsedMember {
+  const plan = child.facts.plan?.namespaces ?? [];
+  const member: RehearsedMember = {
+    ref,
+    runId: child.id,
+    status: child.status,
+    changes: child.dryRun?.calls.length ?? 0,
+    pods: plan.reduce((sum, ns) => sum + ns.pods, 0),
+    restarts: child.options.restart
+      ? plan.filter((ns) => !ns.settled).reduce((sum, ns) => sum + ns.pods, 0)
+      : 0,
+  };
+  if (child.status === 'succeeded') return member;
+  const outcome = child.outcome;
+  const codes = outcome?.blockers?.length
+    ? outcome.blockers.map((b) => b.code)
+    : outcome?.code
+      ? [outcome.code]
+      : [];
+  return {
+    ...member,
+    ...(codes.length ? { codes } : {}),
+    step: child.step,
+    message: (outcome?.message ?? child.status).slice(0, 200),
+  };
+}
 
 function tallyOf(
   members: BatchMember[],
   runs: Array<RunRecord | null>,
   titles: Record<string, string>,
+  dryRun: boolean,
 ): BatchTally {
-  const tally: BatchTally = { byStep: {}, failed: [], succeeded: 0, planned: [] };
+  const tally: BatchTally = {
+    byStep: {},
+    failed: [],
+    succeeded: 0,
+    planned: [],
+    ...(dryRun ? { rehearsed: [] } : {}),
+  };
   const started = members.filter((m) => m.runId);
   runs.forEach((child, i) => {
     const member = started[i]!;
@@ -152,6 +194,7 @@ function tallyOf(
         runId: child.id,
         message: child.outcome?.message ?? child.status,
       });
+    if (tally.rehearsed && isTerminal(child)) tally.rehearsed.push(rehearsedMember(member.ref, child));
     const plan = child.facts.plan;
     if (child.status === 'awaiting-approval' && plan) {
       tally.planned.push({
@@ -177,8 +220,9 @@ async function follow(
   const members = need(run.facts.members, 'the batch members');
   const ids = members.flatMap((m) => (m.runId ? [m.runId] : []));
   const runs = await ctx.deps.batches.runs(ids);
-  const tally = tallyOf(members, runs, enableClusterWorkflow.titles);
-  const told = new Set((run.facts.tally?.failed ?? []).map((f) => f.runId));
+  const tally = tallyOf(members, runs, enableClusterWorkflow.titles, Boolean(run.dryRun));
+  // A dry run's blocked clusters are told in its summary, one line each, not a reply each.
+  const told = new Set((run.dryRun ? tally.failed : (run.facts.tally?.failed ?? [])).map((f) => f.runId));
   for (const failed of tally.failed.filter((f) => !told.has(f.runId))) {
     await ctx.deps.notifier.emit(run, { type: 'batchRunFailed', ...failed });
   }
@@ -193,15 +237,17 @@ const plans: Step = async (ctx) => {
   const run = batchOf(ctx);
   const { runs, tally } = await follow(ctx, run);
   const order = enableClusterWorkflow.order;
+  // A dry run's plan is made when the dry run has ended: it asks for no approval on the way.
   const pending = runs.filter(
     (child) =>
       child &&
       !isTerminal(child) &&
-      child.status !== 'awaiting-approval' &&
-      order.indexOf(child.step) <= order.indexOf(CHILD_APPROVAL),
+      (run.dryRun ||
+        (child.status !== 'awaiting-approval' && order.indexOf(child.step) <= order.indexOf(CHILD_APPROVAL))),
   ).length;
   if (pending > 0)
     return { ...poll(ctx, `${runs.length - pending} of ${runs.length} run(s) planned`), facts: { tally } };
+  if (run.dryRun) return { type: 'next', facts: { tally }, detail: `${runs.length} plan(s) made` };
   return { type: 'next', facts: { tally }, detail: `${tally.planned.length} plan(s) to approve` };
 };
 
@@ -216,6 +262,7 @@ const approval: Step = async (ctx) => {
   const run = batchOf(ctx);
   const { notifier, policy } = ctx.deps;
   const tally = need(run.facts.tally, 'the batch tally');
+  if (run.dryRun) return { type: 'next', skipped: true, detail: 'a dry run asks nobody' };
   if (tally.planned.length === 0) return { type: 'next', skipped: true, detail: 'nothing to inject' };
   const current = run.approval;
   if (!current) {
@@ -265,6 +312,7 @@ const runsDone: Step = async (ctx) => {
   // The last tally is saved (and shown) before the summary, which carries no facts.
   if (changed) return { type: 'wait', facts: { tally }, delayMs: 0 };
   const members = need(run.facts.members, 'the batch members');
+  if (run.dryRun) return dryRunSummary(members, tally);
   const skipped = members.filter((m) => m.skipped).length;
   const parts = [`${tally.succeeded} of ${members.length} cluster(s) on Cloud Service Mesh`];
   if (tally.failed.length) parts.push(`${tally.failed.length} did not finish`);
@@ -283,6 +331,24 @@ const runsDone: Step = async (ctx) => {
     },
   };
 };
+
+/** A batch's dry run ends failed when a real batch would stop somewhere: the summary names where. */
+function dryRunSummary(members: BatchMember[], tally: BatchTally): StepResult {
+  const rehearsed = tally.rehearsed ?? [];
+  const proceed = rehearsed.filter((m) => m.status === 'succeeded').length;
+  const blocked = rehearsed.length - proceed;
+  const codes = [...new Set(rehearsed.flatMap((m) => m.codes ?? []))];
+  return {
+    type: 'finish',
+    status: blocked ? 'failed' : 'succeeded',
+    outcome: {
+      message: `Dry run: nothing was changed. Of ${members.length} cluster(s), ${proceed} would proceed and ${blocked} would be blocked${codes.length ? ` (${codes.join(', ')})` : ''}.`,
+      ...(blocked
+        ? { hint: 'fix the blockers each blocked cluster names, then dry-run the batch again or do it' }
+        : {}),
+    },
+  };
+}
 
 const steps: Record<StepName, Step> = {
   resolve,
@@ -311,4 +377,5 @@ export const enableBatchWorkflow: WorkflowDefinition = {
   },
   // Once the decision is handed on, runs may be labelling namespaces: the batch goes to its end.
   pointOfNoReturn: 'release',
+  rehearsesMembers: true,
 };

@@ -182,14 +182,17 @@ async function rehearseRest(
  */
 export async function advance(
   run: RunRecord,
-  workflow: Pick<WorkflowDefinition, 'order' | 'steps'> & Partial<Pick<WorkflowDefinition, 'titles'>>,
+  workflow: Pick<WorkflowDefinition, 'order' | 'steps'> &
+    Partial<Pick<WorkflowDefinition, 'titles' | 'rehearsesMembers'>>,
   deps: WorkflowDeps,
 ): Promise<Advanced> {
   const now = deps.clock.now();
   const step = workflow.steps[run.step];
   if (!step) throw new Error(`run ${run.id} is at ${run.step}, which its workflow does not have`);
-  // A dry run's steps never see the real mutating methods: the decorator stands in for them.
-  const rehearsal = run.dryRun ? deps.dryRun(deps, run.cluster, run.dryRun.calls) : undefined;
+  // A dry run's steps never see the real mutating methods: the decorator stands in for them (for a
+  // batch, in each of its members' runs, which are dry runs of their own).
+  const rehearsal =
+    run.dryRun && !workflow.rehearsesMembers ? deps.dryRun(deps, run.cluster, run.dryRun.calls) : undefined;
   const stepDeps = rehearsal ? rehearsalDeps(deps, rehearsal) : deps;
   let result: StepResult;
   try {

@@ -22,6 +22,11 @@ export interface WorkflowDefinition {
   titles: Record<StepName, string>;
   /** Once this step has begun, the run can no longer be cancelled. */
   pointOfNoReturn: StepName;
+  /**
+   * A dry run of this workflow is a dry run of each of its members: its own steps (which only read,
+   * admit runs and follow them) run as written, not through the recording decorator.
+   */
+  rehearsesMembers?: true;
 }
 
 const definitions: Record<WorkflowKind, WorkflowDefinition> = {

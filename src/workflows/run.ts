@@ -302,6 +302,25 @@ export interface BatchTally {
   succeeded: number;
   /** Runs waiting for the batch's approval, and what they would change. */
   planned: Array<{ ref: string; runId: string; namespaces: string[]; pods: number; restarts: number }>;
+  /** A batch's dry run: each finished member's plan in one line (the member's record keeps it whole). */
+  rehearsed?: RehearsedMember[];
+}
+
+/** One member of a batch's dry run, as its summary lists it. */
+export interface RehearsedMember {
+  ref: string;
+  runId: string;
+  /** `succeeded`: a real run would go on; `failed`: a blocker (or an error) stops it. */
+  status: RunStatus;
+  /** The changes its plan names. */
+  changes: number;
+  /** Pods its plan would restart, of the pods in its namespaces. */
+  restarts: number;
+  pods: number;
+  /** What stopped it: the blockers' codes (the outcome's code when it is one), the step and the message. */
+  codes?: string[];
+  step?: StepName;
+  message?: string;
 }
 
 /** The injection facts stay unset (each run of the batch has its own): shared steps and views read them as absent. */
@@ -321,7 +340,9 @@ export interface BatchFacts extends InjectionFacts {
 /**
  * `/mesh enable cluster` over several clusters or patterns: one run per cluster (each an
  * `enable-cluster` run whose `parent` is this one), one root message with a live table, one approval.
- * Its `cluster` is its own scope (`PROJECT/-/BATCH_ID`), so it locks no real cluster.
+ * Its `cluster` is its own scope (`PROJECT/-/BATCH_ID`), so it locks no real cluster. With `dryRun`
+ * (`dry-run=true`) its members are dry runs and it asks nobody: its own `dryRun` plan stays empty, each
+ * member's record keeps that member's plan, and `facts.tally.rehearsed` the line of each.
  */
 export interface EnableBatchRun extends RunCommon {
   kind: 'enable-batch';

@@ -34,7 +34,7 @@ describe('parseMeshCommand', () => {
     });
   });
 
-  it('reads dry-run=true on enable cluster, inject, uninject and disable; refuses it on a batch', () => {
+  it('reads dry-run=true on enable cluster, inject, uninject, disable and a batch of enable cluster', () => {
     expect(read('enable cluster proj-a/us-central1/c1 namespaces=shop dry-run=true')).toEqual({
       verb: 'enable',
       kind: 'enable-cluster',
@@ -62,12 +62,36 @@ describe('parseMeshCommand', () => {
     expect(reasonOf('inject proj-a/us-central1/c1 shop dryrun=true')).toBe(
       'unknown option `dryrun=`: use restart=, fleet=, dry-run=',
     );
-    expect(reasonOf('enable cluster proj-a/-/prod-* dry-run=true')).toBe(
-      '`dry-run=true` plans one cluster at a time: give one PROJECT/LOCATION/CLUSTER (no patterns or label: filters), once per cluster',
+    // A batch: the clusters resolved as the real batch resolves them, then a dry run of each.
+    expect(read('enable cluster proj-a/-/prod-* proj-b/us-east1/api-1 label:env=dev dry-run=true')).toEqual({
+      verb: 'enable',
+      kind: 'enable-batch',
+      targets: ['proj-a/-/prod-*', 'proj-b/us-east1/api-1'],
+      labels: { env: 'dev' },
+      namespaces: [],
+      restart: true,
+      dryRun: true,
+    });
+    expect(read('enable cluster proj-a/us-central1/c1 label:env=dev dry-run=true')).toMatchObject({
+      kind: 'enable-batch',
+      dryRun: true,
+    });
+    expect(read('enable cluster proj-a/-/prod-* dry-run=false')).toEqual(
+      read('enable cluster proj-a/-/prod-*'),
     );
-    expect(reasonOf('enable cluster proj-a/us-central1/c1 label:env=dev dry-run=true')).toContain(
-      'plans one cluster at a time',
+    // Bad combinations keep a clear reason.
+    expect(reasonOf('enable cluster proj-a/-/prod-* dry-run=yes')).toBe('`dry-run=` takes true or false');
+    expect(reasonOf('enable cluster label:env=dev dry-run=true')).toMatch(/^which cluster\?/);
+    expect(reasonOf('enable cluster proj-a/-/prod-* prod-2 dry-run=true')).toBe(
+      '`prod-2` is not an option (namespaces=, restart=, fleet=, dry-run=) nor a cluster reference',
     );
+    for (const text of [
+      'inject proj-a/-/prod-* shop dry-run=true',
+      'disable cluster proj-a/us-central1/prod-* dry-run=true',
+    ])
+      expect(reasonOf(text)).toContain(
+        'is a pattern: only `enable cluster` takes patterns (a batch; `dry-run=true` plans one). Give one PROJECT/LOCATION/CLUSTER',
+      );
   });
 
   it('reads several clusters, patterns and label filters as one batch', () => {

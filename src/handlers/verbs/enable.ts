@@ -41,6 +41,8 @@ export interface EnableBatchCommand {
   namespaces: string[];
   restart: boolean;
   fleet?: string;
+  /** Plan every cluster the targets match, as a dry run each; no confirmation, no approval, no change. */
+  dryRun?: true;
 }
 
 const usage =
@@ -100,7 +102,7 @@ export const enableVerb = defineVerb<EnableClusterCommand | EnableBatchCommand>(
   name: 'enable',
   usage,
   summary:
-    'register the cluster(s) in the fleet, turn on managed Cloud Service Mesh, and (after one approval) inject the namespaces',
+    'register the cluster(s) in the fleet, turn on managed Cloud Service Mesh, and (after one approval) inject the namespaces; `dry-run=true` plans it, for one cluster or a batch, and changes nothing',
   example: 'enable cluster my-proj/us-central1/prod-1 namespaces=default,shop',
   parse([noun, ...rest], aliases) {
     if (noun !== 'cluster')
@@ -142,14 +144,10 @@ export const enableVerb = defineVerb<EnableClusterCommand | EnableBatchCommand>(
       if (isInvalid(cluster)) return cluster;
       return { kind: 'enable-cluster', cluster, ...common, ...dryRunOf(options) };
     }
-    // A batch's runs wait for one approval of them all; a dry run of each is a plan per cluster.
-    if (options['dry-run'])
-      return invalid(
-        '`dry-run=true` plans one cluster at a time: give one PROJECT/LOCATION/CLUSTER (no patterns or label: filters), once per cluster',
-      );
     const targets = batchTargets(written, aliases);
     if (isInvalid(targets)) return targets;
-    return { kind: 'enable-batch', targets, labels, ...common };
+    // A batch dry run: the clusters resolved as the batch would, then a dry run of each.
+    return { kind: 'enable-batch', targets, labels, ...common, ...dryRunOf(options) };
   },
   async handle(command, request, deps) {
     if (command.kind === 'enable-batch') return admitBatch(command, request, deps);
@@ -195,8 +193,13 @@ async function admitBatch(
     },
     request,
     deps,
+    command.dryRun ? { dryRun: true } : {},
   );
   if (isReply(admitted)) return admitted;
+  if (command.dryRun)
+    return ephemeral(
+      `:test_tube: Queued dry run of batch \`${admitted.id}\`: looking for the clusters ${command.targets.map((t) => `\`${t}\``).join(', ')} match, then a dry run of each. It reads everything, runs every check and changes nothing; nothing to confirm or approve. The plans follow in a thread in this channel.`,
+    );
   return ephemeral(
     `:mag: Batch \`${admitted.id}\`: looking for the clusters ${command.targets.map((t) => `\`${t}\``).join(', ')} match… the list follows here (only you see it), with a button to start them.`,
   );
