@@ -19,7 +19,14 @@ export const channelScript = String.raw`
     for (var i = 0; i < state.users.length; i++) if (state.users[i].id === id) return state.users[i].real_name;
     return id;
   }
+  // Slack's code blocks (three backticks) are shown as they are, every space and line kept; the text
+  // between them is formatted as mrkdwn.
   function mrkdwn(s) {
+    return String(s || '').split('\x60\x60\x60').map(function (part, i) {
+      return i % 2 ? '<pre>' + escapeHtml(part.replace(/^\n/, '')) + '</pre>' : inline(part);
+    }).join('');
+  }
+  function inline(s) {
     var html = escapeHtml(s || '');
     html = html.replace(/&lt;!date\^[^|]*\|([^&]*)&gt;/g, '$1')
       .replace(/&lt;@([A-Z0-9]+)&gt;/g, function (_, id) { return '<b>@' + escapeHtml(nameOf(id)) + '</b>'; })

@@ -43,6 +43,7 @@ export const pageStyle = String.raw`
   .replies { color: var(--link); font-size: 13px; font-weight: 700; cursor: pointer; margin-top: 4px; }
   .broadcast { color: var(--muted); font-size: 12px; }
   code { background: #f6f6f6; border: 1px solid #ddd; border-radius: 3px; padding: 0 3px; color: #c01343; font-size: 12px; }
+  pre { background: #f6f6f6; border: 1px solid #ddd; border-radius: 4px; padding: 6px 8px; margin: 4px 0; font-size: 12px; white-space: pre-wrap; overflow-wrap: anywhere; }
   a { color: var(--link); }
   form { border: 1px solid #bbb; border-radius: 8px; margin: 12px 18px 18px; display: flex; }
   form input { flex: 1; min-width: 0; border: 0; padding: 12px; font-size: 15px; border-radius: 8px; outline: none; }
