@@ -136,3 +136,73 @@ describe('a fleet host project', () => {
     expect(ack.text).toContain('`fleet=` takes a project ID');
   });
 });
+
+describe('a private cluster in a fleet host’s fleet, through Connect Gateway', () => {
+  let h: Harness;
+  const GATEWAY_PREFIX = `/v1/projects/${HOST_NUMBER}/locations/us-central1/gkeMemberships/c1/`;
+  beforeAll(async () => {
+    const world = hostedWorld();
+    h = await startHarness(
+      {
+        scenario: {
+          ...world,
+          clusters: (world.clusters ?? []).map((c) =>
+            c.name === 'c1' ? { ...c, privateEndpoint: true } : c,
+          ),
+        },
+      },
+      { config: { fleet: { hostProjects: [{ projects: 'proj-*', host: HOST }] } } },
+    );
+  });
+  afterAll(async () => {
+    await h?.stop();
+  });
+
+  it('registers it in the host’s fleet and reaches it only through the gateway at the host’s number', async () => {
+    h.sim.requests.clear();
+    await enableAndApprove(h.app.url, h.sim, C1, 'default,shop');
+
+    const mutations = h.sim.requests
+      .mutations()
+      .filter((e) => e.api === 'gkehub' || e.api === 'container')
+      .map((e) => `${e.method} ${e.path}`);
+    expect(mutations).toEqual(
+      expect.arrayContaining([
+        `POST /v1/projects/${HOST}/locations/us-central1/memberships`,
+        `PATCH /v1/projects/${HOST}/locations/global/features/servicemesh`,
+        'POST /v1/projects/proj-a/locations/us-central1/clusters/c1:setResourceLabels',
+      ]),
+    );
+    expect(mutations.filter((m) => m.includes('/projects/proj-a/') && !m.includes('/clusters/'))).toEqual([]);
+    expect(await listMemberships(h.sim, 'proj-a')).toEqual([]);
+    expect((await getCluster(h.sim, C1)).resourceLabels?.mesh_id).toBe(`proj-${HOST_NUMBER}`);
+    expect(h.sim.world.cluster(C1)?.namespace('shop')?.labels['istio-injection']).toBe('enabled');
+
+    const calls = h.sim.requests.entries({ api: 'connectgateway', cluster: C1 });
+    expect(calls.length).toBeGreaterThan(5);
+    for (const call of calls) expect(call.path.startsWith(GATEWAY_PREFIX)).toBe(true);
+    expect(calls.map((c) => `${c.method} ${c.path.slice(GATEWAY_PREFIX.length - 1)}`)).toEqual(
+      expect.arrayContaining([
+        'GET /api/v1/namespaces',
+        'PATCH /api/v1/namespaces/shop',
+        'PATCH /apis/apps/v1/namespaces/shop/deployments/cart',
+      ]),
+    );
+    expect(calls.every((c) => c.status < 400)).toBe(true);
+    expect(h.sim.requests.count({ api: 'kubernetes', cluster: C1 })).toBe(0);
+  });
+
+  it('answers /mesh status from the host’s fleet, through the gateway', async () => {
+    const before = h.sim.requests.entries({ api: 'connectgateway', cluster: C1 }).length;
+    const answer = await ask(h.app.url, h.sim, `status ${C1}`);
+    const text = `${answer.text}\n${JSON.stringify(answer.blocks ?? [])}`;
+    expect(text).toContain(`Cloud Service Mesh on ${C1}: control plane ACTIVE, data plane ACTIVE`);
+    expect(text).toContain(`projects/${HOST}/locations/us-central1/memberships/c1`);
+    expect(text).toContain('`shop` (istio-injection=enabled)');
+    expect(text).not.toContain('could not be read');
+    const after = h.sim.requests.entries({ api: 'connectgateway', cluster: C1 }).slice(before);
+    expect(after.length).toBeGreaterThan(0);
+    for (const call of after) expect(call.path.startsWith(GATEWAY_PREFIX)).toBe(true);
+    expect(h.sim.requests.count({ api: 'kubernetes', cluster: C1 })).toBe(0);
+  });
+});
