@@ -95,4 +95,24 @@ describe('who may ask', () => {
       redis.disconnect();
     }
   });
+
+  it('a status read in a fleet named by fleet= only in a project meshops may work in; without fleet=, anyone may look', async () => {
+    expect(await say('status proj-a/us-central1/c1 fleet=fleet-host', STRANGER)).toBe(
+      ':no_entry: Not looked at: project `fleet-host` is not one meshops may change (config access.projects: `proj-a`). Nothing was read.',
+    );
+    // A read: neither the requester nor the channel lists apply, only the projects one.
+    expect(await say('status proj-a/us-central1/c1 fleet=proj-a', STRANGER, 'C0ELSEWHERE')).toMatch(
+      /^:mag: Looking at `proj-a\/us-central1\/c1` in the fleet of proj-a/,
+    );
+    expect(await say('status proj-a/us-central1/c1', STRANGER)).toMatch(/^:mag: Looking at/);
+    const redis = connect();
+    try {
+      const audit = new AuditLog(redis, new Keys(h.config.redis.prefix));
+      const [latest] = await audit.recent('proj-a/us-central1/c1', 1);
+      expect(latest).toMatchObject({ action: 'request-refused', user: STRANGER });
+      expect(latest?.reason).toContain('`fleet-host`');
+    } finally {
+      redis.disconnect();
+    }
+  });
 });

@@ -97,6 +97,39 @@ describe('a fleet host project', () => {
     expect(text).toContain('MANAGEMENT_AUTOMATIC');
   });
 
+  it('reads the fleet that fleet= names on status, over config', async () => {
+    h.sim.requests.clear();
+    const own = await ask(h.app.url, h.sim, `status ${C1} fleet=proj-a`);
+    expect(own.text).toBe(
+      `:information_source: \`${C1}\` is not registered in the fleet of proj-a, so it has no managed Cloud Service Mesh. To put it on the mesh: \`/mesh enable cluster ${C1} fleet=proj-a\``,
+    );
+    const fleetReads = () =>
+      h.sim.requests.entries({ api: 'gkehub' }).map((e) => e.path.replace(/\?.*$/, ''));
+    expect(fleetReads()).toEqual(
+      expect.arrayContaining([
+        '/v1/projects/proj-a/locations/-/memberships',
+        '/v1/projects/proj-a/locations/global/features/servicemesh',
+      ]),
+    );
+    // (The host's fleet is read meanwhile too: the channel watches c1 since its run, by config.)
+
+    h.sim.requests.clear();
+    const hosted = await ask(h.app.url, h.sim, `status ${C1} fleet=${HOST}`);
+    expect(`${hosted.text}\n${JSON.stringify(hosted.blocks ?? [])}`).toContain(
+      `Cloud Service Mesh on ${C1}: control plane ACTIVE, data plane ACTIVE`,
+    );
+    expect(fleetReads()).toEqual(
+      expect.arrayContaining([`/v1/projects/${HOST}/locations/global/features/servicemesh`]),
+    );
+  });
+
+  it('refuses options status does not take', async () => {
+    expect((await slash(h.app.url, `status ${C1} fleet=Not_A_Project`)).text).toContain(
+      '`fleet=` takes a project ID',
+    );
+    expect((await slash(h.app.url, `status ${C1} restart=true`)).text).toContain('unknown option `restart=`');
+  });
+
   it('stops before any change when the host’s agents lack their roles on the cluster’s project, with the grants to make', async () => {
     h.sim.requests.clear();
     const ack = await slash(h.app.url, `enable cluster ${C2}`);
