@@ -239,3 +239,85 @@ describe('a private cluster in a fleet host’s fleet, through Connect Gateway',
     expect(h.sim.requests.count({ api: 'kubernetes', cluster: C1 })).toBe(0);
   });
 });
+
+describe('a fleet host’s Cloud Service Mesh agent without its role on the cluster’s project', () => {
+  let h: Harness;
+  beforeAll(async () => {
+    const world = hostedWorld();
+    h = await startHarness(
+      {
+        scenario: {
+          ...world,
+          // proj-b lets the host's GKE Hub agent register c2, but not its Cloud Service Mesh agent provision.
+          projects: (world.projects ?? []).map((p) =>
+            p.id === 'proj-b'
+              ? {
+                  ...p,
+                  iamBindings: [
+                    {
+                      role: 'roles/gkehub.serviceAgent',
+                      members: [
+                        `serviceAccount:service-${HOST_NUMBER}@gcp-sa-gkehub.iam.gserviceaccount.com`,
+                      ],
+                    },
+                  ],
+                }
+              : p,
+          ),
+        },
+      },
+      { config: { fleet: { hostProjects: [{ projects: 'proj-*', host: HOST }] } } },
+    );
+  });
+  afterAll(async () => {
+    await h?.stop();
+  });
+
+  it('is taken by Google (the PATCH succeeds), and the run stops on the polled FAILED_PRECONDITION with the grant, not at its timeout', async () => {
+    // meshops may not read proj-b's IAM policy: preflight's grant check is skipped.
+    h.sim.faults.add({
+      api: 'resourcemanager',
+      status: 403,
+      rate: 1,
+      pathIncludes: ':getIamPolicy',
+      permission: 'resourcemanager.projects.getIamPolicy',
+    });
+    h.sim.requests.clear();
+    const ack = await slash(h.app.url, `enable cluster ${C2}`);
+    expect(ack.text).toMatch(/^:inbox_tray: Queued run/);
+    const failed = await waitFor('the run to fail', () =>
+      latestThreadOf(h.sim, C2).find((m) => m.text.startsWith(':x: Failed')),
+    );
+    const text = `${failed.text}\n${JSON.stringify(failed.blocks ?? [])}`;
+    expect(text).toContain('CROSS_PROJECT_PERMISSION');
+    expect(text).toContain(
+      `Control plane FAILED_PRECONDITION: the fleet host ${HOST}'s Cloud Service Mesh service agent cannot provision on proj-b`,
+    );
+    expect(text).toContain('condition MESH_IAM_PERMISSION_DENIED');
+    expect(text).toContain(
+      `gcloud projects add-iam-policy-binding proj-b --member serviceAccount:service-${HOST_NUMBER}@gcp-sa-servicemesh.iam.gserviceaccount.com --role roles/anthosservicemesh.serviceAgent`,
+    );
+    // Only the missing grant is asked for: the GKE Hub agent has its role.
+    expect(text).not.toContain('roles/gkehub.serviceAgent');
+
+    // The check was skipped, not failed; registration and management went through.
+    const iamReads = h.sim.requests
+      .entries({ api: 'resourcemanager' })
+      .filter((e) => e.path.includes('proj-b:getIamPolicy'));
+    expect(iamReads.length).toBeGreaterThan(0);
+    expect(iamReads.every((e) => e.status === 403)).toBe(true);
+    const patch = h.sim.requests
+      .entries({ api: 'gkehub' })
+      .find((e) => e.method === 'PATCH' && e.path.endsWith('/features/servicemesh'));
+    expect(patch?.status).toBe(200);
+    expect(await listMemberships(h.sim, HOST)).toHaveLength(1);
+
+    // What the fleet reports, as gcloud container fleet mesh describe shows it.
+    const state = h.sim.world.membershipState(HOST, `projects/${HOST}/locations/europe-west1/memberships/c2`);
+    expect(state?.controlPlane).toBe('FAILED_PRECONDITION');
+    expect(state?.controlPlaneDetails.map((d) => d.code)).toEqual(['REVISION_FAILED_PRECONDITION']);
+    expect(state?.conditions.map((c) => [c.code, c.severity])).toEqual([
+      ['MESH_IAM_PERMISSION_DENIED', 'ERROR'],
+    ]);
+  });
+});

@@ -34,7 +34,14 @@ export function missingGrants(
   );
 }
 
-const MULTI_PROJECT_DOC =
+/** The gcloud commands that make `grants` on `project`. */
+export function grantCommands(project: string, grants: ReturnType<typeof crossProjectGrants>): string {
+  return grants
+    .map((g) => `gcloud projects add-iam-policy-binding ${project} --member ${g.member} --role ${g.role}`)
+    .join(' && ');
+}
+
+export const MULTI_PROJECT_DOC =
   'https://cloud.google.com/service-mesh/docs/managed/provision-managed-anthos-service-mesh#multi-project';
 
 /**
@@ -62,9 +69,7 @@ export async function crossProjectBlocker(
       .map((g) => `${g.member.replace('serviceAccount:', '')} lacks ${g.role} (${g.why})`)
       .join('; ')}`,
     {
-      hint: missing
-        .map((g) => `gcloud projects add-iam-policy-binding ${project} --member ${g.member} --role ${g.role}`)
-        .join(' && '),
+      hint: grantCommands(project, missing),
       docs: MULTI_PROJECT_DOC,
     },
   );
