@@ -15,16 +15,23 @@ export async function accessRefusal(
   cluster: ClusterRef,
   deps: HandlerDeps,
 ): Promise<string | null> {
-  const { requesters, channels, projects } = deps.access;
+  const { requesters, channels } = deps.access;
   let why: string | null = null;
   if (requesters.length && !(await deps.directory.includes(requesters, request.userId))) {
     why = `you may not ask meshops for changes (config access.requesters: ${requesters.map(mention).join(', ')})`;
   } else if (channels.length && !channels.includes(request.channelId)) {
     why = `meshops takes change requests only in ${channels.map((c) => `<#${c}>`).join(', ')} (config access.channels)`;
-  } else if (projects.length && !anyGlobMatches(projects, cluster.project)) {
-    why = `project \`${cluster.project}\` is not one meshops may change (config access.projects: ${projects.map((p) => `\`${p}\``).join(', ')})`;
+  } else {
+    why = projectRefusal(cluster.project, deps);
   }
   return why;
+}
+
+/** Why meshops may not work in `project` (config access.projects), or null. */
+export function projectRefusal(project: string, deps: Pick<HandlerDeps, 'access'>): string | null {
+  const { projects } = deps.access;
+  if (!projects.length || anyGlobMatches(projects, project)) return null;
+  return `project \`${project}\` is not one meshops may change (config access.projects: ${projects.map((p) => `\`${p}\``).join(', ')})`;
 }
 
 /** A refused request in the cluster's audit trail: changes nothing else. */

@@ -1,4 +1,4 @@
-import { accessRefusal, auditRefusal } from './access.js';
+import { accessRefusal, auditRefusal, projectRefusal } from './access.js';
 import type { ClusterRef } from '../workflows/ports.js';
 import { fleetProjectFor } from '../workflows/fleetHost.js';
 import { startRun } from '../workflows/registry.js';
@@ -77,8 +77,9 @@ async function admit(
 }
 
 /**
- * accessRefusal for the cluster and, when it joins a fleet host's fleet (`fleet=` or config
- * fleet.hostProjects), for the host project too: the run changes the host's fleet.
+ * accessRefusal for the cluster and, for every fleet host project its clusters join (`fleet=` or config
+ * fleet.hostProjects), the host project too: the run changes the host's fleet. A batch's clusters are
+ * known by their targets' projects (a target's project is never a pattern), each resolving to its own host.
  */
 async function hostAwareRefusal(
   request: CommandRequest,
@@ -88,9 +89,24 @@ async function hostAwareRefusal(
 ): Promise<string | null> {
   const refused = await accessRefusal(request, cluster, deps);
   if (refused) return refused;
-  const host = fleetProjectFor(cluster, deps.hostProjects, (options as { fleet?: string }).fleet);
-  if (host === cluster.project) return null;
-  return accessRefusal(request, { project: host, location: '-', name: '*' }, deps);
+  const { fleet, targets } = options as { fleet?: string; targets?: string[] };
+  if (!targets) {
+    const host = fleetProjectFor(cluster, deps.hostProjects, fleet);
+    if (host === cluster.project) return null;
+    return accessRefusal(request, { project: host, location: '-', name: '*' }, deps);
+  }
+  // The requester and the channel passed above; what is left to judge per host is its project.
+  const membersOf = new Map<string, string[]>();
+  for (const project of new Set(targets.map((t) => t.split('/')[0]!))) {
+    const host = fleetProjectFor({ project }, deps.hostProjects, fleet);
+    if (host !== project) membersOf.set(host, [...(membersOf.get(host) ?? []), project]);
+  }
+  const refusedHosts = [...membersOf].filter(([host]) => projectRefusal(host, deps) !== null);
+  if (refusedHosts.length === 0) return null;
+  const why = fleet ? `fleet=${fleet}` : 'config fleet.hostProjects';
+  return `the batch's clusters join the fleets of fleet host projects meshops may not change: ${refusedHosts
+    .map(([host, members]) => `\`${host}\` (for ${members.map((p) => `\`${p}\``).join(', ')})`)
+    .join(', ')} (${why}; config access.projects: ${deps.access.projects.map((p) => `\`${p}\``).join(', ')})`;
 }
 
 /**

@@ -32,6 +32,8 @@ export const QUERY_QUEUE = 'queries';
 export interface StatusQuery {
   kind: 'status';
   cluster: string;
+  /** `fleet=HOST_PROJECT` on the command: the fleet read, over config fleet.hostProjects. */
+  fleet?: string;
   channel: string;
   user: string;
   responseUrl: string;
@@ -40,7 +42,7 @@ export interface StatusQuery {
 }
 
 /** `/mesh status RUN_ID`: a run's record, answered the same way (the run may be long and its plan big). */
-export interface RunQuery extends Omit<StatusQuery, 'kind' | 'cluster'> {
+export interface RunQuery extends Omit<StatusQuery, 'kind' | 'cluster' | 'fleet'> {
   kind: 'run';
   runId: string;
 }
@@ -133,9 +135,10 @@ export function createQueryProcessor(deps: QueryDeps) {
     const query = job.data;
     if (query.kind === 'run') return answerRun(query);
     const ref = refOf(query.cluster);
+    const fleet = fleetProjectFor(ref, deps.hostProjects, query.fleet);
     let snapshot;
     try {
-      const reads = await readProject(reader, ref.project, fleetProjectFor(ref, deps.hostProjects));
+      const reads = await readProject(reader, ref.project, fleet);
       snapshot = await takeSnapshot(reader, ref, fleetContextOf(reads, ref), {
         now: clock.now(),
         deep: true,
@@ -158,6 +161,8 @@ export function createQueryProcessor(deps: QueryDeps) {
       await lastRun(query.cluster),
       clock.now(),
       await audit.recent(query.cluster, AUDIT_SHOWN),
+      // Named when it is not the cluster's own, or when fleet= said so over config (the hint repeats it).
+      fleet === ref.project && !query.fleet ? undefined : fleet,
     );
     await answer(query, content);
     log.info({ cluster: query.cluster, user: query.user }, 'status answered');

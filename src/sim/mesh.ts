@@ -60,6 +60,12 @@ export interface MeshInputs {
   provisioningRevision?: string;
   /** Once provisioned, the control plane reports DEGRADED with this condition (a health problem later on). */
   degradedBy?: MeshCondition;
+  /**
+   * A fleet host's Cloud Service Mesh service agent lacking roles/anthosservicemesh.serviceAgent on the
+   * cluster's project: management turns on (the PATCH succeeds), but the control plane cannot be
+   * provisioned there and reports FAILED_PRECONDITION with MESH_IAM_PERMISSION_DENIED until it is granted.
+   */
+  agentRoleMissing?: { project: string; agent: string };
 }
 
 const dataPlaneDisabled: StatusDetail = {
@@ -79,6 +85,14 @@ export const iamPermissionDenied: MeshCondition = {
     'https://cloud.google.com/service-mesh/docs/troubleshooting/troubleshoot-with-feature-state-condition#mesh_iam_permission_denied',
   severity: 'ERROR',
 };
+
+/** MESH_IAM_PERMISSION_DENIED for a fleet host's agent on a cluster project (Google retries on its own). */
+export function crossProjectIamDenied(missing: { project: string; agent: string }): MeshCondition {
+  return {
+    ...iamPermissionDenied,
+    details: `Service Mesh Service Agent ${missing.agent} is missing the required IAM role roles/anthosservicemesh.serviceAgent on project ${missing.project}.`,
+  };
+}
 
 export function computeMeshState(inputs: MeshInputs): MeshMembershipState {
   const revision = managedRevision(inputs.channel);
@@ -119,6 +133,21 @@ export function computeMeshState(inputs: MeshInputs): MeshMembershipState {
     code: 'OK',
     description: `Revision(s) provisioning: ${revision}.`,
   };
+  if (inputs.agentRoleMissing) {
+    return {
+      ...provisioning,
+      controlPlane: 'FAILED_PRECONDITION',
+      controlPlaneDetails: [
+        {
+          code: 'REVISION_FAILED_PRECONDITION',
+          details: `Required permissions are missing to provision ${revision}. This will be retried within 15 minutes.`,
+        },
+      ],
+      conditions: [crossProjectIamDenied(inputs.agentRoleMissing)],
+      code: 'ERROR',
+      description: `Revision(s) failed precondition: ${revision}.`,
+    };
+  }
   if (elapsed < timings.controlPlaneActiveAfter) return provisioning;
   if (inputs.behaviour === 'stall') {
     return {

@@ -387,7 +387,22 @@ export class SimWorld {
       implementation: cluster?.mesh.implementation ?? 'ISTIOD',
       ...(pending ? { provisioningRevision: managedRevision(pending.to) } : {}),
       ...(cluster?.meshHealth ? { degradedBy: cluster.meshHealth.condition } : {}),
+      ...this.meshAgentRoleMissing(membership, cluster),
     });
+  }
+
+  /** A fleet host's servicemesh agent without its role on the member cluster's project, if so. */
+  private meshAgentRoleMissing(
+    membership: SimMembership,
+    cluster: SimCluster | undefined,
+  ): { agentRoleMissing?: { project: string; agent: string } } {
+    if (!cluster || cluster.project === membership.project) return {};
+    const host = this.project(membership.project);
+    if (!host) return {};
+    const agent = `service-${host.number}@gcp-sa-servicemesh.iam.gserviceaccount.com`;
+    if (this.hasRole(cluster.project, 'roles/anthosservicemesh.serviceAgent', `serviceAccount:${agent}`))
+      return {};
+    return { agentRoleMissing: { project: cluster.project, agent } };
   }
 
   /** The managed mesh for a cluster, through its (first ready) membership; undefined when not registered. */

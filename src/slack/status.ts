@@ -31,14 +31,15 @@ function lastRunLine(last: LastRun | null, now: number): string {
 }
 
 /** What to say when there is no managed mesh to show, or null when there is one. */
-function noMesh(snapshot: MeshSnapshot): string | null {
+function noMesh(snapshot: MeshSnapshot, fleet: string | undefined): string | null {
   const ref = snapshot.cluster;
   const project = ref.split('/')[0] ?? '';
+  const fleetProject = fleet ?? project;
   if (!snapshot.found) {
     return `:grey_question: \`${ref}\` was not found in project ${project}. Check the name with \`gcloud container clusters list --project ${project}\`.`;
   }
   if (!snapshot.membership) {
-    return `:information_source: \`${ref}\` is not registered in the fleet of ${project}, so it has no managed Cloud Service Mesh. To put it on the mesh: \`/mesh enable cluster ${ref}\``;
+    return `:information_source: \`${ref}\` is not registered in the fleet of ${fleetProject}, so it has no managed Cloud Service Mesh. To put it on the mesh: \`/mesh enable cluster ${ref}${fleet ? ` fleet=${fleet}` : ''}\``;
   }
   const managed = snapshot.management === 'MANAGEMENT_AUTOMATIC' || snapshot.controlPlane !== null;
   if (!managed) {
@@ -157,9 +158,11 @@ export function statusMessage(
   last: LastRun | null,
   now: number,
   audit: readonly AuditEntry[] = [],
+  /** The fleet read when it is not the cluster's own project's (a fleet host's) or `fleet=` named it. */
+  fleet?: string,
 ): MessageContent {
   const title = `*Cloud Service Mesh on \`${snapshot.cluster}\`*`;
-  const missing = noMesh(snapshot);
+  const missing = noMesh(snapshot, fleet);
   if (missing) {
     return {
       text: missing,

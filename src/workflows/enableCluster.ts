@@ -6,11 +6,12 @@
 import { MeshopsError, isMeshopsError } from '../errors.js';
 import { failure, type Step, type StepContext } from './engine.js';
 import { clusterResourceLink } from './names.js';
-import type { ClusterInfo, PlaneState } from './ports.js';
+import type { ClusterInfo, MeshCondition, PlaneState } from './ports.js';
 import type { WorkflowDefinition } from './registry.js';
 import { clusterKey, type EnableFacts, type RunRecord, type StepName } from './run.js';
 import { clusterAccess, viaGateway } from './steps/access.js';
 import { needFleet, readCluster, setManagement } from './steps/cluster.js';
+import { crossProjectGrants, grantCommands, MULTI_PROJECT_DOC } from './steps/fleetHost.js';
 import { resolveNamespaces } from './steps/namespaceSelection.js';
 import { awaitOperation, minutes, need, poll, startedOperation } from './steps/common.js';
 import { migrationOutcome } from './steps/inClusterIstiod.js';
@@ -160,6 +161,45 @@ const CLUSTER_CHECK_EVERY = 5;
 const planeLabels = { controlPlane: 'Control plane', dataPlane: 'Data plane' } as const;
 
 /**
+ * A plane in FAILED_PRECONDITION with an ERROR condition waits on a person, not on time: Google retries
+ * every 15 minutes but nothing changes until someone fixes what the condition names (a fleet host's
+ * service agent without its role on the cluster's project, which preflight could not see when it may not
+ * read that project's IAM policy). The run stops with the fix instead of polling to its timeout.
+ */
+function blockingCondition(
+  ctx: StepContext,
+  label: string,
+  state: PlaneState,
+  conditions: readonly MeshCondition[],
+): MeshopsError | undefined {
+  if (state.state !== 'FAILED_PRECONDITION') return undefined;
+  const errors = conditions.filter((c) => c.severity === 'ERROR');
+  if (errors.length === 0) return undefined;
+  const said = [
+    ...state.details.map((d) => `${d.code}${d.details ? `: ${d.details}` : ''}`),
+    ...errors.map((c) => `condition ${c.code}: ${c.details}`),
+  ].join('; ');
+  const docs = errors.flatMap((c) => (c.documentationLink ? [c.documentationLink] : []));
+  const host = needFleet(ctx);
+  const project = ctx.run.cluster.project;
+  if (host.project !== project && errors.some((c) => c.code === 'MESH_IAM_PERMISSION_DENIED')) {
+    const grant = crossProjectGrants(host).filter((g) => g.role === 'roles/anthosservicemesh.serviceAgent');
+    return new MeshopsError(
+      'CROSS_PROJECT_PERMISSION',
+      `${label} FAILED_PRECONDITION: the fleet host ${host.project}'s Cloud Service Mesh service agent cannot provision on ${project} (${said})`,
+      {
+        hint: `${grantCommands(project, grant)}, then run the command again: the steps already done are skipped`,
+        docs: docs[0] ?? MULTI_PROJECT_DOC,
+      },
+    );
+  }
+  return new MeshopsError('PROVISIONING_FAILED', `${label} FAILED_PRECONDITION (${said})`, {
+    hint: `fix what the condition names${docs.length > 0 ? ` (${docs.join(', ')})` : ''}, then run the command again: the steps already done are skipped`,
+    ...(docs[0] ? { docs: docs[0] } : {}),
+  });
+}
+
+/**
  * Steps 7 and 8: poll the membership's mesh state until `plane` is ACTIVE. Every transition is
  * shown, of the data plane too while the control plane comes up, with the conditions and their links.
  */
@@ -191,6 +231,8 @@ function awaitPlane(plane: 'controlPlane' | 'dataPlane'): Step {
     const state = facts[plane]!;
     const label = planeLabels[plane];
     if (state.state === 'ACTIVE') return { type: 'next', facts, detail: describePlane(state) };
+    const blocked = blockingCondition(ctx, label, state, mesh?.conditions ?? []);
+    if (blocked) return failure(blocked);
     // The fleet goes on reporting a cluster someone deleted: look at the cluster itself now and then
     // (GKE's NOT_FOUND ends the run, see the engine).
     if (ctx.run.attempt.polls % CLUSTER_CHECK_EVERY === CLUSTER_CHECK_EVERY - 1) {

@@ -6,7 +6,7 @@
  */
 import type { Scenario, SlackMessage } from '../../src/sim/index.js';
 import { defaultServices } from '../../src/sim/world.js';
-import { latestThreadOf, slash, waitForReply } from '../support/flows.js';
+import { enableAndApprove, latestThreadOf, slash, waitForReply } from '../support/flows.js';
 import { CHANNEL, startHarness, type Harness } from '../support/harness.js';
 import { listMemberships } from '../support/inspect.js';
 import { waitFor } from '../support/wait.js';
@@ -195,6 +195,73 @@ describe('preflight', () => {
       expect(operationReads.at(-1)!.at).toBeLessThanOrEqual(firstFleetWrite.at);
       expect(h.sim.world.project('proj-e')?.services.has('mesh.googleapis.com')).toBe(true);
       expect(await listMemberships(h.sim, 'proj-e')).toHaveLength(1);
+    });
+  });
+
+  describe('Connect Gateway’s API, when the run reaches the cluster through it', () => {
+    const PRIVATE = 'proj-g/us-central1/g1';
+    const PUBLIC = 'proj-g/us-central1/g2';
+    const gatewayOff: Scenario = {
+      projects: [
+        {
+          id: 'proj-g',
+          number: '555555555555',
+          services: defaultServices.filter((s) => s !== 'connectgateway.googleapis.com'),
+        },
+      ],
+      clusters: [
+        { project: 'proj-g', location: 'us-central1', name: 'g1', privateEndpoint: true },
+        { project: 'proj-g', location: 'us-central1', name: 'g2' },
+      ],
+    };
+    const batchGets = () =>
+      h.sim.requests
+        .entries({ api: 'serviceusage' })
+        .filter((e) => e.method === 'GET' && e.path.includes('services:batchGet'))
+        .map((e) => `${e.path}?${decodeURIComponent(e.query)}`);
+
+    afterEach(async () => {
+      await h?.stop();
+    });
+
+    it('is asked for on the fleet project for a private-endpoint-only cluster, and its being off blocks the run; a public cluster does not need it', async () => {
+      h = await startHarness({ scenario: gatewayOff }, { config: { fleet: { enableServices: false } } });
+      const { failed, mutations } = await failedRun(h, PRIVATE);
+      expect(mutations).toEqual([]);
+      expect(failed.text).toContain(': connectgateway.googleapis.com not enabled on proj-g');
+      expect(failed.text).toContain('SERVICE_DISABLED');
+      expect(failed.text).toContain('gcloud services enable connectgateway.googleapis.com --project proj-g');
+      expect(batchGets().some((p) => p.includes('/services/connectgateway.googleapis.com'))).toBe(true);
+      // The gateway was not tried while its API is off.
+      expect(h.sim.requests.count({ api: 'connectgateway' })).toBe(0);
+
+      h.sim.requests.clear();
+      expect((await slash(h.app.url, `enable cluster ${PUBLIC} namespaces=default`)).text).toMatch(
+        /Queued run/,
+      );
+      // Preflight passed once the fleet is written to.
+      await waitFor('the public cluster’s preflight to pass', () =>
+        h.sim.requests.mutations({ api: 'gkehub' }).length > 0 ? true : undefined,
+      );
+      expect(batchGets().length).toBeGreaterThan(0);
+      expect(batchGets().some((p) => p.includes('connectgateway'))).toBe(false);
+    });
+
+    it('with kube.access: gateway, a public cluster needs it too; fleet.enableServices enables it and the run goes on through the gateway', async () => {
+      h = await startHarness({ scenario: gatewayOff }, { config: { kube: { access: 'gateway' } } });
+      await enableAndApprove(h.app.url, h.sim, PUBLIC, 'default');
+      const enables = h.sim.requests
+        .entries({ api: 'serviceusage' })
+        .filter((e) => e.method === 'POST')
+        .map((e) => e.path);
+      expect(enables).toEqual(['/v1/projects/proj-g/services:batchEnable']);
+      expect(h.sim.world.project('proj-g')?.services.has('connectgateway.googleapis.com')).toBe(true);
+      const thread = latestThreadOf(h.sim, PUBLIC).map((m) => m.text);
+      expect(thread).toContainEqual(
+        expect.stringContaining(':electric_plug: Enabling `connectgateway.googleapis.com` on proj-g'),
+      );
+      expect(h.sim.requests.count({ api: 'connectgateway', cluster: PUBLIC })).toBeGreaterThan(0);
+      expect(h.sim.requests.count({ api: 'kubernetes', cluster: PUBLIC })).toBe(0);
     });
   });
 });

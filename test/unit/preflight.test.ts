@@ -43,6 +43,21 @@ describe('preflight checks', () => {
     ]);
   });
 
+  it('asks the fleet project, and only it, for Connect Gateway when the run reaches the cluster through it', () => {
+    expect(requiredServices('host', ['proj-a'], { gateway: true })).toEqual([
+      {
+        project: 'host',
+        services: [
+          'mesh.googleapis.com',
+          'gkehub.googleapis.com',
+          'container.googleapis.com',
+          'connectgateway.googleapis.com',
+        ],
+      },
+      { project: 'proj-a', services: ['mesh.googleapis.com', 'container.googleapis.com'] },
+    ]);
+  });
+
   it('names the node pools of a Standard cluster without GKE_METADATA, with a command each; Autopilot passes', () => {
     const blocker = nodePoolBlocker(ref, standard);
     expect(blocker?.code).toBe('NODE_POOL_METADATA');

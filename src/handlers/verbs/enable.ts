@@ -165,7 +165,10 @@ export const enableVerb = defineVerb<EnableClusterCommand | EnableBatchCommand>(
   },
 });
 
-/** A batch is admitted like a run, locking only its own scope; every project it names must be one meshops may change. */
+/**
+ * A batch is admitted like a run, locking only its own scope; every project it names, and every fleet host
+ * project those resolve to (admission judges those), must be one meshops may change.
+ */
 async function admitBatch(
   command: EnableBatchCommand,
   request: CommandRequest,

@@ -34,7 +34,16 @@ export function missingGrants(
   );
 }
 
-const MULTI_PROJECT_DOC =
+/** The gcloud commands that make `grants` on `project`. */
+export function grantCommands(project: string, grants: ReturnType<typeof crossProjectGrants>): string {
+  // Each command in a code span of its own: copied one at a time, as Slack shows them.
+  const commands = grants.map(
+    (g) => `\`gcloud projects add-iam-policy-binding ${project} --member ${g.member} --role ${g.role}\``,
+  );
+  return `grant ${grants.length === 1 ? 'it' : 'them'}: ${commands.join(' and ')}`;
+}
+
+export const MULTI_PROJECT_DOC =
   'https://cloud.google.com/service-mesh/docs/managed/provision-managed-anthos-service-mesh#multi-project';
 
 /**
@@ -62,13 +71,7 @@ export async function crossProjectBlocker(
       .map((g) => `${g.member.replace('serviceAccount:', '')} lacks ${g.role} (${g.why})`)
       .join('; ')}`,
     {
-      // Each command in a code span of its own: copied one at a time, as Slack shows them.
-      hint: `grant ${missing.length === 1 ? 'it' : 'them'}: ${missing
-        .map(
-          (g) =>
-            `\`gcloud projects add-iam-policy-binding ${project} --member ${g.member} --role ${g.role}\``,
-        )
-        .join(' and ')}`,
+      hint: grantCommands(project, missing),
       docs: MULTI_PROJECT_DOC,
     },
   );

@@ -8,7 +8,7 @@
 import { isMeshopsError, MeshopsError } from '../../errors.js';
 import type { MeshChannel, Step, StepContext } from '../engine.js';
 import type { ClusterInfo, ClusterRef, Kube, ReleaseChannel } from '../ports.js';
-import { kubeBeforeRegistration } from './access.js';
+import { kubeBeforeRegistration, viaGateway } from './access.js';
 import { needFleet } from './cluster.js';
 import { awaitOperation, need, startedOperation } from './common.js';
 import { crossProjectBlocker } from './fleetHost.js';
@@ -34,13 +34,22 @@ export const fleetProjectServices = [
   'container.googleapis.com',
 ];
 export const clusterProjectServices = ['mesh.googleapis.com', 'container.googleapis.com'];
+/** Connect Gateway is the fleet project's API: its path names the fleet's membership (Google's gateway setup). */
+export const gatewayService = 'connectgateway.googleapis.com';
 
-/** The services each project needs, the fleet project first; one entry per project (the same project merges). */
+/**
+ * The services each project needs, the fleet project first; one entry per project (the same project
+ * merges). With `gateway` (the run reaches the cluster through Connect Gateway), the fleet project needs
+ * connectgateway.googleapis.com too.
+ */
 export function requiredServices(
   fleetProject: string,
   clusterProjects: string[],
+  { gateway = false }: { gateway?: boolean } = {},
 ): Array<{ project: string; services: string[] }> {
-  const needs = new Map<string, Set<string>>([[fleetProject, new Set(fleetProjectServices)]]);
+  const needs = new Map<string, Set<string>>([
+    [fleetProject, new Set([...fleetProjectServices, ...(gateway ? [gatewayService] : [])])],
+  ]);
   for (const project of clusterProjects) {
     const services = needs.get(project) ?? new Set<string>();
     for (const service of clusterProjectServices) services.add(service);
@@ -254,7 +263,8 @@ async function findBlockers(ctx: StepContext): Promise<Findings> {
 
   const missing: Findings['missing'] = [];
   const fenced = new Map<string, MeshopsError>();
-  for (const { project, services } of requiredServices(fleetProject, [ref.project])) {
+  const gateway = viaGateway(deps.policy.kubeAccess, cluster);
+  for (const { project, services } of requiredServices(fleetProject, [ref.project], { gateway })) {
     const off = await unlessPerimeter(project, fenced, () => deps.services.disabled(project, services));
     if (off && off.length > 0) missing.push({ project, services: off });
   }
@@ -271,7 +281,9 @@ async function findBlockers(ctx: StepContext): Promise<Findings> {
   }
 
   // A cluster only Connect Gateway reaches and not yet a fleet member is read by the register step,
-  // right after registering and before the first change to the cluster (see enableCluster.ts).
+  // right after registering and before the first change to the cluster (see enableCluster.ts); with the
+  // gateway's API off it cannot be read yet at all (the reads follow once preflight enabled it).
+  if (fleetOff.includes(gatewayService)) return { blockers, missing };
   const kube = await kubeBeforeRegistration(ctx, cluster);
   if (!kube) return { blockers, missing };
   const namespaces = await namespacesBlocker(ctx, kube);
