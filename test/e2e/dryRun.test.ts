@@ -182,7 +182,10 @@ describe('dry-run=true', () => {
         '*What to do:* gcloud container clusters update c2 --location europe-west1 --project proj-b --workload-pool=proj-b.svc.id.goog',
       );
       expect(listedCalls(plan)).toEqual([]);
-      expect(roots(h.sim)[0]!.text).toContain('Dry run found a blocker');
+      // The root's checklist is updated on its own, and may come just after the plan.
+      await waitFor('the root to say so', () =>
+        roots(h.sim)[0]!.text.includes('Dry run found a blocker') ? true : undefined,
+      );
 
       // inject needs the managed data plane: the same check a real run makes, and the same refusal.
       const inject = await dryRun(h, `inject ${C1} shop`, 'Sidecar injection on');
