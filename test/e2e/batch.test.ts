@@ -4,36 +4,12 @@
  * the batch's thread while the other clusters go on, and a summary. The runs post nothing of their
  * own. Over the emulator, with real HTTP and Redis.
  */
-import type { ClusterSpec, ProjectSpec } from '../../src/sim/index.js';
+import type { ClusterSpec } from '../../src/sim/index.js';
 import { CONFIRM_ACTION, DISCARD_ACTION } from '../../src/slack/renderBatch.js';
 import { ask, click, hasButtons, roots, slash } from '../support/flows.js';
 import { APPROVER, CHANNEL, REQUESTER, startHarness, type Harness } from '../support/harness.js';
 import { waitFor } from '../support/wait.js';
-
-const projects: ProjectSpec[] = [
-  { id: 'fleet-aa', number: '300000000001' },
-  { id: 'fleet-bb', number: '300000000002' },
-];
-
-function cluster(
-  project: string,
-  location: string,
-  name: string,
-  extra: Partial<ClusterSpec> = {},
-): ClusterSpec {
-  return {
-    project,
-    location,
-    name,
-    releaseChannel: 'REGULAR',
-    namespaces: [
-      { name: 'default', deployments: [{ name: 'web', replicas: 2 }] },
-      { name: 'kube-system' },
-      { name: 'istio-system' },
-    ],
-    ...extra,
-  };
-}
+import { batchCluster as cluster, batchProjects as projects } from '../support/batchWorld.js';
 
 const clusters: ClusterSpec[] = [
   cluster('fleet-aa', 'us-central1', 'shop-1'),

@@ -6,38 +6,14 @@
  * shown whole by `/mesh status RUN_ID`; the real batch on the same world then makes the calls the plans
  * named, no more. Over the emulator, with real HTTP and Redis.
  */
-import type { ClusterSpec, ProjectSpec, SlackEphemeral } from '../../src/sim/index.js';
+import type { ClusterSpec, SlackEphemeral } from '../../src/sim/index.js';
 import { CONFIRM_ACTION } from '../../src/slack/renderBatch.js';
 import { APPROVE_ACTION } from '../../src/slack/render.js';
 import { ask, click, hasButtons, roots, slash } from '../support/flows.js';
 import { APPROVER, CHANNEL, REQUESTER, startHarness, type Harness } from '../support/harness.js';
 import { listMemberships } from '../support/inspect.js';
 import { waitFor } from '../support/wait.js';
-
-const projects: ProjectSpec[] = [
-  { id: 'fleet-aa', number: '300000000001' },
-  { id: 'fleet-bb', number: '300000000002' },
-];
-
-function cluster(
-  project: string,
-  location: string,
-  name: string,
-  extra: Partial<ClusterSpec> = {},
-): ClusterSpec {
-  return {
-    project,
-    location,
-    name,
-    releaseChannel: 'REGULAR',
-    namespaces: [
-      { name: 'default', deployments: [{ name: 'web', replicas: 2 }] },
-      { name: 'kube-system' },
-      { name: 'istio-system' },
-    ],
-    ...extra,
-  };
-}
+import { batchCluster as cluster, batchProjects as projects } from '../support/batchWorld.js';
 
 const clusters: ClusterSpec[] = [
   cluster('fleet-aa', 'us-central1', 'prod-1', { resourceLabels: { env: 'prod' } }),
