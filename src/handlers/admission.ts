@@ -89,13 +89,12 @@ async function hostAwareRefusal(
 ): Promise<string | null> {
   const refused = await accessRefusal(request, cluster, deps);
   if (refused) return refused;
+  // The requester and the channel passed above; what is left to judge per host is its project.
   const { fleet, targets } = options as { fleet?: string; targets?: string[] };
   if (!targets) {
     const host = fleetProjectFor(cluster, deps.hostProjects, fleet);
-    if (host === cluster.project) return null;
-    return accessRefusal(request, { project: host, location: '-', name: '*' }, deps);
+    return host === cluster.project ? null : projectRefusal(host, deps);
   }
-  // The requester and the channel passed above; what is left to judge per host is its project.
   const membersOf = new Map<string, string[]>();
   for (const project of new Set(targets.map((t) => t.split('/')[0]!))) {
     const host = fleetProjectFor({ project }, deps.hostProjects, fleet);
