@@ -53,11 +53,17 @@ function codeCounts(rehearsed: RehearsedMember[]): Array<[string, number]> {
   return [...counts].sort((a, b) => b[1] - a[1]);
 }
 
-function heading(run: EnableBatchRun): string {
+/** How many of the batch's dry runs would proceed, and how many a blocker stops. */
+function outcomes(rehearsed: RehearsedMember[]): { proceed: number; blocked: number } {
+  return {
+    proceed: rehearsed.filter((m) => m.status === 'succeeded').length,
+    blocked: rehearsed.filter((m) => m.status === 'failed').length,
+  };
+}
+
+function heading(run: EnableBatchRun, { proceed, blocked }: ReturnType<typeof outcomes>): string {
   const members = run.facts.members ?? [];
   const rehearsed = run.facts.tally?.rehearsed ?? [];
-  const proceed = rehearsed.filter((m) => m.status === 'succeeded').length;
-  const blocked = rehearsed.filter((m) => m.status === 'failed').length;
   const other = members.length - proceed - blocked;
   const changes = rehearsed.reduce((sum, m) => sum + m.changes, 0);
   const command = `\`${commandOf(run)}\``;
@@ -76,10 +82,10 @@ function heading(run: EnableBatchRun): string {
 /** The batch dry run's last message (see the module comment), within Slack's 50 blocks. */
 export function batchDryRunMessage(run: EnableBatchRun): MessageContent {
   const lines = memberLines(run);
+  const counts = outcomes(run.facts.tally?.rehearsed ?? []);
   const { blocks: list, left } = packed(lines, CLUSTER_SECTIONS);
-  const blockedLeft = lines
-    .slice(lines.length - left)
-    .filter((l) => !l.includes(':white_check_mark:')).length;
+  // The lines put every cluster that does not proceed first: those past the ones shown are left out.
+  const blockedLeft = Math.max(0, lines.length - counts.proceed - (lines.length - left));
   const more = left
     ? [
         section(
@@ -98,11 +104,8 @@ export function batchDryRunMessage(run: EnableBatchRun): MessageContent {
       },
     ],
   };
-  const rehearsed = run.facts.tally?.rehearsed ?? [];
-  const proceed = rehearsed.filter((m) => m.status === 'succeeded').length;
-  const blocked = rehearsed.filter((m) => m.status === 'failed').length;
   return {
-    text: `Dry run of ${commandOf(run)}: ${run.facts.members?.length ?? 0} cluster(s), ${proceed} would proceed, ${blocked} blocked, nothing changed`,
-    blocks: [section(heading(run)), ...list, ...more, tail],
+    text: `Dry run of ${commandOf(run)}: ${run.facts.members?.length ?? 0} cluster(s), ${counts.proceed} would proceed, ${counts.blocked} blocked, nothing changed`,
+    blocks: [section(heading(run, counts)), ...list, ...more, tail],
   };
 }

@@ -73,4 +73,15 @@ describe('a batch dry run’s summary', () => {
     // Every blocked cluster is listed before any that would proceed.
     expect(text).toContain('prod-990`');
   });
+
+  it('counts the blocked clusters left out when more are blocked than the message can list', () => {
+    const message = batchDryRunMessage(batchOf(1000, 2));
+    const text = JSON.stringify(message.blocks ?? []);
+    const shown = (text.match(/• :(construction|white_check_mark): /g) ?? []).length;
+    const left = Number(/…and (\d+) more cluster\(s\)/.exec(text)?.[1]);
+    expect(shown + left).toBe(1000);
+    // 500 blocked, listed first: every one not shown is counted as not proceeding.
+    expect(text).toContain(`…and ${left} more cluster(s) (${500 - shown} of them not proceeding)`);
+    expect(text).not.toContain(':white_check_mark:');
+  });
 });
